@@ -1,0 +1,37 @@
+# 12315 early-warning system. `make run` starts everything; `make test` proves it.
+SHELL := /bin/bash
+PY_SYS ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEBS := redis-server
+
+.PHONY: run test bench up down logs setup clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: $(STAMP)  ## venv, Python packages and Debian packages
+
+$(STAMP): requirements.txt
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || { echo "could not install$$missing: run 'sudo apt-get install$$missing' and retry"; exit 1; }; fi
+	@test -x $(PY) || $(PY_SYS) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $(STAMP)
+
+run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all)
+	$(PY) -m streams.stack run
+
+up: run
+
+test: setup  ## the test suite against a real broker and redis-server
+	$(PY) -m pytest -q tests
+
+bench: setup  ## throughput and latency benchmarks
+	$(PY) -m streams.bench
+
+clean:  ## remove the venv and the data directory
+	rm -rf $(VENV) data

@@ -1,0 +1,1 @@
+"""Surge detection and alert lifecycle (issue 5). Not built yet."""

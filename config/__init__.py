@@ -1,0 +1,211 @@
+"""One settings loader for every part of the system.
+
+YAML defaults (``config/settings.yaml``) merged with an optional site file
+(``SETTINGS_FILE``) and a few environment variables, then checked. A bad value raises
+:class:`SettingsError` whose message names the setting and says what is wrong.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+CONFIG_DIR = Path(__file__).resolve().parent
+ROOT_DIR = CONFIG_DIR.parent
+DEFAULTS_FILE = CONFIG_DIR / "settings.yaml"
+DIVISIONS_FILE = CONFIG_DIR / "divisions_gbt2260_2024.csv"
+IMPORT_COLUMNS_FILE = CONFIG_DIR / "import_columns.yaml"
+
+# Environment variable -> dotted setting path.
+ENV_OVERRIDES = {
+    "KAFKA_BROKER": "kafka.broker",
+    "REDIS_URL": "redis.url",
+    "DATA_DIR": "data_dir",
+    "API_HOST": "api.host",
+    "API_PORT": "api.port",
+    "BROKER_PORT": "kafka.embedded_port",
+    "REDIS_PORT": "redis.embedded_port",
+    "KAFKA_PARTITIONS": "kafka.partitions",
+    "COMPLAINTS_TOPIC": "kafka.complaints_topic",
+    "DEAD_LETTER_TOPIC": "kafka.dead_letter_topic",
+    "CONSUMER_GROUP": "kafka.consumer_group",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the system cannot run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw: dict
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.raw
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    # The handful of values read everywhere get names of their own.
+    @property
+    def data_dir(self) -> Path:
+        p = Path(self.raw["data_dir"])
+        return p if p.is_absolute() else ROOT_DIR / p
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.raw["timezone"])
+
+    @property
+    def broker_embedded(self) -> bool:
+        return not self.raw["kafka"]["broker"]
+
+    @property
+    def broker(self) -> str:
+        k = self.raw["kafka"]
+        return k["broker"] or f"127.0.0.1:{k['embedded_port']}"
+
+    @property
+    def redis_embedded(self) -> bool:
+        return not self.raw["redis"]["url"]
+
+    @property
+    def redis_url(self) -> str:
+        r = self.raw["redis"]
+        return r["url"] or f"redis://127.0.0.1:{r['embedded_port']}/0"
+
+    @property
+    def api_url(self) -> str:
+        a = self.raw["api"]
+        return f"http://{a['host']}:{a['port']}"
+
+    @property
+    def complaints_topic(self) -> str:
+        return self.raw["kafka"]["complaints_topic"]
+
+    @property
+    def dead_letter_topic(self) -> str:
+        return self.raw["kafka"]["dead_letter_topic"]
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _set_dotted(d: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+    d[parts[-1]] = value
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} does not exist") from None
+    except yaml.YAMLError as e:
+        raise SettingsError(f"settings file {path} is not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"settings file {path} must hold a mapping at the top level")
+    return data
+
+
+_HOSTPORT = re.compile(r"^(kafka://)?[A-Za-z0-9_.\-\[\]:]+:\d{1,5}$")
+
+
+def _check(raw: dict) -> None:
+    def need(cond: bool, setting: str, msg: str) -> None:
+        if not cond:
+            raise SettingsError(f"setting {setting}: {msg}")
+
+    def port(setting: str) -> None:
+        v = Settings(raw).get(setting)
+        need(isinstance(v, int) and 1 <= v <= 65535, setting, f"{v!r} is not a TCP port (1-65535)")
+
+    def positive(setting: str, allow_zero: bool = False) -> None:
+        v = Settings(raw).get(setting)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (v >= 0 if allow_zero else v > 0)
+        need(ok, setting, f"{v!r} must be a {'non-negative' if allow_zero else 'positive'} number")
+
+    for key in ("kafka.embedded_port", "redis.embedded_port", "api.port"):
+        port(key)
+    broker = raw["kafka"]["broker"]
+    if broker:
+        for part in str(broker).split(","):
+            need(bool(_HOSTPORT.match(part.strip())), "kafka.broker (KAFKA_BROKER)",
+                 f"{part!r} is not host:port (e.g. kafka1:9092,kafka2:9092)")
+    url = raw["redis"]["url"]
+    need(not url or re.match(r"^(redis|rediss|unix)://", str(url)) is not None, "redis.url (REDIS_URL)",
+         f"{url!r} must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
+    need(raw["redis"]["appendfsync"] in ("always", "everysec", "no"), "redis.appendfsync",
+         f"{raw['redis']['appendfsync']!r} must be always, everysec or no")
+    try:
+        ZoneInfo(raw["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"setting timezone: {raw['timezone']!r} is not a known time zone") from None
+    for key in ("kafka.partitions", "kafka.replication_factor", "kafka.batch_size", "api.max_body_bytes", "api.max_batch",
+                "complaints.max_text_chars", "complaints.max_merchant_chars", "complaints.max_amount_yuan",
+                "tally.dedup_days", "simulator.rate_per_second"):
+        positive(key)
+    for key in ("complaints.future_tolerance_seconds", "tally.grace_seconds", "tally.keep_minute_hours",
+                "tally.keep_hour_days", "tally.keep_day_days"):
+        positive(key, allow_zero=True)
+    c = raw["complaints"]
+    for key in ("industries", "channels", "kinds"):
+        v = c[key]
+        need(isinstance(v, list) and v and all(isinstance(x, str) and x for x in v),
+             f"complaints.{key}", "must be a non-empty list of names")
+        need(len(set(v)) == len(v), f"complaints.{key}", "lists a name twice")
+        need(all("|" not in x for x in v), f"complaints.{key}", "names may not contain '|'")
+    need(c["unclassified"] not in c["industries"], "complaints.unclassified", "must not be one of the industries")
+    for name in ("complaints_topic", "dead_letter_topic", "consumer_group"):
+        v = raw["kafka"][name]
+        need(isinstance(v, str) and re.match(r"^[A-Za-z0-9._\-]{1,200}$", v) is not None,
+             f"kafka.{name}", f"{v!r} is not a valid topic/group name")
+
+
+def _coerce_env(value: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return value.lower() in ("1", "true", "yes", "on")
+    if isinstance(current, int):
+        try:
+            return int(value)
+        except ValueError:
+            return value  # let _check report it with the setting's name
+    return value
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Read defaults, the optional SETTINGS_FILE and environment overrides, then check them."""
+    env = os.environ if env is None else env
+    raw = _read_yaml(DEFAULTS_FILE)
+    if env.get("SETTINGS_FILE"):
+        raw = _deep_merge(raw, _read_yaml(Path(env["SETTINGS_FILE"])))
+    for var, dotted in ENV_OVERRIDES.items():
+        if env.get(var) not in (None, ""):
+            try:
+                current = Settings(raw).get(dotted)
+            except KeyError:
+                current = ""
+            _set_dotted(raw, dotted, _coerce_env(env[var], current))
+    try:
+        _check(raw)
+    except KeyError as e:
+        raise SettingsError(f"setting {e.args[0]} is missing") from None
+    return Settings(raw)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Dash screens (issue 6): wall display, duty console, bureau review. Not built yet."""

@@ -1,0 +1,120 @@
+"""faust agents: tally complaints into Redis exactly once; count dead letters.
+
+Each agent body reads one message, calls pure code (streams.processing, streams.tally via
+the writer) and writes. Offsets are committed after processing (at-least-once); the
+Redis step dedups by complaint id, so a redelivered message is never counted twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+
+import orjson
+import redis.exceptions
+
+from streams import deadletter
+from streams.app import S, app, complaints_topic, dead_letter_topic
+from streams.processing import decode_message, duplicate_errors
+from streams.schema import Rules, error
+from streams.store import TallyWriter
+
+log = logging.getLogger("streams.agents")
+WORKER = f"{socket.gethostname()}-{os.getpid()}"
+STARTED = time.time()
+_state = {"messages": 0, "complaints": 0, "rejected": 0, "redelivered": 0, "latency_ms": []}
+
+_writer: TallyWriter | None = None
+
+
+def writer() -> TallyWriter:
+    global _writer
+    if _writer is None:
+        _writer = TallyWriter(S)
+    return _writer
+
+
+async def with_redis_retry(what: str, fn, *args):
+    """Wait out a Redis outage instead of crashing the agent (nothing is acked meanwhile)."""
+    delay = 0.2
+    while True:
+        try:
+            return await fn(*args)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                redis.exceptions.BusyLoadingError) as e:
+            log.warning("Redis unavailable during %s (%s); retrying in %.1f s", what, e.__class__.__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+async def send_dead_letter(raw, errors: list[dict], ref: str, source: str) -> None:
+    rec = deadletter.record(raw, errors, source, ref)
+    fut = await dead_letter_topic.send(key=ref.encode(), value=orjson.dumps(rec), force=True)
+    await fut  # acknowledged by the broker before this message's offset can be committed
+
+
+async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules) -> None:
+    position = f"{topic}/{partition}/{offset}"
+    now = time.time()
+    decoded = decode_message(value, rules, now)
+    result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now)
+    by_index = dict(decoded.valid)
+    rejects = list(decoded.rejects)
+    for index, first in result["duplicates"]:
+        rec = by_index[index]
+        rejects.append((index, rec, duplicate_errors(rec["id"], first)))
+    for index, raw, errs in rejects:
+        if errs[0]["field"] == "id" and errs[0]["code"] == "duplicate":
+            errs = [dict(errs[0], code=deadletter.DUPLICATE_ID, field="")] + errs[1:]
+        await send_dead_letter(raw, errs, f"{position}:{index}", decoded.source)
+    _state["messages"] += 1
+    _state["complaints"] += result["new"]
+    _state["redelivered"] += result["redelivered"]
+    _state["rejected"] += len(rejects)
+    if decoded.accepted_at:
+        _state["latency_ms"].append((time.time() - decoded.accepted_at) * 1000)
+
+
+@app.agent(complaints_topic)
+async def tally(stream):
+    """Validate, enrich and tally each message's complaints in one atomic Redis step."""
+    rules = Rules(S)
+    async for event in stream.events():
+        m = event.message
+        try:
+            await process(m.value, m.topic, m.partition, m.offset, rules)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a bad message must not stop the stream
+            log.exception("message %s/%s/%s could not be processed", m.topic, m.partition, m.offset)
+            await send_dead_letter(m.value or b"", [error("", "processing_error", f"{e.__class__.__name__}: {e}")],
+                                   f"{m.topic}/{m.partition}/{m.offset}:error", "worker")
+
+
+@app.agent(dead_letter_topic)
+async def count_dead_letters(stream):
+    """Count every dead-lettered item once, by its ref, whoever rejected it."""
+    async for event in stream.events():
+        m = event.message
+        try:
+            rec = orjson.loads(m.value)
+            ref, code, at = rec["ref"], rec["reason_code"], float(rec.get("at") or time.time())
+        except Exception:  # noqa: BLE001 - foreign junk on the DLQ still counts, once
+            ref, code, at = f"dlq/{m.partition}/{m.offset}", "unreadable_dead_letter", time.time()
+        await with_redis_retry("count reject", writer().count_reject, ref, code, at)
+
+
+@app.timer(interval=1.0)
+async def heartbeat():
+    """Tell readers (/healthz) this worker is alive, and publish its latency samples."""
+    lat, _state["latency_ms"] = _state["latency_ms"], []
+    assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment())
+    state = {k: v for k, v in _state.items() if k != "latency_ms"}
+    state.update(worker=WORKER, pid=os.getpid(), started_at=STARTED, at=time.time(), partitions=assigned)
+    try:
+        await writer().heartbeat(WORKER, state)
+        await writer().latency_samples(WORKER, lat)
+    except redis.exceptions.RedisError as e:
+        log.warning("heartbeat not written: Redis unavailable (%s)", e.__class__.__name__)

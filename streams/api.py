@@ -1,0 +1,218 @@
+"""The intake HTTP API: POST complaints, GET counts, GET healthz.
+
+`python -m streams.api` serves it on 127.0.0.1:8000 (settings api.host / api.port).
+A thin adapter: validation is ``streams.schema``, publishing ``streams.intake``,
+reading ``streams.readmodel``.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from contextlib import asynccontextmanager
+
+import orjson
+import redis.asyncio as aioredis
+from aiokafka.errors import KafkaError
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from config import Settings, SettingsError, settings as load_default
+from streams import deadletter, keys
+from streams.intake import Intake
+from streams.readmodel import QueryError, ReadModel
+from streams.schema import Rules, error, json_schema
+
+WORKER_STALE_S = 10
+
+
+def problem(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    S = settings or load_default()
+    rules = Rules(S)
+    api_cfg = S.raw["api"]
+    state: dict = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state["intake"] = Intake(S, source="api")
+        state["redis"] = aioredis.from_url(S.redis_url, decode_responses=True, socket_timeout=3)
+        state["read"] = ReadModel(S)
+        try:
+            await state["intake"].start()
+        except KafkaError as e:
+            raise SystemExit(f"cannot reach the Kafka broker at {S.broker} ({e.__class__.__name__}): "
+                             "start it (make run) or set KAFKA_BROKER") from None
+        yield
+        await state["intake"].stop()
+        await state["redis"].aclose()
+
+    app = FastAPI(title="12315 complaint intake", version="1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; intranets have none
+                  description="Accepts complaints onto the stream and serves live tallies from Redis.")
+    one = json_schema(S)
+
+    async def reject(status: int, message: str, rejects: list[tuple[object, list[dict]]], **extra) -> JSONResponse:
+        try:
+            await state["intake"].dead_letter_many([(raw, errs, None) for raw, errs in rejects])
+        except KafkaError:
+            pass  # the client still hears why; only the dead-letter copy is missing
+        return problem(status, message, **extra)
+
+    @app.post("/api/v1/complaints", status_code=202,
+              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                  "schema": {"oneOf": [one, {"type": "array", "items": one}]}}}}},
+              responses={202: {"description": "accepted: the broker has acknowledged every complaint"},
+                         400: {"description": "body is not UTF-8 JSON"}, 409: {"description": "all ids already accepted"},
+                         413: {"description": "body or batch too large"}, 422: {"description": "field errors; nothing accepted"},
+                         503: {"description": "broker unavailable; nothing accepted"}})
+    async def post_complaints(request: Request):
+        """Accept one complaint (an object) or a batch (a list); all or nothing for field errors."""
+        body = await request.body()
+        if len(body) > api_cfg["max_body_bytes"]:
+            return await reject(413, f"the body is {len(body)} bytes; the limit is {api_cfg['max_body_bytes']}",
+                                [(body[:4000], [error("", deadletter.TOO_LARGE, f"body of {len(body)} bytes")])])
+        if not body.strip():
+            return problem(400, "the body is empty; send a complaint object or a list of them")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            msg = f"the body is not valid UTF-8: byte 0x{body[e.start]:02x} at position {e.start}"
+            return await reject(400, msg, [(body, [error("", deadletter.NOT_UTF8, msg)])])
+        try:
+            doc = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            msg = f"the body is not valid JSON: {e}"
+            return await reject(400, msg, [(body, [error("", deadletter.MALFORMED_JSON, msg)])])
+        items = doc if isinstance(doc, list) else [doc]
+        if not items:
+            return problem(400, "the list is empty")
+        if len(items) > api_cfg["max_batch"]:
+            msg = f"{len(items)} complaints in one request; the limit is {api_cfg['max_batch']}"
+            return await reject(413, msg, [(body[:4000], [error("", deadletter.TOO_LARGE, msg)])])
+
+        now = time.time()
+        good, bad = [], []
+        for i, raw in enumerate(items):
+            rec, errs = rules.validate(raw, now)
+            if errs:
+                bad.append({"index": i, "id": raw.get("id") if isinstance(raw, dict) else None, "errors": errs})
+            else:
+                good.append((i, rec))
+        if bad:
+            return await reject(422, f"{len(bad)} of {len(items)} complaints are invalid; none were accepted",
+                                [(items[b["index"]], b["errors"]) for b in bad], items=bad)
+
+        # Duplicates: within the batch, and ids already counted. The worker's atomic dedup is
+        # the truth; this check just tells the client at once.
+        seen_ids: dict[str, int] = {}
+        fresh, dups = [], []
+        try:
+            counted = await state["redis"].mget([keys.SEEN + rec["id"] for _, rec in good])
+        except aioredis.RedisError:
+            counted = [None] * len(good)
+        for (i, rec), prior in zip(good, counted):
+            if rec["id"] in seen_ids:
+                dups.append({"index": i, "id": rec["id"], "errors": [error(
+                    "", deadletter.DUPLICATE_ID, f"id {rec['id']!r} appears twice in this request (items {seen_ids[rec['id']]} and {i})")]})
+            elif prior:
+                dups.append({"index": i, "id": rec["id"], "errors": [error(
+                    "", deadletter.DUPLICATE_ID, f"complaint id {rec['id']!r} was already accepted; it is counted once")]})
+            else:
+                seen_ids[rec["id"]] = i
+                fresh.append(rec)
+        if dups:
+            try:
+                await state["intake"].dead_letter_many([(items[d["index"]], d["errors"], None) for d in dups])
+            except KafkaError:
+                pass
+        if not fresh:
+            return problem(409, "every complaint in the request was already accepted", duplicates=dups)
+        try:
+            await asyncio.wait_for(state["intake"].publish(fresh), timeout=15)
+        except (KafkaError, asyncio.TimeoutError) as e:
+            return problem(503, f"the broker did not acknowledge ({e.__class__.__name__}); nothing was accepted, retry later")
+        return JSONResponse({"accepted": len(fresh), "ids": [r["id"] for r in fresh], "duplicates": dups},
+                            status_code=202)
+
+    @app.get("/api/v1/counts")
+    async def get_counts(level: str = Query(..., description="province | city | county"),
+                         code: str = Query(..., description="6-digit GB/T 2260 code at that level"),
+                         window: str = Query("hour", description="minute | hour | day | total"),
+                         since: str | None = Query(None, description="ISO 8601; default: 1 h / 24 h / 30 d before until"),
+                         until: str | None = Query(None, description="ISO 8601, exclusive; default now"),
+                         industry: str | None = None, kind: str | None = None, channel: str | None = None):
+        """Tallies per event-time window, read from Redis."""
+        read: ReadModel = state["read"]
+        try:
+            series = await run_in_threadpool(read.counts, level, code, window, since, until, industry, kind, channel)
+        except QueryError as e:
+            return problem(400, str(e))
+        except Exception as e:  # noqa: BLE001 - redis down
+            return problem(503, f"Redis is unavailable ({e.__class__.__name__})")
+        d = read.table.get(code)
+        return {"level": level, "code": code, "name": d.full_name, "window": window,
+                "filters": {"industry": industry, "kind": kind, "channel": channel},
+                "total": sum(x["count"] for x in series), "series": series}
+
+    @app.get("/api/v1/stats")
+    async def get_stats():
+        """Accepted, duplicate, late and rejected counts (by reason)."""
+        try:
+            return await run_in_threadpool(state["read"].stats)
+        except Exception as e:  # noqa: BLE001
+            return problem(503, f"Redis is unavailable ({e.__class__.__name__})")
+
+    @app.get("/healthz")
+    async def healthz():
+        """Broker, Redis and worker state; 200 when all are up, 503 otherwise."""
+        out: dict = {"broker": {"address": S.broker, "embedded": S.broker_embedded},
+                     "redis": {"embedded": S.redis_embedded}}
+        try:
+            parts = await asyncio.wait_for(state["intake"].producer.partitions_for(S.complaints_topic), 3)
+            out["broker"].update(ok=True, partitions=len(parts))
+        except Exception as e:  # noqa: BLE001
+            out["broker"].update(ok=False, error=f"{e.__class__.__name__}: unreachable")
+        try:
+            await state["redis"].ping()
+            out["redis"]["ok"] = True
+            workers = await run_in_threadpool(state["read"].workers)
+            live = [w for w in workers if w["age_s"] <= WORKER_STALE_S]
+            out["workers"] = {"ok": bool(live), "live": len(live),
+                              "detail": [{k: w.get(k) for k in ("worker", "age_s", "partitions", "complaints", "rejected")}
+                                         for w in workers]}
+        except Exception as e:  # noqa: BLE001
+            out["redis"].update(ok=False, error=f"{e.__class__.__name__}: unreachable")
+            out["workers"] = {"ok": False, "live": 0, "detail": []}
+        ok = out["broker"]["ok"] and out["redis"]["ok"] and out["workers"]["ok"]
+        out["status"] = "ok" if ok else "degraded"
+        return JSONResponse(out, status_code=200 if ok else 503)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    from streams.services import check_port, ServiceError
+    try:
+        S = load_default()
+    except SettingsError as e:
+        sys.exit(f"configuration error: {e}")
+    ap = argparse.ArgumentParser(prog="python -m streams.api", description="Serve the complaint intake HTTP API.")
+    ap.add_argument("--host", default=S.raw["api"]["host"], help="address to listen on (default %(default)s)")
+    ap.add_argument("--port", type=int, default=S.raw["api"]["port"], help="port (default %(default)s; env API_PORT)")
+    args = ap.parse_args(argv)
+    try:
+        check_port(args.port, "intake API", "API_PORT")
+    except ServiceError as e:
+        sys.exit(str(e))
+    import uvicorn
+    uvicorn.run(create_app(S), host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""What the tally agent does with one Kafka message, minus the I/O. Pure functions.
+
+A message holds an envelope ``{"v": 1, "src", "at", "items": [...]}`` (from our intake),
+or a bare complaint object, or a JSON list of them (from other producers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+
+from streams import deadletter
+from streams.schema import Rules, error
+
+
+@dataclass
+class Decoded:
+    valid: list[tuple[int, dict]] = field(default_factory=list)         # (index in message, record)
+    rejects: list[tuple[int, object, list[dict]]] = field(default_factory=list)  # (index, raw, errors)
+    accepted_at: float | None = None
+    source: str = "kafka"
+
+
+def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
+    out = Decoded()
+    if value is None:
+        out.rejects.append((0, b"", [error("", deadletter.MALFORMED_JSON, "the message has no value")]))
+        return out
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError as e:
+        out.rejects.append((0, value, [error("", deadletter.NOT_UTF8,
+                                             f"the message is not valid UTF-8: byte 0x{value[e.start]:02x} at position {e.start}")]))
+        return out
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        out.rejects.append((0, value, [error("", deadletter.MALFORMED_JSON, f"the message is not valid JSON: {e}")]))
+        return out
+    if isinstance(doc, dict) and "items" in doc and isinstance(doc.get("items"), list):
+        items = doc["items"]
+        at = doc.get("at")
+        out.accepted_at = float(at) if isinstance(at, (int, float)) else None
+        out.source = str(doc.get("src") or "kafka")[:32]
+    elif isinstance(doc, list):
+        items = doc
+    else:
+        items = [doc]
+    seen_in_message: dict[str, int] = {}
+    for i, raw in enumerate(items):
+        rec, errs = rules.validate(raw, now)
+        if errs:
+            out.rejects.append((i, raw, errs))
+            continue
+        first = seen_in_message.setdefault(rec["id"], i)
+        if first != i:
+            out.rejects.append((i, raw, [error("id", "duplicate", f"id {rec['id']!r} appears twice in one message "
+                                                                  f"(items {first} and {i})")]))
+            continue
+        out.valid.append((i, rec))
+    return out
+
+
+def duplicate_errors(record_id: str, first_position: str) -> list[dict]:
+    return [error("id", "duplicate", f"complaint id {record_id!r} was already accepted (first at {first_position}); "
+                                     "counted once, this copy was not counted")]

@@ -1,0 +1,124 @@
+"""The read API over Redis: what the HTTP API, the dashboard and the alerts read.
+
+``ReadModel(settings).counts(level, code, window, since, until, industry=, kind=, channel=)``
+returns one count per event-time window. Tallies are stored at the most specific district
+of each complaint and rolled up here through the division table.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+
+import redis
+
+from config import Settings
+from config.divisions import LEVELS, divisions
+from streams import keys
+from streams.tally import bucket_range
+
+DEFAULT_SPAN = {"minute": timedelta(hours=1), "hour": timedelta(hours=24), "day": timedelta(days=30)}
+MAX_BUCKETS = 20000
+
+
+class QueryError(ValueError):
+    """A query the read model cannot answer; the message says why."""
+
+
+class ReadModel:
+    def __init__(self, settings: Settings, client: redis.Redis | None = None):
+        self.settings = settings
+        self.tz = settings.tz
+        self.redis = client or redis.Redis.from_url(settings.redis_url, decode_responses=True)
+        self.table = divisions()
+        self._under: dict[tuple[str, str], frozenset[str]] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def districts_under(self, level: str, code: str) -> frozenset[str]:
+        """Every code whose complaints count towards (level, code), the code itself included."""
+        key = (level, code)
+        if key not in self._under:
+            if level not in LEVELS:
+                raise QueryError(f"level {level!r} must be one of {', '.join(LEVELS)}")
+            d = self.table.get(code)
+            if d is None:
+                raise QueryError(f"code {code!r} is not in the GB/T 2260 division table")
+            if d.level != level:
+                raise QueryError(f"code {code} ({d.name}) is a {d.level}, not a {level}")
+            self._under[key] = frozenset(x.code for x in self.table.by_code.values()
+                                         if x.code_at(level) == code or x.code == code)
+        return self._under[key]
+
+    def parse_time(self, value) -> datetime:
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=self.tz)
+        try:
+            dt = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise QueryError(f"{value!r} is not an ISO 8601 date-time") from None
+        return dt if dt.tzinfo else dt.replace(tzinfo=self.tz)
+
+    @staticmethod
+    def _match(fields: dict, under: frozenset[str], industry, kind, channel) -> int:
+        total = 0
+        for f, c in fields.items():
+            d, ind, k, ch = f.split("|")
+            if d in under and (industry is None or ind == industry) and (kind is None or k == kind) \
+                    and (channel is None or ch == channel):
+                total += int(c)
+        return total
+
+    # -- queries -------------------------------------------------------------------------
+    def counts(self, level: str, code: str, window: str = "hour", since=None, until=None,
+               industry: str | None = None, kind: str | None = None, channel: str | None = None) -> list[dict]:
+        """Counts per window in [since, until): [{"start": iso, "bucket": id, "count": n}]."""
+        if window == "total":
+            return [{"start": None, "bucket": "all", "count": self.total(level, code, industry, kind, channel)}]
+        if window not in DEFAULT_SPAN:
+            raise QueryError(f"window {window!r} must be one of minute, hour, day, total")
+        under = self.districts_under(level, code)
+        until_dt = self.parse_time(until) if until else datetime.now(self.tz)
+        since_dt = self.parse_time(since) if since else until_dt - DEFAULT_SPAN[window]
+        if since_dt >= until_dt:
+            raise QueryError("since must be before until")
+        win = keys.WINDOWS[window]
+        span = (until_dt - since_dt).total_seconds() / {"m": 60, "h": 3600, "d": 86400}[win]
+        if span > MAX_BUCKETS:
+            raise QueryError(f"{int(span)} {window} windows asked for; at most {MAX_BUCKETS} in one query")
+        buckets = bucket_range(win, since_dt, until_dt, self.tz)
+        province = self.table.get(code).province_code
+        with self.redis.pipeline(transaction=False) as p:
+            for _, b in buckets:
+                p.hgetall(keys.tally(win, b, province))
+            results = p.execute()
+        return [{"start": start.isoformat(), "bucket": b, "count": self._match(fields, under, industry, kind, channel)}
+                for (start, b), fields in zip(buckets, results)]
+
+    def total(self, level: str, code: str, industry=None, kind=None, channel=None) -> int:
+        """The running total since the system started counting."""
+        under = self.districts_under(level, code)
+        fields = self.redis.hgetall(keys.tally("all", "all", self.table.get(code).province_code))
+        return self._match(fields, under, industry, kind, channel)
+
+    def stats(self) -> dict:
+        s = {k: int(v) for k, v in self.redis.hgetall(keys.STATS).items()}
+        for k in ("accepted", "rejected", "duplicate", "redelivered", "late_after_grace"):
+            s.setdefault(k, 0)
+        s["rejects_by_reason"] = {k: int(v) for k, v in self.redis.hgetall(keys.REJECTS).items()}
+        return s
+
+    def workers(self) -> list[dict]:
+        names = list(self.redis.scan_iter(match=keys.HEARTBEAT + "*", count=1000))
+        out = []
+        for raw in (self.redis.mget(names) if names else []):
+            if raw:
+                w = json.loads(raw)
+                w["age_s"] = round(time.time() - w.get("at", 0), 1)
+                out.append(w)
+        return sorted(out, key=lambda w: w["worker"])
+
+    def latency_samples(self) -> list[float]:
+        out: list[float] = []
+        for k in self.redis.scan_iter(match=keys.LATENCY + "*", count=1000):
+            out.extend(float(x) for x in self.redis.lrange(k, 0, -1))
+        return out

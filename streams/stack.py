@@ -1,0 +1,186 @@
+"""`python -m streams.stack run`: the whole system on one machine, for `make run`.
+
+Starts (unless KAFKA_BROKER / REDIS_URL point elsewhere) the embedded Tansu broker and
+redis-server, then the faust worker(s), the intake API and the simulator's demo feed;
+restarts a worker that dies; stops everything cleanly on Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from config import ROOT_DIR, SettingsError, load_settings
+from streams.services import EmbeddedBroker, EmbeddedRedis, ServiceError, check_port
+
+PY = sys.executable
+
+
+class Child:
+    def __init__(self, name: str, cmd: list[str], env: dict, log: Path, restart: bool = False):
+        self.name, self.cmd, self.env, self.log, self.restart = name, cmd, env, log, restart
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def start(self) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.cmd, env=self.env, cwd=ROOT_DIR, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 15) -> None:
+        if not self.alive():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def wait_healthy(url: str, timeout: float, children: list[Child]) -> dict:
+    deadline = time.time() + timeout
+    last: dict = {}
+    while time.time() < deadline:
+        for c in children:
+            if not c.alive():
+                raise ServiceError(f"{c.name} exited at start; its log {c.log} says: "
+                                   f"{c.log.read_text(errors='replace')[-300:].strip()}")
+        try:
+            r = httpx.get(url + "/healthz", timeout=3)
+            last = r.json()
+            if r.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise ServiceError(f"the system did not become healthy within {timeout:.0f} s; last /healthz: {last}")
+
+
+def run(args) -> int:
+    S = load_settings()
+    data = S.data_dir
+    logs = data / "logs"
+    env = dict(os.environ)
+    services = []
+    children: list[Child] = []
+    try:
+        check_port(S.raw["api"]["port"], "intake API", "API_PORT")
+        if S.broker_embedded:
+            say(f"starting the embedded Kafka broker (Tansu) on {S.broker} …")
+            services.append(EmbeddedBroker(S.raw["kafka"]["embedded_port"], data).start())
+        else:
+            say(f"using the Kafka cluster at {S.broker}")
+        if S.redis_embedded:
+            say(f"starting redis-server on 127.0.0.1:{S.raw['redis']['embedded_port']} (AOF in {data / 'redis'}) …")
+            services.append(EmbeddedRedis(S.raw["redis"]["embedded_port"], data, S.raw["redis"]["appendfsync"]).start())
+        else:
+            say("using the Redis at REDIS_URL")
+        env.update(KAFKA_BROKER=S.broker, REDIS_URL=S.redis_url, DATA_DIR=str(data))
+        for i in range(args.workers):
+            children.append(Child(f"worker-{i + 1}", [PY, "-m", "streams", "worker", "-l", "info"], env,
+                                  logs / f"worker-{i + 1}.log", restart=True))
+        children.append(Child("api", [PY, "-m", "streams.api"], env, logs / "api.log"))
+        for c in children:
+            c.start()
+        say(f"starting {args.workers} faust worker(s) and the intake API; waiting for them to be healthy …")
+        wait_healthy(S.api_url, args.start_timeout, children)
+        if not args.no_feed:
+            feed = [PY, "-m", "streams.simulate", "--rate", str(args.rate)]
+            for s in args.surge or []:
+                feed += ["--surge", s]
+            c = Child("demo-feed", feed, env, logs / "demo-feed.log", restart=True)
+            c.start()
+            children.append(c)
+    except (ServiceError, SettingsError) as e:
+        say(f"cannot start: {e}")
+        for c in reversed(children):
+            c.stop()
+        for s in reversed(services):
+            s.stop()
+        return 1
+
+    api = S.api_url
+    print(f"""
+  12315 early-warning system is running.
+    intake API     {api}/api/v1/complaints   (POST one complaint or a list)
+    live counts    {api}/api/v1/counts?level=province&code=140000&window=minute
+    health         {api}/healthz            OpenAPI: {api}/openapi.json
+    demo feed      {'off' if args.no_feed else f'{args.rate}/s simulated Shanxi complaints'}
+    data & logs    {data}   (logs in {logs})
+  Press Ctrl-C to stop everything.
+""", flush=True)
+
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    last_report = 0.0
+    while not stopping:
+        time.sleep(0.5)
+        for c in children:
+            if not c.alive() and not stopping:
+                if c.restart and c.restarts < 20:
+                    c.restarts += 1
+                    say(f"{c.name} stopped (exit {c.proc.returncode}); restarting it (see {c.log})")
+                    c.start()
+                elif c.restart is False and c.proc.returncode is not None and c.restarts == 0:
+                    say(f"{c.name} stopped (exit {c.proc.returncode}); see {c.log}")
+                    c.restarts = -1
+        if time.time() - last_report > args.report_every > 0:
+            last_report = time.time()
+            try:
+                st = httpx.get(api + "/api/v1/stats", timeout=2).json()
+                say(f"tallied {st['accepted']:,} complaints, rejected {st['rejected']:,}")
+            except (httpx.HTTPError, ValueError, KeyError):
+                say("the API does not answer; see " + str(logs / "api.log"))
+    say("stopping …")
+    for c in reversed(children):
+        c.stop()
+    for s in reversed(services):
+        s.stop()
+    say("stopped.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m streams.stack",
+                                 description="Start the whole system on this machine (what `make run` does).")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="start broker, Redis, workers, API and demo feed; Ctrl-C stops all")
+    r.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", 1)),
+                   help="faust workers sharing the topic's partitions (default 1; env WORKERS)")
+    r.add_argument("--rate", type=float, default=None, help="demo feed complaints per second (default: settings)")
+    r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
+    r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")
+    r.add_argument("--start-timeout", type=float, default=90, help="seconds to wait for health (default 90)")
+    r.add_argument("--report-every", type=float, default=30, help="seconds between progress lines (0 = never)")
+    args = ap.parse_args(argv)
+    try:
+        if args.rate is None:
+            args.rate = load_settings().raw["simulator"]["rate_per_second"]
+    except SettingsError as e:
+        sys.exit(f"configuration error: {e}")
+    sys.exit(run(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Tallying rules: which event-time windows a complaint counts in. Pure functions.
+
+Windows are tumbling and local (Asia/Shanghai by default): a minute, an hour and a
+calendar day, plus the running total. The bucket of a window is a pure function of
+``received_at``, so replays and late events land where they belong.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+
+from streams import keys
+
+
+def minute_bucket(record: dict, tz: tzinfo) -> str:
+    """YYYYmmddHHMM of the record's local minute; the hour and day are its prefixes."""
+    return datetime.fromtimestamp(record["ts"], tz).strftime("%Y%m%d%H%M")
+
+
+def buckets_of(minute: str) -> dict[str, str]:
+    return {"m": minute, "h": minute[:10], "d": minute[:8], "all": "all"}
+
+
+def is_late(record: dict, now: float, grace_seconds: float) -> bool:
+    """Later than the grace period: still counted in its own window, but flagged."""
+    return now - record["ts"] > grace_seconds + 60
+
+
+def tally_args(record: dict, tz: tzinfo, now: float, grace_seconds: float) -> tuple[str, str, str, str, str]:
+    """The five values the Lua writer needs for one complaint."""
+    return (record["id"], record["province"],
+            keys.field(record["district"], record["industry"], record["kind"], record["channel"]),
+            minute_bucket(record, tz), "1" if is_late(record, now, grace_seconds) else "0")
+
+
+_FMT = {"m": "%Y%m%d%H%M", "h": "%Y%m%d%H", "d": "%Y%m%d"}
+_STEP = {"m": timedelta(minutes=1), "h": timedelta(hours=1)}
+
+
+def floor_to(dt: datetime, win: str) -> datetime:
+    if win == "m":
+        return dt.replace(second=0, microsecond=0)
+    if win == "h":
+        return dt.replace(minute=0, second=0, microsecond=0)
+    return dt.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def bucket_range(win: str, since: datetime, until: datetime, tz: tzinfo) -> list[tuple[datetime, str]]:
+    """Window starts and bucket ids covering [since, until), in local time."""
+    cur = floor_to(since.astimezone(tz), win)
+    end = until.astimezone(tz)
+    out = []
+    while cur < end:
+        out.append((cur, cur.strftime(_FMT[win])))
+        if win == "d":  # calendar days: step by date, not by 24 h
+            d = cur.date() + timedelta(days=1)
+            cur = datetime(d.year, d.month, d.day, tzinfo=tz)
+        else:
+            cur = (cur + _STEP[win]).astimezone(tz)
+    return out
+
+
+def window_ttls(tally_settings: dict) -> tuple[int, int, int]:
+    """Seconds to keep minute/hour/day buckets (0 = keep)."""
+    return (int(tally_settings["keep_minute_hours"] * 3600), int(tally_settings["keep_hour_days"] * 86400),
+            int(tally_settings["keep_day_days"] * 86400))
