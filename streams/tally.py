@@ -22,7 +22,7 @@ def buckets_of(minute: str) -> dict[str, str]:
 
 def is_late(record: dict, now: float, grace_seconds: float) -> bool:
     """Later than the grace period: still counted in its own window, but flagged."""
-    return now - record["ts"] > grace_seconds + 60
+    return now - record["ts"] > grace_seconds
 
 
 def tally_args(record: dict, tz: tzinfo, now: float, grace_seconds: float) -> tuple[str, str, str, str, str]:

@@ -71,3 +71,144 @@ async def consume_all(settings, topic: str, expect: int, timeout: float = 20.0) 
     finally:
         await c.stop()
     return out
+
+
+# -- processes -----------------------------------------------------------------------------
+import json  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+
+
+def wait_until(pred, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+class Proc:
+    """A project process (worker, API, CLI) run as a real subprocess with the test's env."""
+
+    def __init__(self, args: list[str], env: dict, log: Path):
+        self.args, self.env, self.log = args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Proc":
+        self.proc = subprocess.Popen([sys.executable, *self.args], env=self.env, cwd=ROOT,
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.alive():
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def live_workers(r, topic: str) -> list[dict]:
+    """Workers whose fresh heartbeat shows partitions of ``topic`` assigned."""
+    out = []
+    for k in r.scan_iter(match="cc:hb:worker:*"):
+        raw = r.get(k)
+        if raw:
+            w = json.loads(raw)
+            if time.time() - w["at"] < 5 and any(p.startswith(topic + "/") for p in w["partitions"]):
+                out.append(w)
+    return out
+
+
+@pytest.fixture
+def procs(stack, tmp_path):
+    """Start project processes; all are stopped at the end of the test."""
+    started: list[Proc] = []
+
+    def start(*args: str, name: str = "proc") -> Proc:
+        p = Proc(list(args), stack["env"], tmp_path / f"{name}-{len(started)}.log").start()
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
+
+
+def start_worker(procs, stack, wait: bool = True) -> Proc:
+    w = procs("-m", "streams", "worker", "-l", "warn", name="worker")
+    if wait:
+        topic = stack["settings"].complaints_topic
+        wait_until(lambda: live_workers(stack["redis"], topic) or (not w.alive() and w.output()[-2000:]),
+                   60, "a worker to join the group")
+        assert w.alive(), w.output()[-2000:]
+    return w
+
+
+@pytest.fixture
+def api(stack, procs):
+    """The intake API on a free port; yields its base URL."""
+    import httpx
+    from streams.services import free_port
+
+    port = free_port()
+    p = procs("-m", "streams.api", "--port", str(port), name="api")
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return httpx.get(url + "/openapi.json", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return not p.alive() and p.output()
+    wait_until(up, 30, "the API to answer")
+    assert p.alive(), p.output()
+    return url
+
+
+def make_complaints(n: int, prefix: str = "c", district_pool=None, when: str | None = None, **over) -> list[dict]:
+    """n valid raw complaints spread over Shanxi counties, industries, kinds and channels."""
+    from config.divisions import divisions
+
+    pool = district_pool or [d.code for d in divisions().counties_of("140000")]
+    inds = ["食品", "商超", "旅游", "产品质量", "价格"]
+    kinds = ["咨询", "投诉", "举报"]
+    chans = ["12315", "12345", "mini-program"]
+    when = when or time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600))
+    out = []
+    for i in range(n):
+        c = {"id": f"{prefix}{i}", "received_at": when, "channel": chans[i % 3], "kind": kinds[i % 3],
+             "district": pool[i % len(pool)], "industry": inds[i % 5], "text": f"第{i}件：衣服洗后掉色，商家拒绝退换",
+             "contact": {"name": "张三", "phone": "13812345678"}}
+        c.update(over)
+        out.append(c)
+    return out
+
+
+async def publish_raw(settings, complaints: list[dict], per_message: int = 100, pace_s: float = 0.0) -> None:
+    """Validate and publish like the intake does, optionally paced (for mid-stream crashes)."""
+    from streams.intake import Intake
+    from streams.schema import Rules
+
+    rules = Rules(settings)
+    recs = [rules.validate(c)[0] for c in complaints]
+    assert all(recs)
+    async with Intake(settings, source="test") as it:
+        for i in range(0, len(recs), per_message):
+            await it.publish(recs[i:i + per_message])
+            if pace_s:
+                await asyncio.sleep(pace_s)

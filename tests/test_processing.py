@@ -1,0 +1,41 @@
+import time
+
+import orjson
+
+from config import load_settings
+from streams.intake import envelope
+from streams.processing import decode_message
+from streams.schema import Rules
+
+RULES = Rules(load_settings({}))
+
+
+def raw(i, **over):
+    c = {"id": f"p{i}", "received_at": "2024-10-01 10:15:00", "channel": "12315", "kind": "咨询",
+         "district": "140403", "text": "咨询退货流程"}
+    c.update(over)
+    return c
+
+
+def test_envelope_from_intake():
+    d = decode_message(envelope([raw(1), raw(2)], "api", 123.0), RULES, time.time())
+    assert [i for i, _ in d.valid] == [0, 1] and d.accepted_at == 123.0 and d.source == "api"
+
+
+def test_bare_object_and_bare_list_from_other_producers():
+    assert len(decode_message(orjson.dumps(raw(1)), RULES, time.time()).valid) == 1
+    d = decode_message(orjson.dumps([raw(1), raw(2, district="999999"), raw(3)]), RULES, time.time())
+    assert [i for i, _ in d.valid] == [0, 2]
+    assert d.rejects[0][0] == 1 and d.rejects[0][2][0]["field"] == "district"
+
+
+def test_malformed_and_non_utf8_messages_are_rejected_whole():
+    d = decode_message(b'{"id": "x", ', RULES, time.time())
+    assert not d.valid and d.rejects[0][2][0]["code"] == "malformed_json"
+    d = decode_message(b'{"text": "\xff\xfe"}', RULES, time.time())
+    assert d.rejects[0][2][0]["code"] == "not_utf8" and "position 10" in d.rejects[0][2][0]["message"]
+
+
+def test_same_id_twice_in_one_message():
+    d = decode_message(orjson.dumps([raw(1), raw(1)]), RULES, time.time())
+    assert len(d.valid) == 1 and d.rejects[0][2][0]["code"] == "duplicate"
