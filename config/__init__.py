@@ -153,7 +153,7 @@ def _check(raw: dict) -> None:
         ZoneInfo(raw["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"setting timezone: {raw['timezone']!r} is not a known time zone") from None
-    for key in ("kafka.partitions", "kafka.replication_factor", "kafka.batch_size", "api.max_body_bytes", "api.max_batch",
+    for key in ("kafka.partitions", "kafka.replication_factor", "kafka.agent_concurrency", "kafka.fetch_max_wait_ms", "kafka.batch_size", "api.max_body_bytes", "api.max_batch",
                 "complaints.max_text_chars", "complaints.max_merchant_chars", "complaints.max_amount_yuan",
                 "tally.dedup_days", "simulator.rate_per_second"):
         positive(key)

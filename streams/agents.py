@@ -77,7 +77,7 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
         _state["latency_ms"].append((time.time() - decoded.accepted_at) * 1000)
 
 
-@app.agent(complaints_topic)
+@app.agent(complaints_topic, concurrency=S.raw["kafka"]["agent_concurrency"])
 async def tally(stream):
     """Validate, enrich and tally each message's complaints in one atomic Redis step."""
     rules = Rules(S)

@@ -2,11 +2,27 @@
 from __future__ import annotations
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from config import settings
 
 S = settings()
 K = S.raw["kafka"]
+
+
+def _short_fetch_wait(create):
+    """faust hard-codes fetch_max_wait_ms=1500. Tansu answers a fetch only when that wait
+    runs out, even when data arrives meanwhile (measured: p50 360 ms at 1500, 3 ms at 50),
+    so the worker's consumer gets the configured wait instead."""
+    def create_worker_consumer(self, transport):
+        consumer = create(self, transport)
+        consumer._fetch_max_wait_ms = K["fetch_max_wait_ms"]
+        return consumer
+    return create_worker_consumer
+
+
+faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _short_fetch_wait(
+    faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer)
 
 app = faust.App(
     K["consumer_group"],

@@ -18,7 +18,8 @@ MAX_MESSAGE_BYTES = 900_000
 
 
 def envelope(items: list[dict], source: str, accepted_at: float | None = None) -> bytes:
-    return orjson.dumps({"v": 1, "src": source, "at": (accepted_at or time.time()), "items": items})
+    """Items are Rules.validate output: normalised and masked ("norm": 1)."""
+    return orjson.dumps({"v": 1, "norm": 1, "src": source, "at": (accepted_at or time.time()), "items": items})
 
 
 def chunks(items: list[dict], size: int):

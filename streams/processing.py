@@ -37,8 +37,10 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
     except orjson.JSONDecodeError as e:
         out.rejects.append((0, value, [error("", deadletter.MALFORMED_JSON, f"the message is not valid JSON: {e}")]))
         return out
+    normalised = False
     if isinstance(doc, dict) and "items" in doc and isinstance(doc.get("items"), list):
         items = doc["items"]
+        normalised = doc.get("norm") == 1
         at = doc.get("at")
         out.accepted_at = float(at) if isinstance(at, (int, float)) else None
         out.source = str(doc.get("src") or "kafka")[:32]
@@ -48,7 +50,10 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
         items = [doc]
     seen_in_message: dict[str, int] = {}
     for i, raw in enumerate(items):
-        rec, errs = rules.validate(raw, now)
+        if normalised and isinstance(raw, dict):
+            rec, errs = rules.check_normalised(raw, now)
+        else:
+            rec, errs = rules.validate(raw, now)
         if errs:
             out.rejects.append((i, raw, errs))
             continue

@@ -11,9 +11,19 @@ from datetime import datetime, timedelta, tzinfo
 from streams import keys
 
 
+_minute_cache: dict[tuple[int, tzinfo], str] = {}
+
+
 def minute_bucket(record: dict, tz: tzinfo) -> str:
     """YYYYmmddHHMM of the record's local minute; the hour and day are its prefixes."""
-    return datetime.fromtimestamp(record["ts"], tz).strftime("%Y%m%d%H%M")
+    m = int(record["ts"] // 60)
+    key = (m, tz)
+    b = _minute_cache.get(key)
+    if b is None:
+        if len(_minute_cache) > 100_000:
+            _minute_cache.clear()
+        b = _minute_cache[key] = datetime.fromtimestamp(m * 60, tz).strftime("%Y%m%d%H%M")
+    return b
 
 
 def buckets_of(minute: str) -> dict[str, str]:

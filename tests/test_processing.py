@@ -39,3 +39,13 @@ def test_malformed_and_non_utf8_messages_are_rejected_whole():
 def test_same_id_twice_in_one_message():
     d = decode_message(orjson.dumps([raw(1), raw(1)]), RULES, time.time())
     assert len(d.valid) == 1 and d.rejects[0][2][0]["code"] == "duplicate"
+
+
+def test_intake_envelopes_take_the_fast_path_but_cannot_smuggle_bad_records():
+    good, _ = RULES.validate(raw(1), time.time())
+    forged = dict(good, id="p2", district="999999")   # claims to be normalised, is not
+    unmasked = dict(raw(3), contact={"phone": "13812345678"})  # a raw record in a normalised envelope
+    d = decode_message(envelope([good, forged, unmasked], "api", 1.0), RULES, time.time())
+    assert [i for i, _ in d.valid] == [0, 2]
+    assert d.valid[0][1] is not None and d.rejects[0][2][0]["field"] == "district"
+    assert "13812345678" not in str(d.valid[1][1]), "a record that fails the fast check is fully validated and masked"
