@@ -22,8 +22,8 @@ $(STAMP): requirements.txt
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all)
-	$(PY) -m streams.stack run
+run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all); WORKERS=N
+	$(PY) -m streams.stack run $(if $(WORKERS),--workers $(WORKERS))
 
 up: run
 

@@ -179,7 +179,10 @@ def main(argv: list[str] | None = None) -> None:
             args.rate = load_settings().raw["simulator"]["rate_per_second"]
     except SettingsError as e:
         sys.exit(f"configuration error: {e}")
-    sys.exit(run(args))
+    try:
+        sys.exit(run(args))
+    except SettingsError as e:
+        sys.exit(f"configuration error: {e}")
 
 
 if __name__ == "__main__":

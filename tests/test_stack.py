@@ -1,0 +1,72 @@
+"""`make run`'s orchestrator: embedded services, workers, API, demo feed; Ctrl-C stops all."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from streams.services import free_port, port_free
+from tests.conftest import ROOT, wait_until
+
+
+def stack_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BROKER", "REDIS_URL", "COMPLAINTS_TOPIC",
+                                                            "DEAD_LETTER_TOPIC", "CONSUMER_GROUP")}
+    ports = {"BROKER_PORT": free_port(), "REDIS_PORT": free_port(), "API_PORT": free_port()}
+    env.update({k: str(v) for k, v in ports.items()}, DATA_DIR=str(tmp_path / "data"))
+    return env, ports
+
+
+def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_path):
+    env, ports = stack_env(tmp_path)
+    log = tmp_path / "stack.log"
+    p = subprocess.Popen([sys.executable, "-m", "streams.stack", "run", "--rate", "40", "--report-every", "2"],
+                         env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    api = f"http://127.0.0.1:{ports['API_PORT']}"
+    try:
+        wait_until(lambda: "is running" in log.read_text() or p.poll() is not None, 120, "the stack to start")
+        assert p.poll() is None, log.read_text()
+        assert httpx.get(api + "/healthz").json()["status"] == "ok"
+        wait_until(lambda: httpx.get(api + "/api/v1/stats").json()["accepted"] >= 20, 60, "the demo feed to flow")
+        day = httpx.get(api + "/api/v1/counts", params={"level": "province", "code": "140000", "window": "day"}).json()
+        assert day["total"] >= 20
+        assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "Redis keeps its AOF under DATA_DIR"
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(60)
+    out = log.read_text()
+    assert p.returncode == 0 and "stopped." in out
+    for port in ports.values():
+        wait_until(lambda: port_free(port), 10, f"port {port} to be released")
+
+
+def test_a_taken_port_is_one_clear_line(tmp_path):
+    env, ports = stack_env(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", ports["API_PORT"]))
+        s.listen()
+        res = subprocess.run([sys.executable, "-m", "streams.stack", "run", "--no-feed"], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert res.returncode == 1
+    assert f"port {ports['API_PORT']}" in res.stdout and "already taken" in res.stdout and "API_PORT" in res.stdout
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_a_bad_setting_is_one_clear_line(tmp_path):
+    env, _ = stack_env(tmp_path)
+    env["REDIS_URL"] = "localhost:6379"
+    for cmd in (["-m", "streams.stack", "run"], ["-m", "streams.api"], ["-m", "streams", "worker"]):
+        res = subprocess.run([sys.executable, *cmd], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert res.returncode != 0
+        assert "redis.url" in res.stderr + res.stdout and "Traceback" not in res.stderr + res.stdout, cmd
+
+
+def test_every_command_has_help():
+    for mod in ("streams.stack", "streams.api", "streams.simulate", "streams.importer", "streams.bench"):
+        res = subprocess.run([sys.executable, "-m", mod, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert res.returncode == 0 and "usage" in res.stdout.lower(), mod
+    res = subprocess.run([sys.executable, "-m", "streams", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0 and "worker" in res.stdout
