@@ -10,6 +10,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 import redis.asyncio as aioredis
 
 from config import Settings
@@ -41,11 +42,8 @@ class TallyWriter:
         if not records:
             return {"new": 0, "redelivered": 0, "duplicates": []}
         now = time.time() if now is None else now
-        args: list = [position, self.dedup_ttl, *self.ttls, len(records)]
-        for i, rec in records:
-            args.append(i)
-            args.extend(tally_args(rec, self.tz, now, self.grace))
-        new, redelivered, dups = await self._tally(args=args)
+        batch = orjson.dumps([(i, *tally_args(rec, self.tz, now, self.grace)) for i, rec in records])
+        new, redelivered, dups = await self._tally(args=[position, self.dedup_ttl, *self.ttls, batch])
         return {"new": int(new), "redelivered": int(redelivered),
                 "duplicates": [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]}
 

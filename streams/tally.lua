@@ -1,23 +1,24 @@
 -- Dedup and tally one batch of complaints atomically (one Kafka message).
--- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, n, then n x (index, id, province, field, minute, late)
+-- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, batch
+-- batch: JSON [[index, id, province, field, minute, late], ...] (one string: far cheaper to
+-- pass than thousands of arguments)
 -- A complaint is counted only if its id was never seen; if it was seen at this same stream
 -- position the message is a redelivery (worker crash) and is skipped silently; if seen at
 -- another position it is a duplicate, returned to the caller for the dead-letter topic.
 local pre = ARGV[1]
 local dttl = tonumber(ARGV[2])
 local ttl = {m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5])}
-local n = tonumber(ARGV[6])
+local batch = cjson.decode(ARGV[6])
 local acc = {}
 local new, redelivered, late = 0, 0, 0
 local dups = {}
-for i = 0, n - 1 do
-  local b = 7 + i * 6
-  local pos = pre .. ':' .. ARGV[b]
-  local prev = redis.call('SET', 'cc:seen:' .. ARGV[b + 1], pos, 'NX', 'GET', 'EX', dttl)
+for _, c in ipairs(batch) do
+  local pos = pre .. ':' .. c[1]
+  local prev = redis.call('SET', 'cc:seen:' .. c[2], pos, 'NX', 'GET', 'EX', dttl)
   if not prev then
     new = new + 1
-    if ARGV[b + 5] == '1' then late = late + 1 end
-    local prov, field, mb = ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+    if c[6] == 1 then late = late + 1 end
+    local prov, field, mb = c[3], c[4], c[5]
     local ks = {'m:' .. mb .. ':' .. prov, 'h:' .. string.sub(mb, 1, 10) .. ':' .. prov,
                 'd:' .. string.sub(mb, 1, 8) .. ':' .. prov, 'all:all:' .. prov}
     for _, k in ipairs(ks) do
@@ -28,7 +29,7 @@ for i = 0, n - 1 do
   elseif prev == pos then
     redelivered = redelivered + 1
   else
-    dups[#dups + 1] = ARGV[b]
+    dups[#dups + 1] = tostring(c[1])
     dups[#dups + 1] = prev
   end
 end

@@ -35,11 +35,11 @@ def is_late(record: dict, now: float, grace_seconds: float) -> bool:
     return now - record["ts"] > grace_seconds
 
 
-def tally_args(record: dict, tz: tzinfo, now: float, grace_seconds: float) -> tuple[str, str, str, str, str]:
+def tally_args(record: dict, tz: tzinfo, now: float, grace_seconds: float) -> tuple[str, str, str, str, int]:
     """The five values the Lua writer needs for one complaint."""
     return (record["id"], record["province"],
             keys.field(record["district"], record["industry"], record["kind"], record["channel"]),
-            minute_bucket(record, tz), "1" if is_late(record, now, grace_seconds) else "0")
+            minute_bucket(record, tz), 1 if is_late(record, now, grace_seconds) else 0)
 
 
 _FMT = {"m": "%Y%m%d%H%M", "h": "%Y%m%d%H", "d": "%Y%m%d"}

@@ -27,7 +27,7 @@ def test_late_means_beyond_the_grace_period():
 def test_tally_args_name_the_most_specific_district():
     rec = {"id": "x", "ts": ts("2024-10-01T10:15:00+08:00"), "province": "140000", "district": "140403",
            "industry": "旅游", "kind": "投诉", "channel": "12315"}
-    assert tally_args(rec, TZ, rec["ts"], 300) == ("x", "140000", "140403|旅游|投诉|12315", "202410011015", "0")
+    assert tally_args(rec, TZ, rec["ts"], 300) == ("x", "140000", "140403|旅游|投诉|12315", "202410011015", 0)
 
 
 def test_bucket_ranges():
