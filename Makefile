@@ -4,7 +4,7 @@ PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBS := redis-server
+DEBS := redis-server fonts-noto-cjk
 
 .PHONY: run test bench up down logs setup clean help
 
