@@ -35,6 +35,7 @@ ENV_OVERRIDES = {
     "COMPLAINTS_TOPIC": "kafka.complaints_topic",
     "DEAD_LETTER_TOPIC": "kafka.dead_letter_topic",
     "CONSUMER_GROUP": "kafka.consumer_group",
+    "NLP_ENABLED": "nlp.enabled",
 }
 
 
@@ -157,7 +158,8 @@ def _check(raw: dict) -> None:
                 "complaints.max_text_chars", "complaints.max_merchant_chars", "complaints.max_amount_yuan",
                 "tally.dedup_days", "simulator.rate_per_second"):
         positive(key)
-    for key in ("complaints.future_tolerance_seconds", "tally.grace_seconds", "tally.keep_minute_hours",
+    need(isinstance(raw["nlp"]["enabled"], bool), "nlp.enabled (NLP_ENABLED)", "must be true or false")
+    for key in ("complaints.future_tolerance_seconds", "tally.grace_seconds", "tally.keep_minute_hours", "tally.keep_docs_days",
                 "tally.keep_hour_days", "tally.keep_day_days"):
         positive(key, allow_zero=True)
     c = raw["complaints"]

@@ -1,20 +1,29 @@
 """Hot means rising: each topic's count against its own baseline. Pure functions.
 
-A topic's *expected* count in the current window is its mean count over the baseline windows
+A topic's *expected* count in the current window comes from its counts in the baseline windows
 (for an hour: the same hour on the previous days; for a day or a week: the previous ones),
-scaled by how busy the current window is compared with the baseline (clipped, so a surge of
-one topic does not inflate every other topic's expectation much). The *score* is a
-Poisson-style z-score, ``(observed - expected) / sqrt(expected + 1)``; the +1 keeps a topic
-that was never seen before from scoring infinity on its first two mentions. Perennial words
-(质量, 退款) have large expectations and so score low however often they occur.
+their mean, floored at ``0.5 / (n + 1)`` so that a topic never seen before still has a small
+expectation rather than zero. If the whole window is busier or quieter than usual (a holiday,
+a quiet night), expectations are scaled by the *median* ratio observed/expected of the
+established topics (expected ≥ 2, at least five of them); a median, so that one surging topic
+cannot raise its own bar.
+
+The *score* is how surprising the observed count is for a Poisson count with that
+expectation: ``-log10 P(X >= observed)``. Perennial words (质量, 退款) expect much and score low
+however often they occur; 衣服掉色 at one mall expects next to nothing and scores high. A
+score of 2.5 (p < 0.003) marks a topic as rising: strict enough that, with many topics tested
+in each window, a handful of chance fluctuations do not light up the screen.
 """
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 VOLUME_CLIP = (0.5, 3.0)
+ESTABLISHED = 2.0      # expected count from which a topic tells about overall volume
+MIN_ESTABLISHED = 5
 
 
 @dataclass
@@ -28,26 +37,50 @@ class Burst:
     samples: list[str] = field(default_factory=list)
 
 
-def volume_ratio(current_docs: int, baseline_docs: Sequence[int]) -> float:
-    base = sum(baseline_docs) / len(baseline_docs) if baseline_docs else 0.0
-    if base <= 0:
+def expected_counts(baselines: Sequence[Mapping[str, int]], topics) -> dict[str, float]:
+    n = len(baselines)
+    floor = 0.5 / (n + 1)
+    return {t: max(sum(b.get(t, 0) for b in baselines) / n if n else 0.0, floor) for t in topics}
+
+
+def volume_ratio(observed: Mapping[str, int], expected: Mapping[str, float]) -> float:
+    """How much busier this window is than usual, judged by the established topics."""
+    ratios = [observed.get(t, 0) / e for t, e in expected.items() if e >= ESTABLISHED]
+    if len(ratios) < MIN_ESTABLISHED:
         return 1.0
     lo, hi = VOLUME_CLIP
-    return min(hi, max(lo, current_docs / base))
+    return min(hi, max(lo, statistics.median(ratios)))
 
 
-def burst_scores(observed: Mapping[str, int], baselines: Sequence[Mapping[str, int]], current_docs: int,
-                 baseline_docs: Sequence[int], *, min_count: int = 3, rising_score: float = 3.0) -> list[Burst]:
-    """Every topic observed at least ``min_count`` times, highest score first."""
-    n = len(baselines)
-    ratio = volume_ratio(current_docs, baseline_docs)
+def poisson_surprise(observed: int, lam: float) -> float:
+    """-log10 P(X >= observed) for X ~ Poisson(lam); 0 when observed <= lam."""
+    if observed <= lam:
+        return 0.0
+    term = math.exp(-lam + observed * math.log(lam) - math.lgamma(observed + 1))
+    total, k = 0.0, observed
+    while term > 1e-300 and (total == 0.0 or term > total * 1e-12) and k < observed + 10_000:
+        total += term
+        k += 1
+        term *= lam / k
+    if total <= 0.0:  # underflow: use the leading term's logarithm
+        return (lam - observed * math.log(lam) + math.lgamma(observed + 1)) / math.log(10)
+    return -math.log10(min(1.0, total))
+
+
+def burst_scores(observed: Mapping[str, int], baselines: Sequence[Mapping[str, int]], *,
+                 min_count: int = 3, rising_score: float = 2.5) -> list[Burst]:
+    """Every topic observed at least ``min_count`` times, most surprising first."""
+    topics = set(observed)
+    for b in baselines:
+        topics.update(b)
+    expected = expected_counts(baselines, topics)
+    ratio = volume_ratio(observed, expected)
     out = []
     for topic, o in observed.items():
         if o < min_count:
             continue
-        mean = sum(b.get(topic, 0) for b in baselines) / n if n else 0.0
-        e = mean * ratio
-        score = (o - e) / math.sqrt(e + 1.0)
+        e = expected[topic] * ratio
+        score = poisson_surprise(o, e)
         out.append(Burst(topic, o, round(e, 2), round(score, 2), score >= rising_score))
     out.sort(key=lambda b: (-b.score, -b.observed, b.topic))
     return out

@@ -17,7 +17,7 @@ import redis.exceptions
 
 from streams import deadletter
 from streams.app import S, app, complaints_topic, dead_letter_topic
-from streams.processing import decode_message, duplicate_errors
+from streams.processing import TextAnalysis, decode_message, duplicate_errors, enrich
 from streams.schema import Rules, error
 from streams.store import TallyWriter
 
@@ -55,11 +55,13 @@ async def send_dead_letter(raw, errors: list[dict], ref: str, source: str) -> No
     await fut  # acknowledged by the broker before this message's offset can be committed
 
 
-async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules) -> None:
+async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules,
+                  nlp: TextAnalysis | None) -> None:
     position = f"{topic}/{partition}/{offset}"
     now = time.time()
     decoded = decode_message(value, rules, now)
-    result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now)
+    docs = enrich(decoded.valid, nlp)
+    result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now, docs)
     by_index = dict(decoded.valid)
     rejects = list(decoded.rejects)
     for index, first in result["duplicates"]:
@@ -77,14 +79,27 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
         _state["latency_ms"].append((time.time() - decoded.accepted_at) * 1000)
 
 
+_nlp: list = []
+
+
+def text_analysis() -> TextAnalysis | None:
+    """Loaded once per worker (the dictionaries and the model take a moment)."""
+    if not S.raw["nlp"]["enabled"]:
+        return None
+    if not _nlp:
+        _nlp.append(TextAnalysis(S))
+    return _nlp[0]
+
+
 @app.agent(complaints_topic, concurrency=S.raw["kafka"]["agent_concurrency"])
 async def tally(stream):
     """Validate, enrich and tally each message's complaints in one atomic Redis step."""
     rules = Rules(S)
+    nlp = text_analysis()
     async for event in stream.events():
         m = event.message
         try:
-            await process(m.value, m.topic, m.partition, m.offset, rules)
+            await process(m.value, m.topic, m.partition, m.offset, rules, nlp)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - a bad message must not stop the stream

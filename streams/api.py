@@ -160,6 +160,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "filters": {"industry": industry, "kind": kind, "channel": channel},
                 "total": sum(x["count"] for x in series), "series": series}
 
+    @app.get("/api/v1/topics")
+    async def get_topics(level: str = Query(..., description="province | city | county"),
+                         code: str = Query(..., description="6-digit GB/T 2260 code at that level"),
+                         window: str = Query("hour", description="hour | day | week, ending at `at`"),
+                         industry: str | None = None,
+                         at: str | None = Query(None, description="ISO 8601 end of the window; default now"),
+                         top: int = Query(20, ge=1, le=200)):
+        """Hot phrases and keywords: top by count and by burst against their own baseline."""
+        read: ReadModel = state["read"]
+        try:
+            return await run_in_threadpool(read.topics, level, code, window, industry, at, top)
+        except QueryError as e:
+            return problem(400, str(e))
+
     @app.get("/api/v1/stats")
     async def get_stats():
         """Accepted, duplicate, late and rejected counts (by reason)."""

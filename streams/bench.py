@@ -180,31 +180,50 @@ def main(argv=None) -> None:
         raw_produce, raw_consume = asyncio.run(raw_reference(settings.broker, args.reference, settings.raw["kafka"]["partitions"]))
         say(f"    produce {raw_produce:,.0f} records/s, consume+json.loads {raw_consume:,.0f} records/s")
 
-        worker = subprocess.Popen([sys.executable, "-m", "streams", "worker", "-l", "warn"], env=env, cwd=ROOT_DIR,
-                                  stdout=open(data / "worker.log", "ab"), stderr=subprocess.STDOUT)
+        def start_worker(nlp: bool) -> subprocess.Popen:
+            for k in r.scan_iter(match="cc:hb:worker:*"):
+                r.delete(k)
+            w = subprocess.Popen([sys.executable, "-m", "streams", "worker", "-l", "warn"],
+                                 env={**env, "NLP_ENABLED": "1" if nlp else "0"}, cwd=ROOT_DIR,
+                                 stdout=open(data / "worker.log", "ab"), stderr=subprocess.STDOUT)
+            deadline = time.time() + 90
+            while not any('bench-complaints/' in (r.get(k) or "") for k in r.scan_iter(match="cc:hb:worker:*")):
+                if time.time() > deadline or w.poll() is not None:
+                    raise SystemExit(f"the worker did not start; see {data / 'worker.log'}")
+                time.sleep(0.2)
+            return w
+
         api = subprocess.Popen([sys.executable, "-m", "streams.api"], env=env, cwd=ROOT_DIR,
                                stdout=open(data / "api.log", "ab"), stderr=subprocess.STDOUT)
-        procs += [worker, api]
-        deadline = time.time() + 60
-        while not list(r.scan_iter(match="cc:hb:worker:*")):
-            if time.time() > deadline or worker.poll() is not None:
-                raise SystemExit(f"the worker did not start; see {data / 'worker.log'}")
-            time.sleep(0.2)
+        procs.append(api)
         say("    generating and validating complaints …")
         rules = Rules(settings)
-        recs = [rules.validate(c)[0] for c in complaints(args.complaints, "tp")]
-        warm = [rules.validate(c)[0] for c in complaints(2000, "warm")]
-        asyncio.run(throughput(settings, warm, r))  # topic creation, group join, first fetch
-        say(f"2/4 end to end: {args.complaints:,} complaints, validation + enrichment + exactly-once dedup on …")
+        worker = start_worker(nlp=False)
+        procs.append(worker)
+        asyncio.run(throughput(settings, [rules.validate(c)[0] for c in complaints(2000, "warm0")], r))
+        say(f"2/4 end to end: {args.complaints:,} complaints, validation + exactly-once dedup + tally; "
+            "topic extraction off, then on …")
+        recs = [rules.validate(c)[0] for c in complaints(args.complaints, "tp0")]
         watched = {"broker": broker.pid, "redis": rds.pid, "worker": worker.pid}
         cpu0 = {k: sum(psutil.Process(pid).cpu_times()[:2]) for k, pid in watched.items()}
         rate, produced = asyncio.run(throughput(settings, recs, r))
         cpu = {k: sum(psutil.Process(pid).cpu_times()[:2]) - cpu0[k] for k, pid in watched.items()}
         busy = ", ".join(f"{k} {v:.1f} s" for k, v in cpu.items())
         ratio = rate / raw_consume
-        say(f"    {rate:,.0f} complaints/s tallied (producer alone took {produced:.1f} s); "
-            f"{ratio:.2f}× raw aiokafka consume")
+        say(f"    extraction off: {rate:,.0f} complaints/s tallied; {ratio:.2f}× raw aiokafka consume")
         say(f"    CPU used during it: {busy} (the bench's own producer took the rest)")
+        worker.terminate()
+        worker.wait(30)
+        worker = start_worker(nlp=True)
+        procs.insert(0, worker)
+        asyncio.run(throughput(settings, [rules.validate(c)[0] for c in complaints(2000, "warm1")], r))
+        recs = [rules.validate(c)[0] for c in complaints(args.complaints, "tp1")]
+        rate_nlp, _ = asyncio.run(throughput(settings, recs, r))
+        say(f"    extraction on:  {rate_nlp:,.0f} complaints/s tallied ({rate / rate_nlp:.2f}× slower)")
+        from nlp.bench import run as extraction_bench
+        ex = extraction_bench()
+        say(f"    extraction alone, one core, 150-char complaints: {ex['extract']['per_s']:,.0f}/s "
+            f"(plain jieba.lcut {ex['jieba_lcut']['per_s']:,.0f}/s)")
 
         say(f"3/4 latency: {args.latency_rate:,}/s through the HTTP API for {args.latency_seconds} s …")
         samples, sent = latency_run(f"http://127.0.0.1:{api_port}", args.latency_rate, args.latency_seconds, r, "lat")
@@ -233,6 +252,8 @@ def main(argv=None) -> None:
 raw aiokafka produce           {raw_produce:>10,.0f} records/s
 raw aiokafka consume+json      {raw_consume:>10,.0f} records/s
 end to end (produce→Redis)     {rate:>10,.0f} complaints/s   = {ratio:.2f}× raw consume   (target ≥ 50,000/s and ≥ 0.3×)
+  with topic extraction on     {rate_nlp:>10,.0f} complaints/s   = {rate / rate_nlp:.2f}× slower             (target ≤ 2×)
+extraction, one core           {ex['extract']['per_s']:>10,.0f} complaints/s   (plain jieba.lcut {ex['jieba_lcut']['per_s']:,.0f}/s; target ≥ 20,000/s)
 CPU during end-to-end run      {busy}
 latency at {args.latency_rate:,}/s via HTTP   p50 {p50:,.0f} ms   p99 {p99:,.0f} ms      (target p99 ≤ 1000 ms)
 memory at end                  broker {b_mb:,.0f} MB   worker {w_mb:,.0f} MB

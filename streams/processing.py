@@ -69,3 +69,47 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
 def duplicate_errors(record_id: str, first_position: str) -> list[dict]:
     return [error("id", "duplicate", f"complaint id {record_id!r} was already accepted (first at {first_position}); "
                                      "counted once, this copy was not counted")]
+
+
+def encode_phrase(parts) -> str:
+    from nlp.phrases import encode_phrase as enc
+    return enc(parts)
+
+
+class TextAnalysis:
+    """The nlp/ pieces the agent enriches with: phrase extraction and industry classification."""
+
+    def __init__(self, settings):
+        from nlp.classify import IndustryClassifier
+        from nlp.extract import Extractor
+
+        self.extractor = Extractor.default()
+        self.classifier = IndustryClassifier.load()
+        self.unclassified = settings.raw["complaints"]["unclassified"]
+        self.min_probability = settings.raw["nlp"]["classify_min_probability"]
+
+
+def enrich(records: list[tuple[int, dict]], nlp: TextAnalysis | None) -> list[str]:
+    """One document per record (masked text + topics), classifying records that have no industry.
+
+    The document is what topic counts, samples and drill-downs read later.
+    """
+    docs = []
+    for _, rec in records:
+        doc = {"id": rec["id"], "ts": rec["ts"], "d": rec["district"], "i": rec["industry"], "k": rec["kind"],
+               "c": rec["channel"], "t": rec["text"]}
+        if rec.get("merchant"):
+            doc["m"] = rec["merchant"]
+        if nlp is not None:
+            terms = nlp.extractor.extract(rec["text"])
+            doc["kw"] = list(terms.keywords)
+            doc["ph"] = [encode_phrase(p) for p in terms.phrases]
+            if terms.units:
+                doc["u"] = list(terms.units)
+            if rec["industry"] == nlp.unclassified:
+                industry, p = nlp.classifier.predict_tokens(terms.tokens)
+                if p >= nlp.min_probability:
+                    rec["industry"] = doc["i"] = industry
+                    doc["ib"], doc["ip"] = "model", round(p, 3)
+        docs.append(orjson.dumps(doc).decode())
+    return docs

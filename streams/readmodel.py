@@ -117,6 +117,58 @@ class ReadModel:
                 out.append(w)
         return sorted(out, key=lambda w: w["worker"])
 
+    def topics(self, level: str, code: str, window: str = "hour", industry: str | None = None,
+               at=None, top: int = 20) -> dict:
+        """Hot topics of a selection: top phrases and keywords by count and by burst.
+
+        Each topic has its count in the window ending ``at`` (default now), the expected count
+        from its own baseline, a burst score, a trend (counts in the windows before) and
+        sample complaint ids.
+        """
+        from nlp.burst import burst_scores
+        from streams.topicmodel import BASELINE, TREND, WINDOWS, DocCache, count_topics, hour_keys, real_phrases
+
+        if window not in WINDOWS:
+            raise QueryError(f"window {window!r} must be one of {', '.join(WINDOWS)}")
+        under = self.districts_under(level, code)
+        province = self.table.get(code).province_code
+        end = self.parse_time(at) if at else datetime.now(self.tz)
+        span = WINDOWS[window]
+        step, n_base = BASELINE[window]
+        windows = [(end - span, end)]
+        windows += [(end - span - k * step, end - k * step) for k in range(1, n_base + 1)]
+        windows += [(end - (k + 1) * span, end - k * span) for k in range(1, TREND[window] + 1)]
+        earliest = min(w[0] for w in windows)
+        if not hasattr(self, "_docs"):
+            self._docs = DocCache(self.redis)
+        docs = self._docs.docs(hour_keys(province, earliest, end, self.tz))
+        counts = [count_topics(docs, a.timestamp(), b.timestamp(), under, industry, keep_samples=(i == 0))
+                  for i, (a, b) in enumerate(windows)]
+        now_c, base_c, trend_c = counts[0], counts[1:1 + n_base], counts[1 + n_base:]
+        nlp = self.settings.raw["nlp"]
+        result = {"level": level, "code": code, "name": self.table.get(code).full_name, "window": window,
+                  "industry": industry, "start": windows[0][0].isoformat(), "end": end.isoformat(),
+                  "docs": now_c.docs}
+        genuine = real_phrases(now_c, *base_c)
+        for kind in ("phrases", "keywords"):
+            observed = getattr(now_c, kind)
+            if kind == "phrases":
+                observed = type(observed)({p: n for p, n in observed.items() if p in genuine})
+            bursts = burst_scores(observed, [getattr(b, kind) for b in base_c], min_count=nlp["min_count"],
+                                  rising_score=nlp["rising_score"])
+            by_burst = {b.topic: b for b in bursts}
+
+            def item(topic: str) -> dict:
+                b = by_burst.get(topic)
+                return {"topic": topic.replace("|", ""), "parts": topic.split("|"), "count": observed[topic],
+                        "expected": b.expected if b else None, "score": b.score if b else None,
+                        "rising": bool(b and b.rising),
+                        "trend": [getattr(t, kind)[topic] for t in reversed(trend_c)] + [observed[topic]],
+                        "samples": now_c.samples.get(topic, [])}
+            result[kind] = {"by_count": [item(t) for t, _ in observed.most_common(top)],
+                            "by_burst": [item(b.topic) for b in bursts[:top]]}
+        return result
+
     def latency_samples(self) -> list[float]:
         out: list[float] = []
         for k in self.redis.scan_iter(match=keys.LATENCY + "*", count=1000):

@@ -31,19 +31,24 @@ class TallyWriter:
         self.grace = t["grace_seconds"]
         self.dedup_ttl = int(t["dedup_days"] * 86400)
         self.ttls = window_ttls(t)
+        self.docs_ttl = int(t["keep_docs_days"] * 86400)
         self._tally = self.redis.register_script(TALLY_LUA)
         self._reject = self.redis.register_script(COUNT_REJECT_LUA)
 
-    async def write_batch(self, position: str, records: list[tuple[int, dict]], now: float | None = None) -> dict:
+    async def write_batch(self, position: str, records: list[tuple[int, dict]], now: float | None = None,
+                          docs: list[str] | None = None) -> dict:
         """Dedup and tally ``records`` [(index in message, record)] found at stream ``position``.
+
+        ``docs`` (one per record, JSON) go to the hour's document list of each newly counted one.
 
         Returns {"new": n, "redelivered": n, "duplicates": [(index, first_position)]}.
         """
         if not records:
             return {"new": 0, "redelivered": 0, "duplicates": []}
         now = time.time() if now is None else now
-        batch = orjson.dumps([(i, *tally_args(rec, self.tz, now, self.grace)) for i, rec in records])
-        new, redelivered, dups = await self._tally(args=[position, self.dedup_ttl, *self.ttls, batch])
+        docs = docs or [""] * len(records)
+        batch = orjson.dumps([(i, *tally_args(rec, self.tz, now, self.grace), d) for (i, rec), d in zip(records, docs)])
+        new, redelivered, dups = await self._tally(args=[position, self.dedup_ttl, *self.ttls, self.docs_ttl, batch])
         return {"new": int(new), "redelivered": int(redelivered),
                 "duplicates": [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]}
 

@@ -1,14 +1,17 @@
 -- Dedup and tally one batch of complaints atomically (one Kafka message).
--- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, batch
--- batch: JSON [[index, id, province, field, minute, late], ...] (one string: far cheaper to
--- pass than thousands of arguments)
+-- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch
+-- batch: JSON [[index, id, province, field, minute, late, doc], ...] (one string: far cheaper
+-- to pass than thousands of arguments). doc is the masked complaint with its extracted terms;
+-- it is appended to that hour's document list, so topic counts are exactly-once too.
 -- A complaint is counted only if its id was never seen; if it was seen at this same stream
 -- position the message is a redelivery (worker crash) and is skipped silently; if seen at
 -- another position it is a duplicate, returned to the caller for the dead-letter topic.
 local pre = ARGV[1]
 local dttl = tonumber(ARGV[2])
 local ttl = {m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5])}
-local batch = cjson.decode(ARGV[6])
+local docs_ttl = tonumber(ARGV[6])
+local batch = cjson.decode(ARGV[7])
+local docs = {}
 local acc = {}
 local new, redelivered, late = 0, 0, 0
 local dups = {}
@@ -26,6 +29,12 @@ for _, c in ipairs(batch) do
       if not t then t = {}; acc[k] = t end
       t[field] = (t[field] or 0) + 1
     end
+    if c[7] ~= '' then
+      local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. prov
+      local l = docs[dk]
+      if not l then l = {}; docs[dk] = l end
+      l[#l + 1] = c[7]
+    end
   elseif prev == pos then
     redelivered = redelivered + 1
   else
@@ -39,6 +48,12 @@ for k, t in pairs(acc) do
   local w = string.match(k, '^(%a+):')
   local x = ttl[w]
   if x and x > 0 then redis.call('EXPIRE', key, x, 'NX') end
+end
+for k, l in pairs(docs) do
+  for i = 1, #l, 500 do
+    redis.call('RPUSH', k, unpack(l, i, math.min(i + 499, #l)))
+  end
+  if docs_ttl > 0 then redis.call('EXPIRE', k, docs_ttl, 'NX') end
 end
 if new > 0 then redis.call('HINCRBY', 'cc:stats', 'accepted', new) end
 if redelivered > 0 then redis.call('HINCRBY', 'cc:stats', 'redelivered', redelivered) end

@@ -1,0 +1,370 @@
+"""Keywords and candidate problem phrases of one complaint, found from part-of-speech patterns.
+
+``Extractor.default().extract(text) -> Terms``: PII is masked first (``nlp.pii.mask_text``),
+masked numbers, digits and street addresses are cut out, then the text is segmented once and
+one pass over the tagged tokens yields
+
+* ``tokens``   the segmented, scrubbed text (for a classifier: no second segmentation);
+* ``keywords`` content words (two or more characters, no stop words, digits, masked numbers,
+  punctuation, person or place names), each once, in order of first appearance;
+* ``phrases``  candidate phrases, token tuples such as (鞋子, 开胶) or (空调, 噪音, 大): an
+  *object* followed by its *problem* (see below); whether a candidate is a real phrase is decided
+  over many complaints by ``nlp.phrases.PhraseStats``, not here;
+* ``units``    every word that served as an object or problem in this text (phrase parts;
+  ``PhraseStats`` needs their document counts for PMI).
+
+Tags are the segmenter's *dictionary* tags (``Segmenter.dict_tag``), the same with jieba and
+rjieba; a word in no dictionary (an HMM guess: shop and person names, 我想, 交了) has no class
+and is left out, which also keeps complainants' names out of the keywords.
+
+Patterns (over one clause: punctuation ends a clause)
+-----------------------------------------------------
+object   noun-like: n, nz, nt, vn, an, ng, j (of one character only n: 车, 菜, 卡)
+problem  verb or adjective: v, vd, vi, a, ad, ag, l, i, z (of one character only adjectives:
+         难, 贵, 差; 找, 要, 写 are too plain); a word starting with a negation
+         (不合理, tagged n); a negation followed by any object or problem word (没有 + 发票);
+         an adverb that ends its clause (管理乱: 乱 is d)
+A        object [up to ``max_gap`` tokens] problem  -> (object, problem)
+         and, when a noun stands right before the object, (noun, object, problem)
+B        verb [adverbs] adjective                   -> (verb, adjective), e.g. 维修 + 慢
+A negation right before the problem (adverbs in between allowed) is kept, joined to it
+(不 + 合格 -> 不合格); other adverbs (太, 很, 特别, 严重地 …) are skipped, so 房租太贵 and 房租很贵
+are one candidate. Adverb glued to an adjective by the HMM (太贵, not in the dictionary) is
+read as the adverb plus the adjective.
+
+Speed: the class of a word depends only on the word (dictionary tags are context-free), so it
+is computed once and cached; a complaint costs one segmentation plus one pass of dict look-ups.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from itertools import compress
+from pathlib import Path
+from typing import NamedTuple
+
+from config import CONFIG_DIR
+from nlp.pii import mask_text
+from nlp.segment import USERDICT, Segmenter
+
+STOPWORDS = CONFIG_DIR / "nlp" / "stopwords.txt"
+
+# Closed grammatical classes (not vocabulary): negations and the POS tags of each role.
+NEGATIONS = frozenset({"不", "没", "没有", "未", "无", "别", "并未", "从未", "并不", "从不", "尚未", "毫无",
+                       "不能", "无法", "不肯", "不愿", "不予", "不让"})
+NEG_PREFIX = frozenset("不没未无")
+DEGREE = frozenset("太很挺超蛮较极忒巨")         # degree adverbs the HMM glues to adjectives (太高)
+OBJECT_TAGS = frozenset({"n", "nz", "nt", "vn", "an", "ng", "nl", "j"})
+PROBLEM_TAGS = frozenset({"v", "vd", "vi", "vl", "a", "ad", "ag", "al", "l", "i", "z"})
+ADJECTIVE_TAGS = frozenset({"a", "ad", "ag", "al", "z"})
+VERB_HEAD_TAGS = frozenset({"v", "vn", "vd", "vi"})
+ADVERB_TAGS = frozenset({"d", "df", "dg", "zg"})
+KEYWORD_ONLY_TAGS = frozenset({"b", "eng"})       # content words that play no role in phrases
+PARTICLE_TAGS = frozenset({"ul", "uj", "uz", "ug", "uv", "ud", "y", "e", "o"})
+# person names, places, time, numerals, pronouns, prepositions, conjunctions …: never keywords
+NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nrj"})
+CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f", "t"})
+
+# Word classes (bit flags), cached per word.
+BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT = (
+    1 << i for i in range(12))
+ROLE = OBJECT | PROBLEM
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORDLIKE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+")
+
+# mask_text changes a text only if it holds 7 digits in a row (single spaces or hyphens between
+# allowed: every phone, ID and card number does), a province character right before a capital
+# letter (a plate) or '@' (e-mail); it is skipped otherwise, same result at a fraction of the cost.
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_MAY_HOLD_PII = re.compile(r"\d(?:[ \-]?\d){6}|[" + _PROVINCES + r"][A-HJ-NP-Z]|@")
+_PII_START = re.compile(r"[\d@A-HJ-NP-Z]")
+# What masking leaves behind: 138****5678, 140*************12, 6222********1234, 0351-****5678,
+# 晋A***8F, 张*, a***@qq.com. Replaced by a clause break, only looked for if there is a '*'.
+_MASKED = re.compile(
+    r"[\u4e00-\u9fff][A-Z][·• ]?\*+[A-Z0-9挂学警港澳]*"         # plate
+    r"|[\u4e00-\u9fff]\*+"                                     # name
+    r"|[\dA-Za-z._%+\-]*\*+[\dA-Za-z._%+\-@]*"                  # numbers, e-mail
+)
+# Street addresses (平阳路25号, 阳光小区3号楼2单元501室, 五号楼, with any 省/市/区/县 before them):
+# replaced by a clause break. Looked for only where a number is followed by 号/栋/幢/单元.
+_NUM = r"[0-9０-９一二三四五六七八九十百零〇两]+"
+_ADDRESS_AT = re.compile(_NUM + r"(?:号|栋|幢|单元)")
+_ADDRESS = re.compile(
+    r"(?:[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡))*"
+    r"[\u4e00-\u9fff]{0,4}(?:路|街|大道|巷|弄|胡同|小区|花园|家园|公寓|大厦|社区|新村|村|苑|里)" + _NUM +
+    r"(?:号楼|号院|号|栋|幢|座|弄|巷)(?:" + _NUM + r"(?:单元|层|楼|室|号|户))*"
+    r"|" + _NUM + r"(?:号楼|栋|幢)(?:" + _NUM + r"(?:单元|层|楼|室|号|户))*"
+    r"|" + _NUM + r"单元(?:" + _NUM + r"(?:层|楼|室|号|户))*"
+)
+_ADDRESS_HINT = re.compile(r"[号栋幢单]")
+
+
+def read_wordlist(path: str | Path) -> frozenset[str]:
+    """Words of a one-word-a-line file; blank lines and '#' comments skipped."""
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
+
+
+def display(phrase: Iterable[str]) -> str:
+    """A phrase for people: its parts joined (("鞋子", "开胶") -> 鞋子开胶)."""
+    return "".join(phrase)
+
+
+class Terms(NamedTuple):
+    """What one complaint says: its tokens, keywords, candidate phrases and phrase parts."""
+
+    tokens: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    units: tuple[str, ...] = ()
+
+    def phrase_texts(self) -> list[str]:
+        return [display(p) for p in self.phrases]
+
+
+class Extractor:
+    """Keywords and phrase candidates of complaint texts (pure; nothing read or written per call).
+
+    ``segmenter``  a :class:`nlp.segment.Segmenter` (its ``dict_tag`` tags are used);
+    ``stopwords``  words that are never keywords nor phrase parts;
+    ``mask``       mask PII with ``nlp.pii.mask_text`` first (leave on unless the text is
+                   already masked); names are only masked when passed to ``extract``;
+    ``max_gap``    tokens allowed between an object and its problem (pattern A);
+    ``keep_new_words``  also return words in no dictionary (shop and person names, HMM guesses)
+                   as keywords; off by default because complainants' names are among them.
+    """
+
+    def __init__(self, segmenter: Segmenter, stopwords: Iterable[str] = (), *, mask: bool = True,
+                 max_gap: int = 6, keep_new_words: bool = False, cache_size: int = 200_000):
+        self.segmenter = segmenter
+        self.stopwords = frozenset(stopwords)
+        self.mask = mask
+        self.max_gap = int(max_gap)
+        self.keep_new_words = keep_new_words
+        self.cache_size = cache_size
+        self._class: dict[str, int] = {}
+        self._part: dict[str, str] = {}        # word -> the phrase part it stands for (太贵 -> 贵)
+        self._cut = segmenter.cut
+
+    @classmethod
+    def default(cls, engine: str = "auto") -> "Extractor":
+        """The extractor with ``config/nlp/userdict.txt`` and ``stopwords.txt`` (one per engine)."""
+        return _default(engine)
+
+    # -- word classes ---------------------------------------------------------------------
+
+    def _classify(self, word: str, t: str) -> int:
+        """Class bits of a word with its dictionary tag ``t``; fills ``_part`` for glued words."""
+        if not _WORDLIKE.fullmatch(word):
+            return 0 if word.isalnum() else BOUND          # digits / mixed: gap; punctuation: break
+        if word in NEGATIONS:
+            return NEG
+        if word in self.stopwords:
+            if t in ADVERB_TAGS:
+                return ADV                                 # 太, 很, 就: transparent, never a part
+            return PARTICLE if t in PARTICLE_TAGS else 0
+        long = len(word) >= 2
+        if long and word[0] in NEG_PREFIX and t not in CLOSED_TAGS:
+            # 不合理 (n), 不好 (d), 不清 (no tag), 没用: a negated problem, kept whole
+            rest_tag = self._tag_of(word[1:])
+            if t in ADVERB_TAGS and rest_tag not in ADJECTIVE_TAGS:
+                return ADV                                 # 不断, 不再: an adverb like any other
+            return PROBLEM | KEYWORD | (ADJ if t in ADJECTIVE_TAGS or rest_tag in ADJECTIVE_TAGS else 0)
+        if long and word[0] in DEGREE and (t == "x" or t in NAME_TAGS or t in OBJECT_TAGS or t == "b"):
+            # degree adverb glued to an adjective (太贵 is "nr" in jieba's dictionary, 太差 "n",
+            # 太高 in none): the adjective is the problem, the adverb is dropped like 很 in 很贵
+            rest = word[1:]
+            if rest not in self.stopwords and self._tag_of(rest) in ADJECTIVE_TAGS:
+                self._part[word] = rest
+                return PROBLEM | ADJ | GLUED
+        if t == "x":
+            # a word in no dictionary: shop and person names, HMM guesses (我想, 交了); Latin
+            # words (iPhone, TV; not 'in') are keywords
+            if word.isascii() and (len(word) >= 3 or (long and word.isupper())):
+                return KEYWORD
+            if self.keep_new_words and long and _HAN.fullmatch(word):
+                return KEYWORD
+            return 0
+        if t in NAME_TAGS:
+            # never a keyword; but after a negation it is the problem: jieba's dictionary has
+            # 新鲜 as ns and 上门 as ns, so 不新鲜 and 不上门 would be lost
+            return LATENT
+        if t in OBJECT_TAGS:
+            if not long and t != "n":
+                return 0                                   # 馆 (ng): a morpheme, not an object
+            bits = OBJECT | (VHEAD if t == "vn" and long else 0)
+        elif t in PROBLEM_TAGS:
+            if t in ADJECTIVE_TAGS:
+                bits = PROBLEM | ADJ                       # 难, 贵, 差: single adjectives count
+            elif not long:
+                return 0                                   # 找, 要, 写: single verbs are too plain
+            else:
+                bits = PROBLEM | (VHEAD if t in VERB_HEAD_TAGS else 0)
+        elif t in ADVERB_TAGS:
+            return ADV | (END_PROBLEM if not long else 0)  # 乱 in 管理乱
+        elif t in PARTICLE_TAGS:
+            return PARTICLE
+        elif t in KEYWORD_ONLY_TAGS:
+            bits = 0
+        else:
+            return 0
+        return bits | KEYWORD if long else bits
+
+    def _tag_of(self, word: str) -> str:
+        return (self.segmenter.lookup(word) or "x") if word else "x"
+
+    def _miss(self, word: str, i: int, text: str, tagged: list) -> int:
+        """Class of a word not yet in the cache (computed once, then cached)."""
+        if len(self._class) > self.cache_size:
+            self._class.clear()                # (``_part`` stays: a few glued words, and in use)
+        t = self.segmenter.lookup(word)
+        if t is None:                          # rjieba cannot tell this word's tag out of context
+            if not tagged:
+                tagged.extend(self.segmenter.dict_tag(text))
+            t = tagged[i][1] if i < len(tagged) and tagged[i][0] == word else "x"
+        c = self._class[word] = self._classify(word, t)
+        return c
+
+    # -- extraction -------------------------------------------------------------------------
+
+    def clean(self, text: str, names: tuple[str, ...] = ()) -> str:
+        """The text with PII masked and masked numbers and addresses replaced by a clause break."""
+        if not text:
+            return ""
+        if self.mask:
+            if names:
+                text = mask_text(text, names)
+            else:
+                m = _PII_START.search(text)
+                if m is not None and _MAY_HOLD_PII.search(text, max(m.start() - 1, 0)):
+                    text = mask_text(text)
+        if "*" in text:
+            text = _MASKED.sub("，", text)
+        if _ADDRESS_HINT.search(text) and _ADDRESS_AT.search(text):
+            text = _ADDRESS.sub("，", text)
+        return text
+
+    def extract_tokens(self, text: str, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """Only the tokens of the scrubbed text (what ``extract(text).tokens`` holds)."""
+        return tuple(self._cut(self.clean(text, names)))
+
+    def extract(self, text: str, names: tuple[str, ...] = ()) -> Terms:
+        """Tokens, keywords, phrase candidates and phrase parts of one complaint.
+
+        ``names``: people's names to mask besides the numbers ``mask_text`` finds.
+        """
+        text = self.clean(text, names)
+        if not text:
+            return Terms()
+        tokens = self._cut(text)
+        classes = list(map(self._class.get, tokens))
+        if None in classes:
+            tagged: list = []
+            i = classes.index(None)
+            while True:
+                classes[i] = self._miss(tokens[i], i, text, tagged)
+                try:
+                    i = classes.index(None, i + 1)
+                except ValueError:
+                    break
+        part_of = self._part
+        gap = self.max_gap + 1
+
+        # One pass, hot loop: plain locals, no calls for the common cases.
+        keywords: dict[str, None] = {}
+        phrases: dict[tuple[str, ...], None] = {}
+        units: dict[str, None] = {}
+        obj_w = None        # the clause's last object …
+        obj = -1            # … its index
+        pre = None          # the noun right before that object (compound subject), if any
+        vh = None           # a verb an adjective may still follow (pattern B)
+        neg = ""            # a negation waiting for its problem word
+        adv = -1            # index of a one-character adverb that may end the clause (管理乱)
+        linked = False      # whether that object has had a problem already
+        last = -2           # index of the previous token with a class
+        # Tokens of class 0 (stop words, numbers, names …) only separate: skip them in C and
+        # notice them as a jump in the index.
+        n = len(classes)
+        for i in compress(range(n), classes):
+            c = classes[i]
+            if i != last + 1:                          # stop words, numbers … in between
+                neg = ""
+                adv = -1
+                vh = None
+                if linked:                             # an object that has had its problem:
+                    obj_w = pre = None                 # what follows a gap is about something else
+            last = i
+            if c & ROLE or (neg and c & LATENT):
+                w = tokens[i]
+                if c & KEYWORD:
+                    keywords[w] = None
+                adv = -1
+                if neg:
+                    if c & (OBJECT | LATENT):
+                        c = PROBLEM                    # 没有 + 发票: a negated noun is a problem
+                elif c & ADJ and i + 1 < n and classes[i + 1] & PROBLEM and not classes[i + 1] & ADJ:
+                    continue                           # 严重 in 严重掉色: an adjective used as adverb
+                if c & PROBLEM:
+                    part = part_of[w] if c & GLUED else w
+                    if neg:
+                        part = neg + part
+                        neg = ""
+                    units[part] = None
+                    if obj_w is not None and i - obj <= gap and obj_w != part:
+                        phrases[(obj_w, part)] = None
+                        if pre is not None:
+                            phrases[(pre, obj_w, part)] = None
+                        linked = True
+                    if vh is not None and c & ADJ and vh != part:
+                        phrases[(vh, part)] = None
+                    vh = w if c & VHEAD else None
+                else:
+                    units[w] = None
+                    pre = obj_w if obj == i - 1 else None
+                    obj_w = w
+                    obj = i
+                    linked = False
+                    vh = w if c & VHEAD else None
+            elif c & BOUND:
+                # a one-character adverb right before the break is the clause's problem (管理乱)
+                if adv >= 0 and obj_w is not None and adv - obj <= gap:
+                    part = tokens[adv]
+                    units[part] = None
+                    phrases[(obj_w, part)] = None
+                    if pre is not None:
+                        phrases[(pre, obj_w, part)] = None
+                obj_w = pre = vh = None
+                adv = -1
+                neg = ""
+            elif c & ADV:
+                if c & END_PROBLEM:
+                    adv = i
+            elif c & NEG:
+                neg = tokens[i]
+                adv = -1
+            elif c & PARTICLE:
+                vh = None
+            else:                                      # a keyword that plays no part in phrases
+                if c & KEYWORD:
+                    keywords[tokens[i]] = None
+                neg = ""
+                adv = -1
+                vh = None
+        if adv >= 0 and last == n - 1 and obj_w is not None and adv - obj <= gap:
+            part = tokens[adv]
+            units[part] = None
+            phrases[(obj_w, part)] = None
+            if pre is not None:
+                phrases[(pre, obj_w, part)] = None
+        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units))
+
+    def extract_many(self, texts: Iterable[str]) -> list[Terms]:
+        ex = self.extract
+        return [ex(t) for t in texts]
+
+
+@lru_cache(maxsize=None)
+def _default(engine: str) -> Extractor:
+    return Extractor(Segmenter(engine, USERDICT), read_wordlist(STOPWORDS))
