@@ -574,8 +574,14 @@ def term_weights(texts: list[str], top: int = 60) -> dict[str, float]:
         stats.add(terms)
         keyword_docs.update(set(terms.keywords))
     phrases = {ps.text: float(ps.count) for ps in stats.top(top) if ps.count > 0}
-    candidates = dict(phrases)
-    for kw, n in keyword_docs.most_common(top * 2):
+    return merge_weights(phrases, keyword_docs, top)
+
+
+def merge_weights(phrases: Mapping[str, float], keywords: Mapping[str, float], top: int = 60) -> dict[str, float]:
+    """Phrases and keywords by weight, the ``top`` heaviest; a keyword is left out when a phrase
+    containing it already accounts for at least half its complaints (「掉色」 beside 「衣服掉色」)."""
+    candidates = {ph: float(c) for ph, c in phrases.items() if c > 0}
+    for kw, n in sorted(keywords.items(), key=lambda kv: (-kv[1], kv[0]))[:top * 2]:
         if kw in candidates or any(kw in ph and c >= 0.5 * n for ph, c in phrases.items()):
             continue
         candidates[kw] = float(n)

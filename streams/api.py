@@ -17,7 +17,7 @@ import redis.asyncio as aioredis
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from config import Settings, SettingsError, settings as load_default
 from streams import deadletter, keys
@@ -166,13 +166,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          window: str = Query("hour", description="hour | day | week, ending at `at`"),
                          industry: str | None = None,
                          at: str | None = Query(None, description="ISO 8601 end of the window; default now"),
+                         since: str | None = Query(None, description="a custom period instead of the window"),
+                         until: str | None = None,
                          top: int = Query(20, ge=1, le=200)):
         """Hot phrases and keywords: top by count and by burst against their own baseline."""
         read: ReadModel = state["read"]
         try:
-            return await run_in_threadpool(read.topics, level, code, window, industry, at, top)
+            return await run_in_threadpool(read.topics, level, code, window, industry, at, top, since, until)
         except QueryError as e:
             return problem(400, str(e))
+
+    @app.get("/api/v1/cloud.png", response_class=Response,
+             responses={200: {"content": {"image/png": {}}, "description": "the keyword cloud"}})
+    async def get_cloud(level: str = Query(..., description="province | city | county"),
+                        code: str = Query(..., description="6-digit GB/T 2260 code at that level"),
+                        window: str = Query("day", description="hour | day | week, ending at `at`"),
+                        industry: str | None = None, at: str | None = None,
+                        since: str | None = None, until: str | None = None,
+                        size: str = Query("wall", description="wall (1920×1080) | wall4k | print (A4, 300 dpi)"),
+                        top: int = Query(60, ge=5, le=200)):
+        """The keyword cloud of a selection as a PNG; rising topics in the warm colour. Cached."""
+        from nlp.cloud import CloudError, render_cloud
+
+        read: ReadModel = state["read"]
+        try:
+            weights, rising, t = await run_in_threadpool(read.cloud_terms, level, code, window, industry, at,
+                                                         since, until, top)
+            if not weights:
+                return problem(404, f"no complaints with topics in {t['name']} for this period")
+            png = await run_in_threadpool(render_cloud, weights, rising, size=size,
+                                          cache_dir=str(S.data_dir / "cache" / "clouds"))
+        except (QueryError, CloudError) as e:
+            return problem(400, str(e))
+        return Response(png, media_type="image/png", headers={"Cache-Control": "max-age=10"})
 
     @app.get("/api/v1/stats")
     async def get_stats():

@@ -118,26 +118,36 @@ class ReadModel:
         return sorted(out, key=lambda w: w["worker"])
 
     def topics(self, level: str, code: str, window: str = "hour", industry: str | None = None,
-               at=None, top: int = 20) -> dict:
+               at=None, top: int = 20, since=None, until=None) -> dict:
         """Hot topics of a selection: top phrases and keywords by count and by burst.
 
-        Each topic has its count in the window ending ``at`` (default now), the expected count
-        from its own baseline, a burst score, a trend (counts in the windows before) and
-        sample complaint ids.
+        The period is the ``window`` (hour, day, week) ending ``at`` (default now), or any
+        [since, until). Each topic has its count, the expected count from its own baseline,
+        a burst score, a trend (counts in the periods before) and sample complaint ids.
         """
         from nlp.burst import burst_scores
         from streams.topicmodel import BASELINE, TREND, WINDOWS, DocCache, count_topics, hour_keys, real_phrases
 
-        if window not in WINDOWS:
-            raise QueryError(f"window {window!r} must be one of {', '.join(WINDOWS)}")
         under = self.districts_under(level, code)
         province = self.table.get(code).province_code
-        end = self.parse_time(at) if at else datetime.now(self.tz)
-        span = WINDOWS[window]
-        step, n_base = BASELINE[window]
+        if since is not None or until is not None:
+            end = self.parse_time(until) if until else datetime.now(self.tz)
+            start = self.parse_time(since) if since else end - WINDOWS["day"]
+            if start >= end:
+                raise QueryError("since must be before until")
+            if end - start > timedelta(days=400):
+                raise QueryError("a topic period is at most 400 days")
+            span, step, n_base, n_trend, window = end - start, end - start, 4, 4, "custom"
+        else:
+            if window not in WINDOWS:
+                raise QueryError(f"window {window!r} must be one of {', '.join(WINDOWS)}")
+            end = self.parse_time(at) if at else datetime.now(self.tz)
+            span = WINDOWS[window]
+            step, n_base = BASELINE[window]
+            n_trend = TREND[window]
         windows = [(end - span, end)]
         windows += [(end - span - k * step, end - k * step) for k in range(1, n_base + 1)]
-        windows += [(end - (k + 1) * span, end - k * span) for k in range(1, TREND[window] + 1)]
+        windows += [(end - (k + 1) * span, end - k * span) for k in range(1, n_trend + 1)]
         earliest = min(w[0] for w in windows)
         if not hasattr(self, "_docs"):
             self._docs = DocCache(self.redis)
@@ -168,6 +178,19 @@ class ReadModel:
             result[kind] = {"by_count": [item(t) for t, _ in observed.most_common(top)],
                             "by_burst": [item(b.topic) for b in bursts[:top]]}
         return result
+
+    def cloud_terms(self, level: str, code: str, window: str = "day", industry: str | None = None, at=None,
+                    since=None, until=None, top: int = 60) -> tuple[dict[str, float], set[str], dict]:
+        """Weights and rising topics for a keyword cloud of a selection (and the topics read)."""
+        from nlp.cloud import merge_weights
+
+        t = self.topics(level, code, window, industry, at, top, since, until)
+        least = 2 if t["docs"] >= 10 else 1  # a word said once in a busy period is noise on a wall
+        phrases = {x["topic"]: x["count"] for x in t["phrases"]["by_count"] if x["count"] >= least}
+        keywords = {x["topic"]: x["count"] for x in t["keywords"]["by_count"] if x["count"] >= least}
+        rising = {x["topic"] for kind in ("phrases", "keywords") for x in t[kind]["by_burst"] if x["rising"]}
+        weights = merge_weights(phrases, keywords, top)
+        return weights, rising & set(weights), t
 
     def latency_samples(self) -> list[float]:
         out: list[float] = []

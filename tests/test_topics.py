@@ -46,6 +46,22 @@ def test_an_injected_surge_is_the_top_bursting_phrase_of_its_county_within_its_f
     res = httpx.get(api + "/api/v1/topics", params={"level": "county", "code": "140403", "window": "hour",
                                                      "at": (surge_start + timedelta(hours=1)).isoformat()})
     assert res.status_code == 200 and res.json()["phrases"]["by_burst"][0]["topic"] == top["topic"]
+    # a custom period (the surge's first hour as since/until) gives the same top phrase
+    custom = read.topics("county", "140403", since=surge_start, until=surge_start + timedelta(hours=1))
+    assert custom["window"] == "custom" and custom["phrases"]["by_count"][0]["count"] >= top["count"] - 1
+    # the keyword cloud of that selection, as the wall screen would fetch it
+    png = httpx.get(api + "/api/v1/cloud.png", params={"level": "county", "code": "140403", "window": "hour",
+                                                       "at": (surge_start + timedelta(hours=1)).isoformat()},
+                    timeout=60)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    from PIL import Image
+    import io
+    img = Image.open(io.BytesIO(png.content))
+    assert img.size == (1920, 1080)
+    (stack["env"]["DATA_DIR"] and open(f"{stack['env']['DATA_DIR']}/surge_cloud.png", "wb").write(png.content))
+    empty = httpx.get(api + "/api/v1/cloud.png", params={"level": "county", "code": "140403", "window": "hour",
+                                                         "at": "2020-01-01T00:00:00"})
+    assert empty.status_code == 404 and "no complaints" in empty.json()["error"]
     # the province-wide view one hour before the surge shows nothing about fading clothes rising
     before = read.topics("province", "140000", "hour", at=surge_start)
     assert not any("掉色" in t["topic"] and t["rising"] for t in before["phrases"]["by_burst"])
