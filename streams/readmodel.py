@@ -155,17 +155,22 @@ class ReadModel:
         counts = [count_topics(docs, a.timestamp(), b.timestamp(), under, industry, keep_samples=(i == 0))
                   for i, (a, b) in enumerate(windows)]
         now_c, base_c, trend_c = counts[0], counts[1:1 + n_base], counts[1 + n_base:]
+        # Without history (a system just started) nothing can be called rising.
+        base_windows = [(a.timestamp(), b.timestamp()) for a, b in windows[1:1 + n_base]]
+        covered = sum(1 for a, b in base_windows if any(a <= d.ts < b for d in docs))
+        baseline_ok = covered >= max(1, n_base // 2)
         nlp = self.settings.raw["nlp"]
         result = {"level": level, "code": code, "name": self.table.get(code).full_name, "window": window,
                   "industry": industry, "start": windows[0][0].isoformat(), "end": end.isoformat(),
-                  "docs": now_c.docs}
+                  "docs": now_c.docs, "baseline_ok": baseline_ok,
+                  "baseline": f"{covered} of {n_base} baseline periods have complaints in the province"}
         genuine = real_phrases(now_c, *base_c)
         for kind in ("phrases", "keywords"):
             observed = getattr(now_c, kind)
             if kind == "phrases":
                 observed = type(observed)({p: n for p, n in observed.items() if p in genuine})
             bursts = burst_scores(observed, [getattr(b, kind) for b in base_c], min_count=nlp["min_count"],
-                                  rising_score=nlp["rising_score"])
+                                  rising_score=nlp["rising_score"] if baseline_ok else float("inf"))
             by_burst = {b.topic: b for b in bursts}
 
             def item(topic: str) -> dict:

@@ -90,7 +90,9 @@ def run(args) -> int:
             services.append(EmbeddedRedis(S.raw["redis"]["embedded_port"], data, S.raw["redis"]["appendfsync"]).start())
         else:
             say("using the Redis at REDIS_URL")
-        env.update(KAFKA_BROKER=S.broker, REDIS_URL=S.redis_url, DATA_DIR=str(data))
+        env.update(KAFKA_BROKER=S.broker, REDIS_URL=S.redis_url, DATA_DIR=str(data),
+                   EMBEDDED_SERVICES=",".join(n for n, on in (("broker", S.broker_embedded),
+                                                              ("redis", S.redis_embedded)) if on))
         for i in range(args.workers):
             children.append(Child(f"worker-{i + 1}", [PY, "-m", "streams", "worker", "-l", "info"], env,
                                   logs / f"worker-{i + 1}.log", restart=True))

@@ -29,7 +29,8 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
     try:
         wait_until(lambda: "is running" in log.read_text() or p.poll() is not None, 120, "the stack to start")
         assert p.poll() is None, log.read_text()
-        assert httpx.get(api + "/healthz").json()["status"] == "ok"
+        health = httpx.get(api + "/healthz").json()
+        assert health["status"] == "ok" and health["broker"]["embedded"] and health["redis"]["embedded"]
         wait_until(lambda: httpx.get(api + "/api/v1/stats").json()["accepted"] >= 20, 60, "the demo feed to flow")
         day = httpx.get(api + "/api/v1/counts", params={"level": "province", "code": "140000", "window": "day"}).json()
         assert day["total"] >= 20

@@ -77,3 +77,29 @@ def test_a_complaint_without_industry_is_classified_and_tallied_under_it(stack, 
     read = ReadModel(stack["settings"], stack["redis"])
     assert read.total("county", "140403", industry="食品") == 1
     assert read.total("county", "140403", industry="未分类") == 0
+
+
+def test_nothing_is_rising_without_history_and_a_new_topic_is_once_history_exists(stack):
+    import orjson
+
+    S, r = stack["settings"], stack["redis"]
+    at = datetime(2026, 10, 13, 12, 0, tzinfo=S.tz)
+
+    def put(when: datetime, n: int, kw: list[str], ph: list[str], tag: str):
+        key = f"cc:docs:{when:%Y%m%d%H}:140000"
+        r.rpush(key, *[orjson.dumps({"id": f"{tag}{i}", "ts": when.timestamp() + i, "d": "140105", "i": "商超",
+                                     "k": "投诉", "c": "12315", "t": "…", "kw": kw, "ph": ph}) for i in range(n)])
+
+    put(at - timedelta(minutes=30), 6, ["超市", "过期"], ["食品|过期"], "now")
+    put(at - timedelta(minutes=20), 10, ["退款"], [], "other")  # unrelated complaints the same hour
+    cold = ReadModel(S, r).topics("city", "140100", "hour", at=at)
+    assert cold["baseline_ok"] is False
+    assert cold["phrases"]["by_count"][0]["topic"] == "食品过期"
+    assert not any(t["rising"] for kind in ("phrases", "keywords") for t in cold[kind]["by_burst"])
+    for day in range(1, 8):  # the same hour on the previous week: 超市 every day, no expired food
+        put(at - timedelta(days=day, minutes=30), 4, ["超市"], [], f"d{day}-")
+        put(at - timedelta(days=day, minutes=20), 10, ["退款"], [], f"o{day}-")
+    warm = ReadModel(S, r).topics("city", "140100", "hour", at=at)
+    assert warm["baseline_ok"] is True
+    rising = {t["topic"] for kind in ("phrases", "keywords") for t in warm[kind]["by_burst"] if t["rising"]}
+    assert rising == {"食品过期", "过期"}
