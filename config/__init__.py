@@ -160,7 +160,7 @@ def _check(raw: dict) -> None:
         positive(key)
     need(isinstance(raw["nlp"]["enabled"], bool), "nlp.enabled (NLP_ENABLED)", "must be true or false")
     for key in ("complaints.future_tolerance_seconds", "tally.grace_seconds", "tally.keep_minute_hours", "tally.keep_docs_days",
-                "tally.keep_hour_days", "tally.keep_day_days"):
+                "tally.keep_hour_days", "tally.keep_day_days", "simulator.history_days"):
         positive(key, allow_zero=True)
     c = raw["complaints"]
     for key in ("industries", "channels", "kinds"):

@@ -2,17 +2,21 @@
 
 A topic's *expected* count in the current window comes from its counts in the baseline windows
 (for an hour: the same hour on the previous days; for a day or a week: the previous ones),
-their mean, floored at ``0.5 / (n + 1)`` so that a topic never seen before still has a small
-expectation rather than zero. If the whole window is busier or quieter than usual (a holiday,
+their mean, floored at ``UNSEEN`` (0.5): a topic absent from the baseline is assumed to occur up
+to once every two windows, because among thousands of rare phrases many are absent from a week
+of baseline only by chance (a tiny floor made every rare phrase said four times "rising"). If the whole window is busier or quieter than usual (a holiday,
 a quiet night), expectations are scaled by the *median* ratio observed/expected of the
 established topics (expected ≥ 2, at least five of them); a median, so that one surging topic
 cannot raise its own bar.
 
 The *score* is how surprising the observed count is for a Poisson count with that
 expectation: ``-log10 P(X >= observed)``. Perennial words (质量, 退款) expect much and score low
-however often they occur; 衣服掉色 at one mall expects next to nothing and scores high. A
-score of 2.5 (p < 0.003) marks a topic as rising: strict enough that, with many topics tested
-in each window, a handful of chance fluctuations do not light up the screen.
+however often they occur; 衣服掉色 at one mall expects next to nothing and scores high.
+
+A topic is *rising* when its score reaches ``rising_score`` (2.5, p < 0.003) and also
+``log10(topics tested / family_alpha)``: with thousands of topics in a province's hour, some
+rare phrase turns up four times by chance; the family threshold keeps the expected number of
+such false "rising" topics per window at about ``family_alpha`` (0.05), a Bonferroni bound.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from dataclasses import dataclass, field
 VOLUME_CLIP = (0.5, 3.0)
 ESTABLISHED = 2.0      # expected count from which a topic tells about overall volume
 MIN_ESTABLISHED = 5
+UNSEEN = 0.5
 
 
 @dataclass
@@ -39,8 +44,7 @@ class Burst:
 
 def expected_counts(baselines: Sequence[Mapping[str, int]], topics) -> dict[str, float]:
     n = len(baselines)
-    floor = 0.5 / (n + 1)
-    return {t: max(sum(b.get(t, 0) for b in baselines) / n if n else 0.0, floor) for t in topics}
+    return {t: max(sum(b.get(t, 0) for b in baselines) / n if n else 0.0, UNSEEN) for t in topics}
 
 
 def volume_ratio(observed: Mapping[str, int], expected: Mapping[str, float]) -> float:
@@ -67,20 +71,24 @@ def poisson_surprise(observed: int, lam: float) -> float:
     return -math.log10(min(1.0, total))
 
 
+def rising_threshold(tested: int, rising_score: float = 2.5, family_alpha: float = 0.05) -> float:
+    return max(rising_score, math.log10(max(tested, 1) / family_alpha))
+
+
 def burst_scores(observed: Mapping[str, int], baselines: Sequence[Mapping[str, int]], *,
-                 min_count: int = 3, rising_score: float = 2.5) -> list[Burst]:
+                 min_count: int = 3, rising_score: float = 2.5, family_alpha: float = 0.05) -> list[Burst]:
     """Every topic observed at least ``min_count`` times, most surprising first."""
     topics = set(observed)
     for b in baselines:
         topics.update(b)
     expected = expected_counts(baselines, topics)
     ratio = volume_ratio(observed, expected)
+    tested = [(t, o) for t, o in observed.items() if o >= min_count]
+    bar = rising_threshold(len(tested), rising_score, family_alpha)
     out = []
-    for topic, o in observed.items():
-        if o < min_count:
-            continue
+    for topic, o in tested:
         e = expected[topic] * ratio
         score = poisson_surprise(o, e)
-        out.append(Burst(topic, o, round(e, 2), round(score, 2), score >= rising_score))
+        out.append(Burst(topic, o, round(e, 2), round(score, 2), score >= bar))
     out.sort(key=lambda b: (-b.score, -b.observed, b.topic))
     return out

@@ -101,6 +101,14 @@ def run(args) -> int:
             c.start()
         say(f"starting {args.workers} faust worker(s) and the intake API; waiting for them to be healthy …")
         wait_healthy(S.api_url, args.start_timeout, children)
+        if args.history_days > 0 and not args.no_feed and httpx.get(S.api_url + "/api/v1/stats").json()["accepted"] == 0:
+            say(f"first start: seeding {args.history_days:g} days of simulated history at {args.rate:g}/s, "
+                "so hot topics have a baseline …")
+            seed = subprocess.run([PY, "-m", "streams.simulate", "--history-days", str(args.history_days),
+                                   "--history-rate", str(args.rate * 3600), "--run-tag", "history"],
+                                  env=env, cwd=ROOT_DIR, stdin=subprocess.DEVNULL)
+            if seed.returncode != 0:
+                raise ServiceError("seeding history failed; see the lines above (or start with --history-days 0)")
         if not args.no_feed:
             feed = [PY, "-m", "streams.simulate", "--rate", str(args.rate)]
             for s in args.surge or []:
@@ -173,12 +181,18 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--rate", type=float, default=None, help="demo feed complaints per second (default: settings)")
     r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
     r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")
+    r.add_argument("--history-days", type=float, default=None,
+                   help="on first start (empty Redis), seed this many days of simulated history before the "
+                        "feed, so topics have a baseline (default: settings simulator.history_days; 0 = none)")
     r.add_argument("--start-timeout", type=float, default=90, help="seconds to wait for health (default 90)")
     r.add_argument("--report-every", type=float, default=30, help="seconds between progress lines (0 = never)")
     args = ap.parse_args(argv)
     try:
+        sim = load_settings().raw["simulator"]
         if args.rate is None:
-            args.rate = load_settings().raw["simulator"]["rate_per_second"]
+            args.rate = sim["rate_per_second"]
+        if args.history_days is None:
+            args.history_days = sim["history_days"]
     except SettingsError as e:
         sys.exit(f"configuration error: {e}")
     try:

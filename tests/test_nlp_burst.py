@@ -11,10 +11,10 @@ def test_new_topic_outranks_a_perennial_one_that_is_more_frequent():
     assert not any(b.rising for b in ranked if b.topic in ("质量", "退款"))
 
 
-def test_never_seen_topics_get_a_small_expectation_not_zero():
-    e = expected_counts([{}] * 7, ["蛋糕发霉"])["蛋糕发霉"]
-    assert 0 < e < 0.1
-    assert burst_scores({"蛋糕发霉": 3}, [{}] * 7)[0].rising
+def test_never_seen_topics_get_a_modest_expectation_not_zero():
+    assert expected_counts([{}] * 7, ["蛋糕发霉"])["蛋糕发霉"] == 0.5
+    assert not burst_scores({"蛋糕发霉": 3}, [{}] * 7)[0].rising   # p = 0.014: could be chance
+    assert burst_scores({"蛋糕发霉": 6}, [{}] * 7)[0].rising       # p = 1e-5: is not
 
 
 def test_a_generally_busier_window_raises_expectations_but_one_surge_does_not():
@@ -37,3 +37,15 @@ def test_poisson_surprise_matches_the_tail_probability():
 
 def test_rare_mentions_are_not_topics():
     assert burst_scores({"蛋糕发霉": 2}, [{}] * 7, min_count=3) == []
+
+
+def test_the_rising_bar_rises_with_the_number_of_topics_tested():
+    from nlp.burst import rising_threshold
+    assert rising_threshold(3) == 2.5
+    assert abs(rising_threshold(2000) - 4.6) < 0.01
+    # 2,000 steady topics plus one that appears 4 times out of nowhere: with so many tested,
+    # four chance mentions are not a burst; forty are
+    base = [{f"词{i}": 5 for i in range(2000)} for _ in range(7)]
+    now = {f"词{i}": 5 for i in range(2000)} | {"冷门": 4, "蛋糕发霉": 40}
+    rising = [b.topic for b in burst_scores(now, base) if b.rising]
+    assert rising == ["蛋糕发霉"]

@@ -23,17 +23,23 @@ def stack_env(tmp_path):
 def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_path):
     env, ports = stack_env(tmp_path)
     log = tmp_path / "stack.log"
-    p = subprocess.Popen([sys.executable, "-m", "streams.stack", "run", "--rate", "40", "--report-every", "2"],
+    p = subprocess.Popen([sys.executable, "-m", "streams.stack", "run", "--rate", "1", "--history-days", "0.5",
+                          "--report-every", "2"],
                          env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{ports['API_PORT']}"
     try:
-        wait_until(lambda: "is running" in log.read_text() or p.poll() is not None, 120, "the stack to start")
+        wait_until(lambda: "is running" in log.read_text() or p.poll() is not None, 180, "the stack to start")
         assert p.poll() is None, log.read_text()
+        assert "seeding 0.5 days of simulated history" in log.read_text()
+        seeded = httpx.get(api + "/api/v1/stats").json()["accepted"]
+        assert seeded > 20_000  # 12 h at ~1/s, through the real pipeline
         health = httpx.get(api + "/healthz").json()
         assert health["status"] == "ok" and health["broker"]["embedded"] and health["redis"]["embedded"]
-        wait_until(lambda: httpx.get(api + "/api/v1/stats").json()["accepted"] >= 20, 60, "the demo feed to flow")
-        day = httpx.get(api + "/api/v1/counts", params={"level": "province", "code": "140000", "window": "day"}).json()
-        assert day["total"] >= 20
+        wait_until(lambda: httpx.get(api + "/api/v1/stats").json()["accepted"] >= seeded + 5, 60,
+                   "the demo feed to flow")
+        minute = httpx.get(api + "/api/v1/counts", params={"level": "province", "code": "140000", "window": "minute",
+                                                            "since": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 120))}).json()
+        assert minute["total"] >= 5, "live complaints are counted in the current minutes"
         assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "Redis keeps its AOF under DATA_DIR"
     finally:
         p.send_signal(signal.SIGINT)
