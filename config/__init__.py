@@ -109,15 +109,19 @@ def _set_dotted(d: dict, dotted: str, value: Any) -> None:
     d[parts[-1]] = value
 
 
-def _read_yaml(path: Path) -> dict:
+def read_yaml(path: str | Path, what: str = "settings file", error: type[Exception] = None) -> dict:
+    """A YAML mapping from ``path``; any problem raises ``error`` (SettingsError) in one line
+    that names ``what`` and the file. The one YAML reader of every config file."""
+    error = error or SettingsError
+    path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise SettingsError(f"settings file {path} does not exist") from None
-    except yaml.YAMLError as e:
-        raise SettingsError(f"settings file {path} is not valid YAML: {e}") from None
+        raise error(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise error(f"{what} {path} cannot be read: {' '.join(str(e).split())}") from None
     if not isinstance(data, dict):
-        raise SettingsError(f"settings file {path} must hold a mapping at the top level")
+        raise error(f"{what} {path} must hold a mapping at the top level")
     return data
 
 
@@ -190,9 +194,9 @@ def _coerce_env(value: str, current: Any) -> Any:
 def load_settings(env: dict | None = None) -> Settings:
     """Read defaults, the optional SETTINGS_FILE and environment overrides, then check them."""
     env = os.environ if env is None else env
-    raw = _read_yaml(DEFAULTS_FILE)
+    raw = read_yaml(DEFAULTS_FILE)
     if env.get("SETTINGS_FILE"):
-        raw = _deep_merge(raw, _read_yaml(Path(env["SETTINGS_FILE"])))
+        raw = _deep_merge(raw, read_yaml(Path(env["SETTINGS_FILE"])))
     for var, dotted in ENV_OVERRIDES.items():
         if env.get(var) not in (None, ""):
             try:

@@ -10,7 +10,6 @@ the reference jieba engine. Shared machines vary from run to run: read the ratio
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import logging
 import sys

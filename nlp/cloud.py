@@ -71,13 +71,11 @@ class FontError(CloudError):
 @lru_cache(maxsize=4)
 def load_config(path: str | Path = CONFIG_FILE) -> dict[str, Any]:
     """``config/nlp/cloud.yaml``, read once per process (and checked)."""
-    import yaml
     from PIL import ImageColor
 
-    try:
-        cfg = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise CloudError(f"cannot read {path}: {e}") from None
+    from config import read_yaml
+
+    cfg = read_yaml(path, "cloud settings", CloudError)
     for key in ("sizes", "themes", "max_words", "random_state"):
         if key not in cfg:
             raise CloudError(f"{path}: setting {key!r} is missing")

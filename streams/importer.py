@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import orjson
-import yaml
 
-from config import IMPORT_COLUMNS_FILE, Settings, SettingsError
+from config import IMPORT_COLUMNS_FILE, Settings, SettingsError, read_yaml
 from config.divisions import DivisionTable
 from nlp.pii import mask_text
 from streams import deadletter
@@ -76,13 +75,8 @@ def load_mapping(path: str | Path | None = None) -> Mapping:
     """Read a column-mapping YAML file; a mistake in it is an :class:`ImportFailure`."""
     p = Path(path) if path else IMPORT_COLUMNS_FILE
     where = f"mapping file {p}"
-    try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ImportFailure(f"{where} does not exist") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ImportFailure(f"{where} cannot be read: {' '.join(str(e).split())}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):
+    doc = read_yaml(p, "mapping file", ImportFailure)
+    if not isinstance(doc.get("columns"), dict):
         raise ImportFailure(f"{where} must have a 'columns:' mapping of field -> list of header names")
     columns: dict[str, tuple[str, ...]] = {}
     for name, aliases in doc["columns"].items():

@@ -19,9 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 
-from config import CONFIG_DIR, Settings
+from config import CONFIG_DIR, Settings, read_yaml
 from config.divisions import Division, DivisionTable, divisions
 from streams import simtext as T
 
@@ -198,13 +197,8 @@ def load_surges(settings: Settings, path: str | Path | None = None,
     """The surges of a YAML file by name, checked; a bad one raises SurgeError naming it."""
     path = Path(path) if path else SURGES_FILE
     table = table or divisions()
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise SurgeError(f"surge file {path} does not exist") from None
-    except yaml.YAMLError as e:
-        raise SurgeError(f"surge file {path} is not valid YAML: {e}") from None
-    entries = doc.get("surges") if isinstance(doc, dict) else None
+    doc = read_yaml(path, "surge file", SurgeError)
+    entries = doc.get("surges")
     if not isinstance(entries, dict):
         raise SurgeError(f"surge file {path} must hold a mapping 'surges: {{name: {{...}}}}'")
     industries = settings.raw["complaints"]["industries"]
