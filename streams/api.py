@@ -216,8 +216,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         out: dict = {"broker": {"address": S.broker, "embedded": S.broker_embedded or "broker" in embedded},
                      "redis": {"embedded": S.redis_embedded or "redis" in embedded}}
         try:
-            parts = await asyncio.wait_for(state["intake"].producer.partitions_for(S.complaints_topic), 3)
-            out["broker"].update(ok=True, partitions=len(parts))
+            # ask the broker now: partitions_for() would answer from cached metadata
+            meta = await asyncio.wait_for(state["intake"].producer.client.fetch_all_metadata(), 3)
+            out["broker"].update(ok=True, partitions=len(meta.partitions_for_topic(S.complaints_topic) or ()))
         except Exception as e:  # noqa: BLE001
             out["broker"].update(ok=False, error=f"{e.__class__.__name__}: unreachable")
         try:

@@ -234,3 +234,27 @@ def test_no_pii_reaches_kafka_or_redis(stack, procs, api):
     assert "138****5678" in blob
     dump = " ".join(str(stack["redis"].dump(k)) for k in stack["redis"].keys("*"))
     assert "13812345678" not in dump
+
+
+def test_a_dead_broker_is_reported_and_nothing_is_accepted_meanwhile(stack, procs, tmp_path):
+    from streams.services import EmbeddedBroker
+
+    own = EmbeddedBroker(free_port(), tmp_path / "own").start()
+    stack["env"]["KAFKA_BROKER"] = f"127.0.0.1:{own.port}"
+    port = free_port()
+    p = procs("-m", "streams.api", "--port", str(port), name="api")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        def up():
+            try:
+                return httpx.get(url + "/healthz", timeout=5).json()["broker"]["ok"]
+            except httpx.HTTPError:
+                return not p.alive() and p.output()
+        wait_until(up, 30, "the API to see its broker")
+        own.stop(kill=True)
+        health = httpx.get(url + "/healthz", timeout=20)
+        assert health.status_code == 503 and health.json()["broker"]["ok"] is False
+        res = httpx.post(url + "/api/v1/complaints", json=make_complaints(1, prefix="down"), timeout=40)
+        assert res.status_code == 503 and "nothing was accepted" in res.json()["error"]
+    finally:
+        own.stop()
