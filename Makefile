@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBS := redis-server fonts-noto-cjk
 
-.PHONY: run test bench up down logs setup clean help
+.PHONY: run test bench eval-alerts up setup clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,9 @@ test: setup  ## the test suite against a real broker and redis-server
 
 bench: setup  ## throughput and latency benchmarks
 	$(PY) -m streams.bench
+
+eval-alerts: setup  ## score the surge detectors on a simulated year (about 8 min; QUICK=1 for 30 s)
+	$(PY) -m alerts.evaluate $(if $(QUICK),--quick)
 
 clean:  ## remove the venv and the data directory
 	rm -rf $(VENV) data
