@@ -4,7 +4,7 @@ PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBS := redis-server fonts-noto-cjk
+DEBS := redis-server fonts-noto-cjk fonts-dejavu-core
 
 .PHONY: run test bench eval-alerts up setup clean help
 
@@ -13,7 +13,7 @@ help:  ## list the targets
 
 setup: $(STAMP)  ## venv, Python packages and Debian packages
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt Makefile
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
