@@ -68,8 +68,6 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
         rec = by_index[index]
         rejects.append((index, rec, duplicate_errors(rec["id"], first)))
     for index, raw, errs in rejects:
-        if errs[0]["field"] == "id" and errs[0]["code"] == "duplicate":
-            errs = [dict(errs[0], code=deadletter.DUPLICATE_ID, field="")] + errs[1:]
         await send_dead_letter(raw, errs, f"{position}:{index}", decoded.source)
     _state["messages"] += 1
     _state["complaints"] += result["new"]

@@ -36,8 +36,15 @@ def safe_raw(raw) -> str:
     return mask_text(text)
 
 
+# Field errors whose reason has a name of its own (counted under it, e.g. as `duplicate` in stats).
+NAMED_REASONS = {("id", "duplicate"): DUPLICATE_ID}
+
+
 def reason_code(errors: list[dict]) -> str:
     e = errors[0]
+    named = NAMED_REASONS.get((e.get("field"), e["code"]))
+    if named:
+        return named
     return f"{e['field']}.{e['code']}" if e.get("field") else e["code"]
 
 

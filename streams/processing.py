@@ -71,18 +71,15 @@ def duplicate_errors(record_id: str, first_position: str) -> list[dict]:
                                      "counted once, this copy was not counted")]
 
 
-def encode_phrase(parts) -> str:
-    from nlp.phrases import encode_phrase as enc
-    return enc(parts)
-
-
 class TextAnalysis:
     """The nlp/ pieces the agent enriches with: phrase extraction and industry classification."""
 
     def __init__(self, settings):
         from nlp.classify import IndustryClassifier
         from nlp.extract import Extractor
+        from nlp.phrases import encode_phrase
 
+        self.encode_phrase = encode_phrase
         self.extractor = Extractor.default()
         self.classifier = IndustryClassifier.load()
         self.unclassified = settings.raw["complaints"]["unclassified"]
@@ -103,7 +100,7 @@ def enrich(records: list[tuple[int, dict]], nlp: TextAnalysis | None) -> list[st
         if nlp is not None:
             terms = nlp.extractor.extract(rec["text"])
             doc["kw"] = list(terms.keywords)
-            doc["ph"] = [encode_phrase(p) for p in terms.phrases]
+            doc["ph"] = [nlp.encode_phrase(p) for p in terms.phrases]
             if terms.units:
                 doc["u"] = list(terms.units)
             if rec["industry"] == nlp.unclassified:

@@ -16,6 +16,7 @@ from config import Settings
 from config.divisions import LEVELS, divisions
 from streams import keys
 from streams.tally import bucket_range
+from streams.topicmodel import DocCache
 
 DEFAULT_SPAN = {"minute": timedelta(hours=1), "hour": timedelta(hours=24), "day": timedelta(days=30)}
 MAX_BUCKETS = 20000
@@ -32,6 +33,7 @@ class ReadModel:
         self.redis = client or redis.Redis.from_url(settings.redis_url, decode_responses=True)
         self.table = divisions()
         self._under: dict[tuple[str, str], frozenset[str]] = {}
+        self._docs = DocCache(self.redis)  # hour document lists read so far (topics)
 
     # -- helpers -------------------------------------------------------------------------
     def districts_under(self, level: str, code: str) -> frozenset[str]:
@@ -126,7 +128,7 @@ class ReadModel:
         a burst score, a trend (counts in the periods before) and sample complaint ids.
         """
         from nlp.burst import burst_scores
-        from streams.topicmodel import BASELINE, TREND, WINDOWS, DocCache, count_topics, hour_keys, real_phrases
+        from streams.topicmodel import BASELINE, TREND, WINDOWS, count_topics, hour_keys, real_phrases
 
         under = self.districts_under(level, code)
         province = self.table.get(code).province_code
@@ -149,8 +151,6 @@ class ReadModel:
         windows += [(end - span - k * step, end - k * step) for k in range(1, n_base + 1)]
         windows += [(end - (k + 1) * span, end - k * span) for k in range(1, n_trend + 1)]
         earliest = min(w[0] for w in windows)
-        if not hasattr(self, "_docs"):
-            self._docs = DocCache(self.redis)
         docs = self._docs.docs(hour_keys(province, earliest, end, self.tz))
         counts = [count_topics(docs, a.timestamp(), b.timestamp(), under, industry, keep_samples=(i == 0))
                   for i, (a, b) in enumerate(windows)]
