@@ -55,6 +55,7 @@ class AlertConfig:
     team_by_industry: dict = field(default_factory=dict)
     teams: tuple[str, ...] = ()
     source: str = ""
+    detection: dict = field(default_factory=dict)
 
     def clock(self, name: str) -> Clock:
         for c in self.clocks:
@@ -138,7 +139,8 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     def err(key: str, msg: str) -> AlertConfigError:
         return AlertConfigError(f"{where}: {key}: {msg}")
 
-    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams"), where)
+    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams", "detection"), where)
+    detection = _detection(top.get("detection") or {}, where)
     cooldown = parse_duration(top.get("cooldown", "6h"), f"{where}: cooldown")
     esc = top.get("escalate_factor", 2)
     if isinstance(esc, bool) or not isinstance(esc, (int, float)) or esc <= 1:
@@ -186,7 +188,55 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     return AlertConfig(cooldown=cooldown, escalate_factor=float(esc), max_samples=max_samples,
                        reminder_at=reminder_at, clocks=tuple(clocks), team_default=default.strip(),
                        team_by_industry={str(k): v.strip() for k, v in by_ind.items()}, teams=valid,
-                       source=where)
+                       source=where, detection=detection)
+
+
+DETECTION_DEFAULTS = {
+    "threshold": {"county": 5.0, "city": 5.0, "province": 5.0},
+    "min_count": 2, "hold": 0.3, "halflife": "28d", "windows": [1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72],
+    "grace": "7d", "history": "56d", "tick": "1s", "suppress": "6h", "context_hours": 6,
+    "province": "140000",
+}
+
+
+def _detection(raw, where: str) -> dict:
+    """The ``detection`` section, defaults filled in, durations as seconds (``*_s``)."""
+    d = _mapping(raw, "detection", tuple(DETECTION_DEFAULTS), where)
+
+    def err(key: str, msg: str) -> AlertConfigError:
+        return AlertConfigError(f"{where}: detection.{key}: {msg}")
+
+    out: dict = {}
+    thr = _mapping(d.get("threshold", {}), "detection.threshold", ("county", "city", "province"), where)
+    out["threshold"] = {}
+    for level, default in DETECTION_DEFAULTS["threshold"].items():
+        v = thr.get(level, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise err(f"threshold.{level}", f"{v!r} must be a number above 0")
+        out["threshold"][level] = float(v)
+    for key, lo, hi in (("min_count", 1, 1000), ("context_hours", 1, 72)):
+        v = d.get(key, DETECTION_DEFAULTS[key])
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise err(key, f"{v!r} must be a whole number from {lo} to {hi}")
+        out[key] = v
+    prov = str(d.get("province", DETECTION_DEFAULTS["province"]))
+    if not (len(prov) == 6 and prov.isdigit() and prov.endswith("0000")):
+        raise err("province", f"{prov!r} must be a 6-digit province code such as 140000")
+    out["province"] = prov
+    hold = d.get("hold", DETECTION_DEFAULTS["hold"])
+    if isinstance(hold, bool) or not isinstance(hold, (int, float)) or not 0 <= hold <= 1:
+        raise err("hold", f"{hold!r} must be a number from 0 to 1")
+    out["hold"] = float(hold)
+    wins = d.get("windows", DETECTION_DEFAULTS["windows"])
+    if (not isinstance(wins, list) or not wins
+            or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 24 * 14 for w in wins)):
+        raise err("windows", f"{wins!r} must be a list of window lengths in hours (1 to 336)")
+    out["windows"] = sorted(set(wins))
+    for key in ("halflife", "grace", "history", "tick", "suppress"):
+        out[key + "_s"] = parse_duration(d.get(key, DETECTION_DEFAULTS[key]), f"{where}: detection.{key}").total_seconds()
+    if out["tick_s"] > 5:
+        raise err("tick", "must be at most 5s (an alert is due within 5 s of the complaint that crosses the bar)")
+    return out
 
 
 @lru_cache(maxsize=1)

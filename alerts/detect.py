@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
-from alerts.detectors import C1, C2, C3, Detector, NBCusum, Score, Seasonal
+from alerts.detectors import C1, C2, C3, Detector, NBCusum, Score, Seasonal, ShareScan
 
 __all__ = ["Episode", "EpisodeTracker", "episodes", "make_detector", "read_counts", "main",
            "METHODS", "FREQS"]
 
-METHODS = ("c1", "c2", "c3", "cusum", "seasonal")
+METHODS = ("share", "c1", "c2", "c3", "cusum", "seasonal")
 FREQS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-DEFAULT_METHOD = "seasonal"  # provisional: the alert evaluation picks the final default
+DEFAULT_METHOD = "share"  # the winner of `make eval-alerts` (README)
 DEFAULT_COOLDOWN = {"hour": 6, "day": 2}
 
 
@@ -125,6 +125,15 @@ def make_detector(method: str, freq: str = "hour") -> Detector:
         return NBCusum(period=24 if hourly else 1)
     if method == "seasonal":
         return Seasonal(period=168, b=4, w=2) if hourly else Seasonal(period=7, b=8, w=0)
+    if method == "share":
+        from alerts.config import default_alert_config
+
+        d = default_alert_config().detection
+        if hourly:
+            return ShareScan(h=d["threshold"]["county"], windows=d["windows"], min_count=d["min_count"],
+                             halflife=d["halflife_s"] / 3600, grace_period=int(d["grace_s"] // 3600))
+        return ShareScan(h=d["threshold"]["county"], windows=(1, 2, 3, 5, 7, 14), min_count=d["min_count"],
+                         halflife=d["halflife_s"] / 86400, grace_period=28, period=1)
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
@@ -159,18 +168,26 @@ def read_counts(path: str, freq: str = "hour") -> list[tuple[datetime, int]]:
 
     Timestamps are local time (ISO 8601, or ``YYYY/MM/DD[ HH:MM[:SS]]``), floored to the
     hour or day, strictly increasing; a header line is optional.  Raises ``InputError``
-    naming the line of the first bad row.
+    naming the line of the first bad row.  A third column (the parent's count, see
+    :func:`read_series`) is read and dropped.
     """
+    return [(at, c) for at, c, _ in read_series(path, freq)]
+
+
+def read_series(path: str, freq: str = "hour") -> list[tuple[datetime, int, int | None]]:
+    """As :func:`read_counts`, keeping an optional third column ``parent``: the count of the
+    whole province (or any area the series is part of) in the same step, which the share
+    scan compares the series with.  Steps without a row get 0 and 0."""
     step = FREQS[freq]
-    rows: list[tuple[datetime, int]] = []
+    rows: list[tuple[datetime, int, int | None]] = []
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             for lineno, row in enumerate(csv.reader(fh), start=1):
                 if not row or all(not cell.strip() for cell in row):
                     continue
                 where = f"{path}:{lineno}"
-                if len(row) != 2:
-                    raise InputError(f"{where}: expected 2 fields timestamp,count, got {len(row)}")
+                if len(row) not in (2, 3):
+                    raise InputError(f"{where}: expected 2 or 3 fields timestamp,count[,parent], got {len(row)}")
                 try:
                     at = _parse_time(row[0])
                 except ValueError as exc:
@@ -180,6 +197,14 @@ def read_counts(path: str, freq: str = "hour") -> list[tuple[datetime, int]]:
                 text = row[1].strip()
                 if not text.isdigit():
                     raise InputError(f"{where}: count must be a non-negative integer, got {text!r}")
+                parent = None
+                if len(row) == 3:
+                    ptext = row[2].strip()
+                    if not ptext.isdigit() or int(ptext) < int(text):
+                        raise InputError(f"{where}: parent must be a whole number at least the count, got {ptext!r}")
+                    parent = int(ptext)
+                if rows and (parent is None) != (rows[-1][2] is None):
+                    raise InputError(f"{where}: every row needs the parent column, or none")
                 at = _floor(at, freq)
                 if rows:
                     prev = rows[-1][0]
@@ -190,8 +215,8 @@ def read_counts(path: str, freq: str = "hour") -> list[tuple[datetime, int]]:
                                          f"previous row's {freq} ({prev.isoformat()})")
                     while prev + step < at:  # no row: no complaints in that step
                         prev += step
-                        rows.append((prev, 0))
-                rows.append((at, int(text)))
+                        rows.append((prev, 0, None if parent is None else 0))
+                rows.append((at, int(text), parent))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
     return rows
@@ -202,8 +227,13 @@ def detect(rows: Iterable[tuple[datetime, int]], method: str, freq: str,
     """The JSON records of the episodes as they open."""
     detector = make_detector(method, freq)
     tracker = EpisodeTracker(cooldown)
-    for at, count in rows:
-        opened = tracker.push(detector.update(count, at))
+    for row in rows:
+        at, count = row[0], row[1]
+        parent = row[2] if len(row) > 2 else None
+        if parent is not None and method == "share":
+            opened = tracker.push(detector.update(count, at, parent=parent))
+        else:
+            opened = tracker.push(detector.update(count, at))
         if opened is not None:
             yield {"timestamp": opened.opened_at.isoformat(), "observed": opened.observed,
                    "expected": None if math.isnan(opened.expected) else round(opened.expected, 3),
@@ -213,10 +243,12 @@ def detect(rows: Iterable[tuple[datetime, int]], method: str, freq: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m alerts detect",
-        description="Find surges in a series of complaint counts (CSV timestamp,count; local "
-                    "time; header optional; missing steps count 0). Prints one JSON line "
+        description="Find surges in a series of complaint counts (CSV timestamp,count[,parent]; "
+                    "local time; header optional; missing steps count 0). Prints one JSON line "
                     "per surge episode when it opens: timestamp, observed, expected, score, "
-                    "method.")
+                    "method. The default share scan compares the series with its parent (e.g. the "
+                    "province's count in the same step) when the third column is there, else with "
+                    "the same hour of the week in its own past.")
     parser.add_argument("file", metavar="FILE.csv")
     parser.add_argument("--method", choices=METHODS, default=DEFAULT_METHOD,
                         help=f"detector (default {DEFAULT_METHOD})")
@@ -230,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     if cooldown < 0:
         parser.error("--cooldown must be >= 0")
     try:
-        rows = read_counts(args.file, args.freq)
+        rows = read_series(args.file, args.freq)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""The intake HTTP API: POST complaints, GET counts, GET healthz.
+"""The intake HTTP API: POST complaints, GET counts, topics, clouds, alerts (alerts/api.py), healthz.
 
 `python -m streams.api` serves it on 127.0.0.1:8000 (settings api.host / api.port).
 A thin adapter: validation is ``streams.schema``, publishing ``streams.intake``,
@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise SystemExit(f"cannot reach the Kafka broker at {S.broker} ({e.__class__.__name__}): "
                              "start it (make run) or set KAFKA_BROKER") from None
         yield
+        if "notifier" in state:
+            await state["notifier"].drain(5)
+            await state["notifier"].close()
         await state["intake"].stop()
         await state["redis"].aclose()
 
@@ -57,6 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; intranets have none
                   description="Accepts complaints onto the stream and serves live tallies from Redis.")
     one = json_schema(S)
+
+    def notifier():
+        from alerts.notify import Notifier, load_notify_config
+        if "notifier" not in state:
+            state["notifier"] = Notifier(load_notify_config())
+        return state["notifier"]
+
+    from alerts.api import router as alerts_router
+    app.include_router(alerts_router(S, notifier))
 
     async def reject(status: int, message: str, rejects: list[tuple[object, list[dict]]], **extra) -> JSONResponse:
         try:

@@ -381,7 +381,31 @@ def test_cli_prints_one_line_per_surge(tmp_path):
         (T0 + (24 * 7 * 5 + 10) * HOUR).isoformat(), (T0 + (24 * 7 * 5 + 100) * HOUR).isoformat()]
     for r in records:
         assert set(r) == {"timestamp", "observed", "expected", "score", "method"}
-        assert r["method"] == "seasonal" and r["observed"] > r["expected"] and r["score"] >= 3
+        assert r["method"] == "share" and r["observed"] > r["expected"] and r["score"] >= 3
+
+
+def test_cli_compares_with_a_parent_column_when_given(tmp_path):
+    import json
+
+    rng = np.random.default_rng(7)
+    parent = rng.poisson(daily_rhythm(40.0, 7 * 5))
+    parent[24 * 20: 24 * 21] *= 3                   # a province-wide peak day: not a surge
+    own = rng.binomial(parent, 0.05)
+    own[24 * 30 + 9: 24 * 30 + 13] += 8              # four hours of this series alone: a surge
+    parent = parent + (own - rng.binomial(parent, 0.05)).clip(0)
+    lines = ["timestamp,count,parent"] + [f"{(T0 + i * HOUR).isoformat(sep=' ', timespec='minutes')},{o},{max(p, o)}"
+                                          for i, (o, p) in enumerate(zip(own, parent))]
+    f = tmp_path / "with_parent.csv"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = _cli("detect", f)
+    assert out.returncode == 0, out.stderr
+    stamps = [json.loads(line)["timestamp"] for line in out.stdout.splitlines()]
+    assert stamps and all(T0 + (24 * 30 + 9) * HOUR <= datetime.fromisoformat(t) <= T0 + (24 * 30 + 13) * HOUR
+                          for t in stamps), stamps
+    bad = tmp_path / "bad_parent.csv"
+    bad.write_text("2024-03-04 00:00,3,2\n", encoding="utf-8")
+    err = _cli("detect", bad)
+    assert err.returncode == 2 and "parent" in err.stderr and ":1" in err.stderr
 
 
 def test_cli_headerless_gaps_and_other_methods(tmp_path):
@@ -403,7 +427,8 @@ def test_cli_bad_row_exits_2_with_line_number(tmp_path):
     assert f"{bad}:3:" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     for text, line in (("2024-03-04 00:00,3\nnot a time,4\n", 2),
                        ("t,c\n2024-03-04 02:00,3\n2024-03-04 01:00,4\n", 3),
-                       ("t,c\n2024-03-04 02:00,3,9\n", 2)):
+                       ("t,c\n2024-03-04 02:00,3,9,1\n", 2),
+                       ("t,c,p\n2024-03-04 02:00,3,9\n2024-03-04 03:00,3\n", 3)):
         bad.write_text(text, encoding="utf-8")
         out = _cli("detect", bad)
         assert out.returncode == 2 and f":{line}:" in out.stderr, out.stderr

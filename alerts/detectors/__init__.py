@@ -10,8 +10,11 @@ Each is a small object with ``update(count, at) -> Score``; ``Score.alarm`` is
 ``NBCusum`` negative-binomial / Poisson CUSUM over a moving baseline (``cusum.py``)
 ``Seasonal`` same-hour-of-week baseline, quasi-Poisson 2/3-power score, calendar
            aware (``seasonal.py``)
-``Ceiling`` likelihood-ratio scan handed the true mean: the evaluation's upper
-           bound (``ceiling.py``)
+``SharePanel`` the default: each series against its usual share of the province,
+           negative-binomial scan over 1 h .. 72 h windows (``share.py``); also
+           the evaluation's ceiling when handed the true mean
+``ShareScan`` the same on one series (``update(count, at, parent=None)``)
+``Ceiling`` likelihood-ratio scan over 1 .. 6 steps handed the true mean (``ceiling.py``)
 =========  =====================================================================
 """
 from .base import Detector, Score
@@ -19,5 +22,6 @@ from .ceiling import Ceiling
 from .cusum import NBCusum
 from .ears import C1, C2, C3
 from .seasonal import Seasonal
+from .share import SharePanel, ShareScan
 
-__all__ = ["Score", "Detector", "C1", "C2", "C3", "NBCusum", "Seasonal", "Ceiling"]
+__all__ = ["Score", "Detector", "C1", "C2", "C3", "NBCusum", "Seasonal", "Ceiling", "SharePanel", "ShareScan"]

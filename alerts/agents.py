@@ -1,0 +1,188 @@
+"""Surge detection inside the stream worker: a faust timer over the tallies in Redis.
+
+Every ``detection.tick`` (1 s) the worker holding the detector lease reads the current
+hour's tally hash, scores it (:class:`alerts.live.LiveDetector`), and raises or updates
+alerts in the :class:`alerts.store.AlertStore`; new, grouped and escalated alerts, and SLA
+reminders, urgings and overdue marks, go to the :class:`alerts.notify.Notifier` (which
+queues and retries in the background, so a dead webhook never stalls the stream).
+
+* **One detector for the cluster.** The lease is a Redis key (``cc:alerts:detector``, 5 s,
+  renewed every tick); a second worker stands by and takes over within 5 s of the first
+  one's death.  Even two detectors at once would be harmless: raising is atomic and
+  idempotent per series.
+* **Nothing to lose on a restart.** The detector keeps no state of its own: a worker that
+  takes the lease rebuilds it from the last ``detection.history`` of hourly tallies
+  (Redis is the truth), and open alerts, their audit trails and the notices already sent
+  live in Redis.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from datetime import datetime, timedelta
+
+import redis
+
+from alerts.config import default_alert_config
+from alerts.context import read_context
+from alerts.live import LiveDetector, SeriesIndex, hour_floor
+from alerts.notify import Notifier, load_notify_config
+from alerts.store import AlertStore
+from config.divisions import divisions
+from streams import keys
+from streams.app import S, app
+
+log = logging.getLogger("alerts.agents")
+LEASE = "cc:alerts:detector"
+STATUS = "cc:alerts:detector:status"
+WORKER = f"{socket.gethostname()}-{os.getpid()}"
+COLD_REBUILD_S = 10.0
+NOTIFY_EVENTS = {"new": "new", "grouped": "grouped", "escalated": "escalated"}
+
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+"""
+
+
+class Detection:
+    """The detector's I/O around :class:`LiveDetector` (sync Redis, run in a thread)."""
+
+    def __init__(self, settings=S) -> None:
+        self.settings = settings
+        self.cfg = default_alert_config()
+        self.det_cfg = self.cfg.detection
+        self.r = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
+        self.store = AlertStore(self.r, self.cfg)
+        self.table = divisions()
+        self.province = self.det_cfg["province"]
+        self.index = SeriesIndex(self.province, settings.raw["complaints"]["industries"], self.table)
+        self.live: LiveDetector | None = None
+        self.renew = self.r.register_script(_RENEW)
+        self.context_at: dict[str, float] = {}
+        self.last_notices = 0.0
+        self.rebuilt_at = 0.0
+
+    def _hour_fields(self, hour: datetime) -> dict:
+        return self.r.hgetall(keys.tally("h", hour.strftime("%Y%m%d%H"), self.province))
+
+    def holds_lease(self) -> bool:
+        ttl = int(max(5.0, 4 * self.det_cfg["tick_s"]) * 1000)
+        return bool(self.renew(keys=[LEASE], args=[WORKER, ttl]))
+
+    def rebuild(self, now: datetime) -> None:
+        """A fresh detector, taught every closed hour of ``detection.history``."""
+        t0 = time.perf_counter()
+        live = LiveDetector(self.index, self.det_cfg)
+        hours = int(self.det_cfg["history_s"] // 3600)
+        current = hour_floor(now)
+        first = current - timedelta(hours=hours)
+        buckets = [first + timedelta(hours=h) for h in range(hours)]
+        for a in range(0, len(buckets), 168):
+            chunk = buckets[a:a + 168]
+            with self.r.pipeline(transaction=False) as p:
+                for b in chunk:
+                    p.hgetall(keys.tally("h", b.strftime("%Y%m%d%H"), self.province))
+                for b, fields in zip(chunk, p.execute()):
+                    if fields or live.last_hour is not None:
+                        live.commit(b, fields)
+        self.live = live
+        self.rebuilt_at = time.monotonic()
+        log.info("surge detector rebuilt from %d hours of tallies in %.1f s (%d series, %s)", live.panel.steps,
+                 time.perf_counter() - t0, self.index.n, "warm" if live.warm else
+                 f"warming up: {live.panel.grace_period - live.panel.steps} more hours before the first alarm")
+        self._status(now)
+
+    def _status(self, now: datetime) -> None:
+        live = self.live
+        self.r.hset(STATUS, mapping={"worker": WORKER, "at": now.isoformat(), "hours_learned": live.panel.steps,
+                                     "warm": int(live.warm), "series": self.index.n,
+                                     "grace_hours": live.panel.grace_period})
+        self.r.expire(STATUS, 60)
+
+    def step(self, now: datetime) -> list[tuple[dict, str]]:
+        """One tick: learn closed hours, score the current one, raise alerts.
+
+        Returns ``(alert, event)`` pairs to notify.
+        """
+        if not self.holds_lease():
+            self.live = None                    # someone else detects; rebuild if we take over
+            return []
+        if self.live is None or (not self.live.warm and time.monotonic() - self.rebuilt_at >= COLD_REBUILD_S):
+            # cold: history may still be arriving (a first start seeds it after the workers
+            # are up, an import may backfill), so relearn it until there is enough
+            self.rebuild(now)
+        live = self.live
+        current = hour_floor(now)
+        if live.last_hour is not None and live.last_hour < current - timedelta(hours=1):
+            h = live.last_hour + timedelta(hours=1)
+            while h < current:
+                live.commit(h, self._hour_fields(h))
+                h += timedelta(hours=1)
+            self._status(now)
+        elif live.last_hour is None:
+            prev = current - timedelta(hours=1)
+            live.commit(prev, self._hour_fields(prev))
+        out = []
+        for det in live.tick(now, self._hour_fields(current)):
+            out += self._raise(det, now)
+        if time.monotonic() - self.last_notices >= 5:
+            self.last_notices = time.monotonic()
+            for alert, notice in self.store.pending_notices(now):
+                if self.store.mark_notice_sent(alert["id"], notice["key"]):
+                    out.append((alert, notice["event"]))
+        return out
+
+    def _raise(self, det: dict, now: datetime) -> list[tuple[dict, str]]:
+        # the context (phrases, merchants, samples) is read when a series first alarms and
+        # then at most once a minute: cheap ticks, fresh enough alerts
+        key = det["series"]
+        last = self.context_at.get(key, 0.0)
+        if time.monotonic() - last >= 60:
+            try:
+                ctx = read_context(self.r, det, self.province, self.table, now, self.det_cfg["context_hours"])
+                det.update(phrases=ctx["phrases"], merchants=ctx["merchants"], samples=ctx["samples"])
+            except redis.RedisError:
+                raise
+            except Exception:  # noqa: BLE001 - an alert without context beats no alert
+                log.exception("context of %s could not be read", key)
+            self.context_at[key] = time.monotonic()
+        aid, outcome = self.store.raise_or_update(det, now)
+        if aid and outcome in NOTIFY_EVENTS:
+            log.warning("surge alert %s (%s): %s observed %s, expected %.1f, score %.1f", aid, outcome, key,
+                        det["observed"], det["expected"], det["score"])
+            alert = self.store.get(aid)
+            if alert:
+                return [(alert, NOTIFY_EVENTS[outcome])]
+        return []
+
+
+_state: dict = {}
+
+
+def _on_result(alert_id, event, channel, ok, attempts, error):
+    d = _state.get("detection")
+    if d is not None:
+        d.store.record_delivery(alert_id, event, channel, ok, attempts, error)
+    if not ok:
+        log.warning("alert %s (%s) not delivered to %s after %d attempts: %s", alert_id, event, channel, attempts, error)
+
+
+@app.timer(interval=default_alert_config().detection["tick_s"])
+async def detect_surges():
+    """Score the hour in progress and raise, update and notify surge alerts."""
+    if "detection" not in _state:
+        _state["detection"] = Detection(S)
+        _state["notifier"] = Notifier(load_notify_config(), on_result=_on_result)
+    d: Detection = _state["detection"]
+    try:
+        todo = await asyncio.to_thread(d.step, datetime.now(S.tz))
+    except redis.RedisError as e:
+        log.warning("surge detection skipped a tick: Redis unavailable (%s)", e.__class__.__name__)
+        d.live = None
+        return
+    for alert, event in todo:
+        await _state["notifier"].send(alert, event)

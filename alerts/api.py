@@ -1,0 +1,143 @@
+"""HTTP endpoints of the alert lifecycle (mounted by ``streams/api.py`` under /api/v1).
+
+A thin adapter over :class:`alerts.store.AlertStore`; the dashboard's duty console calls
+the same store.  Every endpoint answers JSON; an illegal step is a 409 that says why.
+
+  GET    /api/v1/alerts?state=open|closed|all&limit=N     the queue (open: most urgent first)
+  GET    /api/v1/alerts/{id}                               one alert, with SLA clocks, audit trail, deliveries
+  POST   /api/v1/alerts/{id}/{action}                      action: ack, dispatch, respond, onsite, close,
+                                                           false_alarm; body {"by": ..., "team": ..., "note": ...}
+  GET    /api/v1/alerts-teams                              the teams a dispatch may name
+  GET    /api/v1/silences                                  active silences
+  POST   /api/v1/silences                                  {"district", "industry", "level", "until", "reason", "by"}
+  DELETE /api/v1/silences/{id}?by=NAME
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import redis
+from fastapi import APIRouter, Body, Query
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from alerts.lifecycle import ACTIONS, LifecycleError, sla_status
+from alerts.store import AlertStore
+
+__all__ = ["router"]
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def router(settings, notifier_factory=None) -> APIRouter:
+    r = APIRouter()
+    state: dict = {}
+
+    def store() -> AlertStore:
+        if "store" not in state:
+            client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=3)
+            state["store"] = AlertStore(client)
+        return state["store"]
+
+    def now() -> datetime:
+        return datetime.now(settings.tz)
+
+    async def call(fn, *a, **kw):
+        try:
+            return await run_in_threadpool(fn, *a, **kw)
+        except redis.RedisError as e:
+            raise _Unavailable(e) from None
+
+    @r.get("/api/v1/alerts")
+    async def list_alerts(state_: str = Query("open", alias="state", pattern="^(open|closed|all)$"),
+                          limit: int = Query(200, ge=1, le=1000)):
+        """Alerts: open ones most urgent first, each with its SLA clocks."""
+        try:
+            t = now()
+            alerts = await call(store().list, None if state_ == "all" else state_, None, limit, now=t)
+            cfg = store().config
+            for a in alerts:
+                a["sla"] = sla_status(a, t, cfg)
+            return {"state": state_, "count": len(alerts), "alerts": alerts}
+        except _Unavailable as e:
+            return e.response
+
+    @r.get("/api/v1/alerts-teams")
+    async def teams():
+        return {"teams": store().teams}
+
+    @r.get("/api/v1/alerts/{alert_id}")
+    async def get_alert(alert_id: str):
+        try:
+            a = await call(store().get, alert_id)
+            if a is None:
+                return _problem(404, f"no alert {alert_id!r}")
+            a["sla"] = sla_status(a, now(), store().config)
+            a["history"] = await call(store().history, alert_id)
+            a["deliveries"] = await call(store().deliveries, alert_id)
+            return a
+        except _Unavailable as e:
+            return e.response
+
+    @r.post("/api/v1/alerts/{alert_id}/{action}")
+    async def act(alert_id: str, action: str, body: dict = Body(default_factory=dict)):
+        """Move an alert on: who (``by``) is required; ``team`` for dispatch, ``note`` for false_alarm."""
+        if action not in ACTIONS:
+            return _problem(404, f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+        by = str(body.get("by") or "").strip()
+        if not by:
+            return _problem(422, "'by' (who acts) is required")
+        team = body.get("team")
+        if action == "dispatch" and team is not None and team not in store().teams:
+            return _problem(422, f"team {team!r} is not one of {', '.join(store().teams)} (config/alerts.yaml teams.valid)")
+        try:
+            alert = await call(store().act, alert_id, action, by, team=team, note=body.get("note"),
+                               now=now())
+        except KeyError as e:
+            return _problem(404, str(e.args[0]) if e.args else f"no alert {alert_id!r}")
+        except LifecycleError as e:
+            return _problem(409, str(e))
+        except ValueError as e:
+            return _problem(422, str(e))
+        except _Unavailable as e:
+            return e.response
+        if notifier_factory is not None and alert.get("state") in ("closed", "false_alarm"):
+            await notifier_factory().send(alert, "closed")
+        return alert
+
+    @r.get("/api/v1/silences")
+    async def silences(all_: bool = Query(False, alias="all")):
+        try:
+            return {"silences": await call(store().silences, now(), not all_)}
+        except _Unavailable as e:
+            return e.response
+
+    @r.post("/api/v1/silences", status_code=201)
+    async def add_silence(body: dict = Body(...)):
+        """Silence alerts of a district (and everything under it), an industry or a level until a time."""
+        try:
+            sid = await call(store().add_silence, district=body.get("district"), industry=body.get("industry"),
+                             level=body.get("level"), start=body.get("start"), until=body.get("until"),
+                             reason=body.get("reason"), by=body.get("by"), now=now())
+        except ValueError as e:
+            return _problem(422, str(e))
+        except _Unavailable as e:
+            return e.response
+        return JSONResponse({"id": sid}, status_code=201)
+
+    @r.delete("/api/v1/silences/{silence_id}")
+    async def remove_silence(silence_id: str, by: str = Query(..., min_length=1)):
+        try:
+            ok = await call(store().remove_silence, silence_id, by, now())
+        except _Unavailable as e:
+            return e.response
+        return {"removed": bool(ok)} if ok else _problem(404, f"no silence {silence_id!r}")
+
+    return r
+
+
+class _Unavailable(Exception):
+    def __init__(self, e: Exception):
+        self.response = _problem(503, f"Redis is unavailable ({e.__class__.__name__})")

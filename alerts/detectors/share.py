@@ -1,0 +1,309 @@
+"""Share scan: each series against its usual share of the province's count, scanned over windows.
+
+What makes county counts hard to watch is everything they share with the rest of the
+province: the hour of day, the weekday, holidays and make-up workdays, 3·15 and Double-11,
+a slow trend.  All of that moves the province's count too.  So instead of forecasting
+each series from its own sparse past, this detector asks how large a share of the
+province's items the series usually takes, and whether it takes more now::
+
+    expected[s, t] = share[s] * (parent[t] - x[s, t])         (leave-one-out)
+
+Conditional on the rest of the province, a series' count is close to Poisson with that
+mean, whatever the calendar did.  ``share`` is an exponentially weighted ratio of the
+series' counts to the rest of the province (half-life four weeks by default), learned only
+from in-control steps: a count above its cap is clipped, and while a series alarms its
+expected count is learned in place of what it saw, so a surge does not become the new
+normal.
+
+The statistic is the one-sided Poisson generalized likelihood ratio of a rise by a
+common factor over the windows ending now (Kulldorff's scan, in time)::
+
+    LLR(w) = C_w log(C_w / M_w) - (C_w - M_w)    if C_w > M_w else 0
+    score  = max over window lengths w of LLR(w),   alarm when score >= h and C_w >= min_count
+
+with ``C_w`` the window's count and ``M_w`` its expected count.  Short windows catch a
+sharp surge within the hour; long ones a slow ramp spread over days.
+
+The :class:`Ceiling` runs the very same scan but is *handed* the generator's true mean,
+so the gap between the two is what estimating the baseline costs.
+
+Two ways to run it:
+
+* :class:`SharePanel` - all series of a province at once (numpy, vectorised), the way the
+  stream runs it: ``score(x, parent)`` for the hour in progress (a partial hour is fine,
+  its parent is partial too), ``commit(x, parent)`` when the hour closes.
+* :class:`ShareScan` - one series with its parent given per step:
+  ``update(count, at, parent=...)``; without a parent it falls back to the same scan over
+  a same-hour-of-week baseline of its own history (``python -m alerts detect`` on a lone
+  series).
+"""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import numpy as np
+
+from .base import Detector, Score, check_count, positive_float, positive_int
+
+__all__ = ["SharePanel", "ShareScan", "WINDOWS", "scan_llr"]
+
+# window lengths scanned, in steps (hours): one hour to three days
+WINDOWS = (1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72)
+
+
+def scan_llr(counts: np.ndarray, means: np.ndarray, windows=WINDOWS, min_count: float = 0.0,
+             inv_size: np.ndarray | float | None = None,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Largest one-sided GLR over the windows ending at the last column.
+
+    ``counts`` and ``means`` are ``(n_series, n_steps)``, oldest step first.  Returns
+    ``(score, window, count, expected)`` per series: the best window's LLR, its length and
+    its observed and expected totals.  Windows with fewer than ``min_count`` items score 0.
+
+    ``inv_size`` (``1/r`` per series; None or 0 for Poisson) makes the counts negative
+    binomial, variance ``mu + mu**2 / r``; a window's total is then taken as NB with mean
+    ``M`` and size ``R = r M**2 / sum(mu**2)`` (its variance matched), whose GLR for a
+    rise is closed form: ``C log(C/M) + (C + R) log((R + M) / (R + C))``.
+    """
+    counts = np.asarray(counts, dtype=float)
+    means = np.asarray(means, dtype=float)
+    n, steps = counts.shape
+    c = np.cumsum(counts[:, ::-1], axis=1)
+    m = np.cumsum(means[:, ::-1], axis=1)
+    ws = [w for w in windows if w <= steps] or [steps]
+    idx = np.asarray(ws) - 1
+    C, M = c[:, idx], np.maximum(m[:, idx], 1e-12)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pois = C * np.log(np.where(C > 0, C / M, 1.0)) - (C - M)
+        if inv_size is not None and np.any(np.asarray(inv_size) > 0):
+            m2 = np.cumsum((means * means)[:, ::-1], axis=1)[:, idx]
+            a = np.broadcast_to(np.asarray(inv_size, dtype=float).reshape(-1, 1) if np.ndim(inv_size)
+                                else np.asarray(inv_size, dtype=float), C.shape)
+            R = np.where(a > 0, M * M / np.maximum(a * m2, 1e-300), np.inf)
+            nb = C * np.log(np.where(C > 0, C / M, 1.0)) + (C + R) * np.log((R + M) / (R + C))
+            pois = np.where(np.isfinite(R), nb, pois)
+        llr = np.where(C > M, pois, 0.0)
+    llr = np.where(C >= min_count, llr, 0.0)
+    best = np.argmax(llr, axis=1)
+    rows = np.arange(n)
+    return llr[rows, best], np.asarray(ws)[best], C[rows, best], M[rows, best]
+
+
+class _Ring:
+    """The last ``size`` columns of a ``(n, size)`` array, oldest first on read."""
+
+    def __init__(self, n: int, size: int):
+        self.buf = np.zeros((n, size))
+        self.size, self.pos, self.filled = size, 0, 0
+
+    def push(self, col: np.ndarray) -> None:
+        self.buf[:, self.pos] = col
+        self.pos = (self.pos + 1) % self.size
+        self.filled = min(self.filled + 1, self.size)
+
+    def with_current(self, col: np.ndarray) -> np.ndarray:
+        """Committed columns (oldest first) followed by ``col``."""
+        k = self.filled
+        if k < self.size:
+            past = self.buf[:, :k]
+        else:
+            past = np.concatenate((self.buf[:, self.pos:], self.buf[:, :self.pos]), axis=1)
+        return np.concatenate((past, col[:, None]), axis=1)
+
+
+class SharePanel:
+    """The share scan over ``n_series`` series of one parent (a province), vectorised.
+
+    Parameters
+    ----------
+    n_series
+        Number of series watched (their counts arrive as one vector per step).
+    h
+        Alarm threshold on the scan's log-likelihood ratio (one number, or one per series).
+    windows
+        Window lengths scanned, in steps (default :data:`WINDOWS`, 1 h .. 72 h).
+    halflife
+        Half-life of the share estimate, in steps (default 672: four weeks of hours).
+    min_count
+        A window needs at least this many items to alarm (default 2: one complaint is
+        never a surge worth a duty officer's call).
+    grace_period
+        Steps learned before the first alarm (default 168: a week).
+    cap_sd
+        A count above ``expected + cap_sd * sqrt(expected) + 1`` is clipped before it is
+        learned (default 4).
+    prior, prior_share
+        Each series starts with ``prior`` steps' worth of the parent (default 6) at share
+        ``prior_share`` (default ``1 / n_series``; give one per series when they are of
+        different sizes, e.g. counties and cities), so a series never seen before is not
+        handed a share of zero.
+    dispersion
+        Estimate each series' overdispersion (``1/r``, shrunk towards the pooled value by
+        ``dispersion_prior``) and scan negative-binomial windows (default True); False
+        scans Poisson windows.
+    hold
+        Hysteresis: once alarming, a series stays alarming while its score is at least
+        ``hold * h`` (default 0.3), so one surge is one episode, not a flicker of them.
+    """
+
+    def __init__(self, n_series: int, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0,
+                 min_count: float = 2.0, grace_period: int = 168, cap_sd: float = 4.0,
+                 prior: float = 6.0, dispersion: bool = True, hold: float = 0.3,
+                 dispersion_prior: float = 20.0, prior_share=None) -> None:
+        self.n = positive_int("n_series", n_series)
+        if np.ndim(h):
+            hs = np.asarray(h, dtype=float)
+            if hs.shape != (self.n,) or not np.all(np.isfinite(hs) & (hs > 0)):
+                raise ValueError(f"h must be a number > 0 or one per series ({self.n}), got {h!r}")
+            self.h = self.threshold = hs
+        else:
+            self.h = self.threshold = positive_float("h", h)
+        self.windows = tuple(sorted({positive_int("window", int(w)) for w in windows}))
+        self.halflife = positive_float("halflife", halflife)
+        self.min_count = positive_float("min_count", min_count, strict=False)
+        self.grace_period = positive_int("grace_period", grace_period, minimum=0)
+        self.cap_sd = positive_float("cap_sd", cap_sd)
+        self.prior = positive_float("prior", prior, strict=False)
+        if prior_share is None:
+            self.prior_share = np.full(self.n, 1.0 / self.n)
+        else:
+            ps = np.broadcast_to(np.asarray(prior_share, dtype=float), (self.n,)).copy()
+            if not np.all(np.isfinite(ps) & (ps > 0) & (ps <= 1)):
+                raise ValueError("prior_share must be in (0, 1]")
+            self.prior_share = ps
+        self.dispersion = bool(dispersion)
+        self.hold = positive_float("hold", hold, strict=False)
+        self.dispersion_prior = positive_float("dispersion_prior", dispersion_prior, strict=False)
+        self.decay = 0.5 ** (1.0 / self.halflife)
+        self.var_num = np.zeros(self.n)      # EW sum of (x - e)**2 - x: excess variance
+        self.var_den = np.zeros(self.n)      # EW sum of e**2
+        self.num = np.zeros(self.n)          # EW sum of the series' (clipped) counts
+        self.den = np.zeros(self.n)          # EW sum of the rest of the parent
+        self.parent_ew = 0.0                 # EW sum of the parent, for the prior
+        self.x = _Ring(self.n, max(self.windows) - 1 or 1)
+        self.e = _Ring(self.n, max(self.windows) - 1 or 1)
+        self.alarming = np.zeros(self.n, dtype=bool)
+        self.steps = 0
+
+    # -- the estimate
+    def share(self) -> np.ndarray:
+        """Current share of each series in the rest of the parent."""
+        p = self.prior * (self.parent_ew / self.steps if self.steps else 1.0)
+        return (self.num + self.prior_share * p) / np.maximum(self.den + p, 1e-12)
+
+    def inv_size(self) -> np.ndarray:
+        """Estimated ``1/r`` (overdispersion) per series, shrunk towards the pooled value."""
+        pooled = max(0.0, self.var_num.sum()) / max(self.var_den.sum(), 1e-12)
+        b0 = self.dispersion_prior
+        return np.maximum(0.0, (self.var_num + pooled * b0) / (self.var_den + b0))
+
+    def expected(self, x: np.ndarray, parent: float) -> np.ndarray:
+        rest = np.maximum(float(parent) - np.asarray(x, dtype=float), 0.0)
+        return self.share() * rest
+
+    # -- scoring
+    def score(self, x, parent: float, true_mean=None, true_inv_size=None) -> dict[str, np.ndarray]:
+        """Scan statistic for the step in progress (nothing is learned).
+
+        ``true_mean`` / ``true_inv_size`` replace the estimates (the evaluation's ceiling).
+        """
+        x = np.asarray(x, dtype=float)
+        e = np.asarray(true_mean, dtype=float) if true_mean is not None else self.expected(x, parent)
+        if true_inv_size is not None:
+            a = np.asarray(true_inv_size, dtype=float)
+        else:
+            a = self.inv_size() if self.dispersion else None
+        llr, win, c, m = scan_llr(self.x.with_current(x), self.e.with_current(e), self.windows,
+                                  self.min_count, a)
+        warm = self.steps >= self.grace_period
+        bar = np.where(self.alarming, self.h * self.hold, self.h)
+        return {"score": llr, "window": win, "observed": c, "expected": m, "step_expected": e,
+                "alarm": (llr >= bar) & (c >= self.min_count) & warm}
+
+    def commit(self, x, parent: float, true_mean=None, true_inv_size=None) -> dict[str, np.ndarray]:
+        """Close a step: score it, then learn from it.  Returns what :meth:`score` does."""
+        x = np.asarray(x, dtype=float)
+        out = self.score(x, parent, true_mean, true_inv_size)
+        e_hat = self.expected(x, parent)
+        sd = np.sqrt(e_hat)
+        learn = np.minimum(x, e_hat + self.cap_sd * sd + 1.0)
+        learn = np.where(out["alarm"], e_hat, learn)
+        d = self.decay
+        self.num = d * self.num + learn
+        if self.dispersion and self.steps >= 24:   # not while the shares are still settling
+            xv = np.minimum(x, e_hat + 2 * self.cap_sd * (sd + e_hat) + 2.0)
+            quiet = ~out["alarm"]
+            self.var_num = d * self.var_num + np.where(quiet, (xv - e_hat) ** 2 - xv, 0.0)
+            self.var_den = d * self.var_den + np.where(quiet, e_hat * e_hat, 0.0)
+        self.den = d * self.den + np.maximum(float(parent) - x, 0.0)
+        self.parent_ew = self.parent_ew + float(parent)
+        self.x.push(x)
+        self.e.push(out["step_expected"])
+        self.alarming = out["alarm"]
+        self.steps += 1
+        return out
+
+
+class ShareScan(Detector):
+    """The share scan on one series; ``update(count, at, parent=None)``.
+
+    With ``parent`` (the province's count at that step, the series included) it is
+    :class:`SharePanel` on one series.  Without, the expected count is the mean of the same
+    phase (hour of day: ``period`` 24; with its neighbouring hours at half weight) over the
+    last ``cycles`` cycles (28 days), floored at
+    a tenth of the series' overall mean, and the same (Poisson) scan decides.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from datetime import datetime, timedelta
+    >>> rng = np.random.default_rng(3)
+    >>> t0 = datetime(2025, 3, 3)
+    >>> det = ShareScan(h=8.0)
+    >>> parent = rng.poisson(40, 24 * 30)
+    >>> own = rng.binomial(parent, 0.05)
+    >>> own[24 * 25 + 9: 24 * 25 + 13] += 6                  # four hours, +6 an hour
+    >>> hits = [i for i, (x, p) in enumerate(zip(own, parent))
+    ...         if det.update(int(x), t0 + timedelta(hours=i), parent=int(p)).alarm]
+    >>> hits[0] - (24 * 25 + 9)                              # hours from surge start to alarm
+    0
+    """
+
+    name = "share"
+
+    def __init__(self, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0, min_count: float = 2.0,
+                 grace_period: int = 168, cap_sd: float = 4.0, cycles: int = 28, period: int = 24) -> None:
+        super().__init__()
+        self.panel = SharePanel(1, h, windows, halflife, min_count, grace_period, cap_sd)
+        self.h = self.threshold = self.panel.h
+        self.grace_period = self.panel.grace_period
+        self.period = positive_int("period", period)
+        self.cycles = positive_int("cycles", cycles)
+        self._own: list[int] = []
+
+    def update(self, count: int, at: datetime, parent: float | None = None) -> Score:  # type: ignore[override]
+        x = check_count(count)
+        if parent is None:
+            # no parent: a same-phase mean of the series' own past stands in for share * rest
+            h, p = self._own, self.period
+            # the same phase and its two neighbours (weights 1-2-1) of each past cycle
+            num = den = 0.0
+            for j in range(1, self.cycles + 1):
+                for off, w in ((-1, 1.0), (0, 2.0), (1, 1.0)) if p > 1 else ((0, 1.0),):
+                    k = j * p - off
+                    if 1 <= k <= len(h):
+                        num += w * h[-k]
+                        den += w
+            overall = sum(h) / len(h) if h else 0.0
+            mean = num / den if den else max(float(x), 1.0)
+            mean = max(mean, 0.1 * overall, 0.01)
+            out = self.panel.commit(np.array([x]), 0.0, true_mean=np.array([mean]), true_inv_size=np.zeros(1))
+            h.append(x)
+            if len(h) > p * self.cycles:
+                del h[0]
+        else:
+            out = self.panel.commit(np.array([x]), float(parent))
+        self.n_seen += 1
+        return Score(at, x, float(out["step_expected"][0]), float(out["score"][0]), self.h,
+                     bool(out["alarm"][0]))

@@ -1,0 +1,204 @@
+"""Live surge detection over the hourly tallies: which series, their counts, one alert per surge.
+
+Pure logic (no Redis, no Kafka): :class:`SeriesIndex` turns a tally hash (field
+``district|industry|kind|channel`` -> count, see ``streams/keys.py``) into one count per
+watched series; :class:`LiveDetector` keeps the share scan (:class:`SharePanel`) over them,
+scores the hour in progress on every tick and learns each hour when it closes, and picks
+which alarms become alerts.  ``alerts/agents.py`` runs it inside the stream worker.
+
+Series watched, for the province of ``config/alerts.yaml`` (``detection.province``):
+
+=====================  ===========================  ===========================
+series key             what                         counted from
+=====================  ===========================  ===========================
+county:140403:产品质量  a county x an industry       items coded to the county
+county:140403:*        a county, all industries
+city:140400:产品质量    a city x an industry         items coded to the city or its counties
+city:140400:*          a city, all industries
+province:140000:食品    the province x an industry   every item of the province
+=====================  ===========================  ===========================
+
+The parent of every series is the province's count of the same step.
+
+**One surge, one alert.**  A surge in one county and industry lifts the county, its city
+and the industry's province count too.  An aggregate series (county, city, city x
+industry, province x industry) becomes an alert only when no series inside it has alarmed
+within ``suppress`` (6 h): the most specific series carries the alert, and an aggregate
+alarms on its own only when a rise is spread too thin for any one of its parts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from alerts.detectors.share import SharePanel
+
+__all__ = ["Series", "SeriesIndex", "LiveDetector", "hour_floor"]
+
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str            # level:district:industry
+    level: str          # county | city | province
+    district: str
+    industry: str       # an industry, or "*" for all
+
+
+def hour_floor(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+class SeriesIndex:
+    """The watched series of one province and how tally fields add up into them."""
+
+    def __init__(self, province: str, industries: list[str], table) -> None:
+        self.province = province
+        self.industries = list(industries)
+        self.table = table
+        counties = sorted(table.counties_of(province), key=lambda d: d.code)
+        cities = sorted({d.city_code for d in counties if d.city_code})
+        series: list[Series] = []
+        for c in counties:
+            series += [Series(f"county:{c.code}:{i}", "county", c.code, i) for i in self.industries]
+            series.append(Series(f"county:{c.code}:{ALL}", "county", c.code, ALL))
+        for c in cities:
+            series += [Series(f"city:{c}:{i}", "city", c, i) for i in self.industries]
+            series.append(Series(f"city:{c}:{ALL}", "city", c, ALL))
+        series += [Series(f"province:{province}:{i}", "province", province, i) for i in self.industries]
+        self.series = series
+        self.pos = {s.key: n for n, s in enumerate(series)}
+        self.n = len(series)
+        self.levels = np.array([s.level for s in series])
+        # descendants: the more specific series whose counts an aggregate contains
+        kids: list[list[int]] = [[] for _ in series]
+        for s in series:
+            if s.level == "county" and s.industry == ALL:
+                kids[self.pos[s.key]] = [self.pos[f"county:{s.district}:{i}"] for i in self.industries]
+        for c in cities:
+            under = [d.code for d in counties if d.city_code == c]
+            for i in self.industries:
+                kids[self.pos[f"city:{c}:{i}"]] = [self.pos[f"county:{d}:{i}"] for d in under]
+            kids[self.pos[f"city:{c}:{ALL}"]] = [self.pos[f"{lv}:{d}:{i}"] for d in under
+                                                 for lv, i in [("county", x) for x in self.industries + [ALL]]] \
+                + [self.pos[f"city:{c}:{i}"] for i in self.industries]
+        for i in self.industries:
+            kids[self.pos[f"province:{province}:{i}"]] = (
+                [self.pos[f"city:{c}:{i}"] for c in cities] + [self.pos[f"county:{d.code}:{i}"] for d in counties])
+        self.kids = [np.asarray(k, dtype=np.int64) for k in kids]
+        # a starting share per series: an even split within its kind (county x industry, ...)
+        kind = [(s.level, s.industry == ALL) for s in series]
+        size = {k: kind.count(k) for k in set(kind)}
+        self.prior_share = np.array([1.0 / size[k] for k in kind])
+        self._targets: dict[tuple[str, str], tuple[int, ...] | None] = {}
+
+    def _targets_of(self, district: str, industry: str) -> tuple[int, ...] | None:
+        """Series a tally field counts towards (None: not this province's)."""
+        key = (district, industry)
+        if key in self._targets:
+            return self._targets[key]
+        d = self.table.get(district)
+        out: list[int] | None = None
+        if d is not None and d.province_code == self.province:
+            out = []
+            known = industry in self.industries
+            if d.level == "county":
+                if known:
+                    out.append(self.pos[f"county:{d.code}:{industry}"])
+                out.append(self.pos[f"county:{d.code}:{ALL}"])
+            city = d.city_code if d.level != "province" else ""
+            if city and f"city:{city}:{ALL}" in self.pos:
+                if known:
+                    out.append(self.pos[f"city:{city}:{industry}"])
+                out.append(self.pos[f"city:{city}:{ALL}"])
+            if known:
+                out.append(self.pos[f"province:{self.province}:{industry}"])
+        self._targets[key] = tuple(out) if out is not None else None
+        return self._targets[key]
+
+    def vector(self, fields: dict) -> tuple[np.ndarray, float]:
+        """Counts per series and the province's count, from one tally hash."""
+        x = np.zeros(self.n)
+        parent = 0.0
+        for f, c in fields.items():
+            parts = f.split("|")
+            if len(parts) < 2:
+                continue
+            t = self._targets_of(parts[0], parts[1])
+            if t is None:
+                continue
+            c = float(c)
+            parent += c
+            for i in t:
+                x[i] += c
+        return x, parent
+
+
+class LiveDetector:
+    """The share scan over a province's series, hour by hour, with alert selection.
+
+    ``commit(hour, fields)`` learns a closed hour (in order; a gap is filled with empty
+    hours), ``tick(now, fields)`` scores the hour in progress and returns the detections
+    that should be alerts now, as dicts ready for :meth:`alerts.store.AlertStore.raise_or_update`.
+    """
+
+    def __init__(self, index: SeriesIndex, detection: dict) -> None:
+        self.index = index
+        self.cfg = detection
+        thr = np.array([detection["threshold"][lv] for lv in index.levels])
+        self.panel = SharePanel(index.n, h=thr, windows=detection["windows"],
+                                halflife=detection["halflife_s"] / 3600.0, min_count=detection["min_count"],
+                                grace_period=int(detection["grace_s"] // 3600), hold=detection["hold"],
+                                prior_share=index.prior_share)
+        self.last_hour: datetime | None = None
+        self.last_alarm = np.full(index.n, -np.inf)     # epoch seconds of each series' last alarm
+        self.suppress_s = float(detection["suppress_s"])
+
+    @property
+    def warm(self) -> bool:
+        return self.panel.steps >= self.panel.grace_period
+
+    def commit(self, hour: datetime, fields: dict) -> None:
+        """Learn the closed hour ``hour`` (its final tally)."""
+        hour = hour_floor(hour)
+        if self.last_hour is not None:
+            if hour <= self.last_hour:
+                return
+            gap = int((hour - self.last_hour) / timedelta(hours=1)) - 1
+            for _ in range(min(gap, max(self.panel.windows) + 1)):
+                self.panel.commit(np.zeros(self.index.n), 0.0)
+        x, parent = self.index.vector(fields)
+        out = self.panel.commit(x, parent)
+        self.last_alarm[out["alarm"]] = (hour + timedelta(hours=1)).timestamp()
+        self.last_hour = hour
+
+    def tick(self, now: datetime, fields: dict) -> list[dict]:
+        """Score the hour in progress (``fields`` = its tally so far): detections to raise."""
+        x, parent = self.index.vector(fields)
+        out = self.panel.score(x, parent)
+        alarm = out["alarm"]
+        if not alarm.any():
+            return []
+        ts = now.timestamp()
+        self.last_alarm[alarm] = ts
+        recent = self.last_alarm >= ts - self.suppress_s
+        hour = hour_floor(now)
+        dets = []
+        h = np.broadcast_to(self.panel.h, alarm.shape)
+        for i in np.flatnonzero(alarm & (out["score"] >= h)):   # held alarms update, never open, an alert
+            kids = self.index.kids[i]
+            if len(kids) and recent[kids].any():
+                continue                          # a more specific series carries this surge
+            s = self.index.series[i]
+            window = int(out["window"][i])
+            dets.append({
+                "series": s.key, "level": s.level, "district": s.district, "industry": s.industry,
+                "at": now.isoformat(), "since": (hour - timedelta(hours=window - 1)).isoformat(),
+                "window_hours": window, "observed": int(round(out["observed"][i])),
+                "expected": round(float(out["expected"][i]), 2), "score": round(float(out["score"][i]), 2),
+                "threshold": float(self.panel.h[i]) if np.ndim(self.panel.h) else float(self.panel.h),
+                "method": "share-scan"})
+        return dets

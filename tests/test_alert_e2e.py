@@ -1,0 +1,154 @@
+"""Surge alerts end to end on the real broker and redis-server.
+
+History through the simulator, a surge through the HTTP API, the worker's detector raising
+one alert within seconds, the local receiver getting it (DingTalk signed and a JSON
+webhook), the duty officer's actions through the API recorded, and a worker killed and
+restarted without losing or duplicating the alert.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from alerts.store import AlertStore
+from streams.services import free_port
+from tests.conftest import start_worker, wait_until
+
+TZ = ZoneInfo("Asia/Shanghai")
+SECRET = "SECe2e0123456789"
+SURGE_SERIES = "county:140403:产品质量"
+RELATED = {"county:140403:*", "city:140400:产品质量", "city:140400:*", "province:140000:产品质量"}
+
+
+def surge(n: int, start: int) -> list[dict]:
+    now = datetime.now(TZ).isoformat(timespec="seconds")
+    return [{"id": f"SURGE-{start + i}", "received_at": now, "channel": "12315", "kind": "投诉",
+             "district": "140403", "industry": "产品质量", "merchant": "潞州金鼎购物广场",
+             "text": f"在潞州金鼎购物广场买的衣服洗了一次就严重掉色，要求换货被拒，更换难（第{start + i}件）。"
+                     f"我的电话13812345678",
+             "contact": {"name": "王小明", "phone": "13812345678"}} for i in range(n)]
+
+
+def received(url: str) -> list[dict]:
+    return httpx.get(url + "/received", timeout=5).json()
+
+
+@pytest.fixture
+def receiver(procs):
+    port = free_port()
+    p = procs("-m", "alerts.receiver", "--port", str(port), "--secret", SECRET, name="receiver")
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return httpx.get(url + "/received", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return not p.alive() and p.output()
+    wait_until(up, 20, "the test receiver")
+    return url
+
+
+@pytest.mark.timeout(300)
+def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_restart(stack, procs, receiver):
+    env = stack["env"]
+    env["DINGTALK_WEBHOOK"] = f"{receiver}/dingtalk?access_token=e2e"
+    env["DINGTALK_SECRET"] = SECRET
+    env["ALERT_WEBHOOK_URL"] = f"{receiver}/webhook"
+    env["DASHBOARD_URL"] = "http://127.0.0.1:8050"
+    r = stack["redis"]
+    store = AlertStore(r)
+
+    # the API and a worker, then eight days of history through the simulator (the
+    # detector needs a week before it may alarm, and relearns while it is cold)
+    port = free_port()
+    api_proc = procs("-m", "streams.api", "--port", str(port), name="api")
+    api = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _up(api) or (not api_proc.alive() and api_proc.output()), 30, "the API")
+    worker = start_worker(procs, stack)
+    seed = procs("-m", "streams.simulate", "--history-days", "8", "--history-rate", "300", "--run-tag", "e2e",
+                 name="history")
+    wait_until(lambda: not seed.alive(), 120, "the history to be written")
+    assert "Traceback" not in seed.output(), seed.output()[-2000:]
+    wait_until(lambda: (r.hgetall("cc:alerts:detector:status") or {}).get("warm") == "1", 90,
+               "the detector to learn the history")
+
+    # the surge: 30 complaints of one county and industry in a minute
+    t_sent = time.time()
+    for i in range(0, 30, 10):
+        resp = httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10)
+        assert resp.status_code == 202, resp.text
+    wait_until(lambda: [a for a in store.list("open") if a["series"] == SURGE_SERIES], 30, "the surge alert")
+    alert = next(a for a in store.list("open") if a["series"] == SURGE_SERIES)
+    opened = datetime.fromisoformat(alert["opened_at"]).timestamp()
+    assert opened - t_sent <= 5.0 + 1.0, f"raised {opened - t_sent:.1f} s after the surge was sent"
+    assert alert["observed"] >= 20 and alert["expected"] < alert["observed"] / 3
+    assert alert["state"] == "new" and alert["team"] == "产品质量快反分队"
+    assert "潞州金鼎购物广场" in dict(alert["merchants"])
+    assert any("掉色" in p for p in alert["phrases"]), alert["phrases"]
+    assert alert["samples"] and all("13812345678" not in s["text"] and "王小明" not in s["text"]
+                                    for s in alert["samples"])
+    # one surge, one alert: nothing on the county total, its city, or the province's industry
+    assert not [a for a in store.list(None) if a["series"] in RELATED]
+
+    # delivered: a signed DingTalk message and a JSON webhook, each once, with no raw PII
+    def deliveries():
+        got = received(receiver)
+        hook = [m for m in got if m["path"] == "/webhook" and m["body"]["alert"]["id"] == alert["id"]]
+        ding = [m for m in got if m["path"] == "/dingtalk" and alert["district_name"] in m["body"]["markdown"]["text"]]
+        return hook, ding
+    wait_until(lambda: all(deliveries()), 30, "the alert at the receiver")
+    hook, ding = deliveries()
+    assert [m["body"]["event"] for m in hook] == ["new"] and len(ding) == 1
+    assert "13812345678" not in str(received(receiver))
+    assert f"/duty?alert={alert['id']}" in ding[0]["body"]["markdown"]["text"]
+    log = store.deliveries(alert["id"])
+    assert {(d["channel"], d["ok"]) for d in log} >= {("webhook", True), ("dingtalk", True)}
+
+    # kill -9 the worker mid-surge, start another, keep the surge going: the same alert
+    # is updated, none is added, nothing is sent twice
+    worker.kill9()
+    start_worker(procs, stack)
+    for i in range(30, 50, 10):
+        assert httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10).status_code == 202
+    wait_until(lambda: store.get(alert["id"])["observed"] >= alert["observed"] + 15, 60,
+               "the restarted worker's detector to update the open alert")
+    same = [a for a in store.list(None) if a["series"] == SURGE_SERIES or a["series"] in RELATED]
+    assert [a["id"] for a in same] == [alert["id"]]
+    time.sleep(2)
+    hook, ding = deliveries()
+    assert [m["body"]["event"] for m in hook] == ["new"] and len(ding) == 1
+
+    # the duty officer acts through the API; each step is recorded with who and when
+    base = f"{api}/api/v1/alerts/{alert['id']}"
+    assert httpx.post(base + "/close", json={"by": "值班员李"}, timeout=5).status_code == 409  # not dispatched
+    assert httpx.post(base + "/ack", json={"by": "值班员李"}, timeout=5).status_code == 200
+    bad = httpx.post(base + "/dispatch", json={"by": "值班员李", "team": "不存在的分队"}, timeout=5)
+    assert bad.status_code == 422 and "不存在的分队" in bad.json()["error"]
+    ok = httpx.post(base + "/dispatch", json={"by": "值班员李", "team": "产品质量快反分队"}, timeout=5)
+    assert ok.status_code == 200 and ok.json()["state"] == "dispatched"
+    assert httpx.post(base + "/respond", json={"by": "快反分队王"}, timeout=5).status_code == 200
+    closed = httpx.post(base + "/close", json={"by": "值班员李", "note": "商场已承诺退换"}, timeout=5)
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    got = httpx.get(base, timeout=5).json()
+    steps = [(h["action"], h["by"]) for h in got["history"] if h["action"] not in ("updated", "escalated")]
+    assert steps == [("raised", "system"), ("ack", "值班员李"), ("dispatch", "值班员李"), ("respond", "快反分队王"),
+                     ("close", "值班员李")]
+    assert {c["name"]: c["mark"] for c in got["sla"]}["dispatch"] == "met"
+    assert not [a for a in httpx.get(api + "/api/v1/alerts", timeout=5).json()["alerts"] if a["id"] == alert["id"]]
+    wait_until(lambda: [m for m in received(receiver) if m["path"] == "/webhook"
+                        and m["body"]["event"] == "closed" and m["body"]["alert"]["id"] == alert["id"]],
+               20, "the closing notice")
+    # the audit trail is Redis's: a new store (another process) reads the same
+    again = AlertStore(r).history(alert["id"])
+    assert [h["action"] for h in again if h["action"] not in ("updated", "escalated")][-1] == "close"
+
+
+def _up(url: str) -> bool:
+    try:
+        return httpx.get(url + "/openapi.json", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False

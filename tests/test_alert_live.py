@@ -1,0 +1,178 @@
+"""Live detection logic (alerts/live.py, alerts/context.py) and the share scan, without I/O."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from alerts.config import load_alert_config
+from alerts.context import summarize
+from alerts.detectors.share import SharePanel, ShareScan, scan_llr
+from alerts.live import LiveDetector, SeriesIndex
+from config import load_settings
+from config.divisions import divisions
+
+TZ = ZoneInfo("Asia/Shanghai")
+INDUSTRIES = load_settings({}).raw["complaints"]["industries"]
+T0 = datetime(2026, 11, 1, tzinfo=TZ)
+PROFILE = np.array([0.15, 0.1, 0.08, 0.07, 0.08, 0.12, 0.3, 0.7, 1.3, 1.9, 2, 1.8, 1.3, 1.4, 1.8, 1.8, 1.7,
+                    1.5, 1.2, 1, 0.9, 0.7, 0.5, 0.3])
+
+
+@pytest.fixture(scope="module")
+def index():
+    return SeriesIndex("140000", INDUSTRIES, divisions())
+
+
+def test_a_tally_field_counts_towards_its_county_city_and_province_series(index):
+    fields = {"140403|产品质量|投诉|12315": 3, "140403|食品|咨询|12345": 2, "140400|产品质量|投诉|110": 4,
+              "110101|产品质量|投诉|12315": 50,            # Beijing: not this province's
+              "140403|未分类|投诉|12315": 1}               # no industry series, but in the totals
+    x, parent = index.vector(fields)
+    at = lambda key: x[index.pos[key]]  # noqa: E731
+    assert parent == 3 + 2 + 4 + 1
+    assert at("county:140403:产品质量") == 3 and at("county:140403:食品") == 2
+    assert at("county:140403:*") == 6
+    assert at("city:140400:产品质量") == 7           # its county's 3 and the city-coded 4
+    assert at("city:140400:*") == 10
+    assert at("province:140000:产品质量") == 7
+    assert at("county:140404:产品质量") == 0          # another county of the city
+    # county 3+2+6, city 7+2+10, province 7+2: each item once per series it belongs to
+    assert x.sum() == (3 + 2 + 6) + (7 + 2 + 10) + (7 + 2)
+
+
+def test_aggregates_know_the_series_inside_them(index):
+    kids = lambda key: {index.series[i].key for i in index.kids[index.pos[key]]}  # noqa: E731
+    assert kids("county:140403:*") == {f"county:140403:{i}" for i in INDUSTRIES}
+    assert "county:140403:产品质量" in kids("city:140400:产品质量")
+    assert "county:140105:产品质量" not in kids("city:140400:产品质量")
+    assert {"county:140403:*", "city:140400:食品", "county:140403:食品"} <= kids("city:140400:*")
+    assert "city:140400:产品质量" in kids("province:140000:产品质量")
+    assert len(index.kids[index.pos["county:140403:食品"]]) == 0
+
+
+def _history(rng, hours, rate=400.0, weights=None):
+    counties = [d.code for d in divisions().counties_of("140000")]
+    w = weights if weights is not None else rng.lognormal(0, 0.6, (len(counties), len(INDUSTRIES)))
+    w = w / w.sum()
+    for h in range(hours):
+        n = rng.poisson(rate * PROFILE[h % 24] / PROFILE.mean())
+        cells = rng.multinomial(n, w.ravel()).reshape(w.shape)
+        yield {f"{counties[a]}|{INDUSTRIES[b]}|投诉|12315": int(cells[a, b]) for a, b in zip(*np.nonzero(cells))}
+
+
+def _learned(index, days=10, seed=5, extra_hours=0, with_next=False):
+    det = LiveDetector(index, load_alert_config().detection)
+    rng = np.random.default_rng(seed)
+    gen = _history(rng, days * 24 + extra_hours + 1)
+    for h in range(days * 24 + extra_hours):
+        det.commit(T0 + timedelta(hours=h), next(gen))
+    return (det, next(gen)) if with_next else det
+
+
+def test_a_county_surge_is_one_detection_on_its_most_specific_series(index):
+    det = _learned(index)
+    assert det.warm
+    now = T0 + timedelta(days=10, minutes=30)
+    fields = {"140105|食品|投诉|12315": 3, "140802|价格|咨询|12345": 2}
+    assert not [d for d in det.tick(now, fields) if d["district"] == "140403"]
+    fields["140403|产品质量|投诉|12315"] = 25
+    dets = [d for d in det.tick(now, fields) if d["district"] in ("140403", "140400", "140000")]
+    assert [d["series"] for d in dets] == ["county:140403:产品质量"]
+    d = dets[0]
+    assert d["observed"] >= 25 and d["expected"] < 5 and d["score"] >= d["threshold"] == 7.0
+    assert d["since"] == "2026-11-11T00:00:00+08:00" and d["window_hours"] == 1
+
+
+def test_a_rise_spread_over_a_city_is_raised_on_the_city(index):
+    det, background = _learned(index, extra_hours=10, with_next=True)
+    now = T0 + timedelta(days=10, hours=10, minutes=59)
+    # every county of 长治市 a little more 价格 than usual, none enough alone
+    counties = [d.code for d in divisions().counties_of("140400")]
+    fields = dict(background)
+    for c in counties:
+        fields[f"{c}|价格|投诉|12315"] = fields.get(f"{c}|价格|投诉|12315", 0) + 2
+    assert not {d["series"] for d in det.tick(now, background)} & {"city:140400:价格"}
+    dets = det.tick(now, fields)
+    assert "city:140400:价格" in {d["series"] for d in dets}
+    assert not {d["series"] for d in dets} & {f"county:{c}:价格" for c in counties}
+
+
+def test_nothing_is_raised_before_the_detector_has_learned_a_week(index):
+    det = _learned(index, days=5)
+    assert not det.warm
+    assert det.tick(T0 + timedelta(days=5, minutes=5), {"140403|产品质量|投诉|12315": 40}) == []
+
+
+def test_relearning_the_same_hours_gives_the_same_detector(index):
+    a, b = _learned(index, days=8, seed=9), _learned(index, days=8, seed=9)
+    assert np.array_equal(a.panel.share(), b.panel.share())
+    fields = {"140403|产品质量|投诉|12315": 9}
+    now = T0 + timedelta(days=8, minutes=10)
+    assert a.tick(now, fields) == b.tick(now, fields)
+
+
+def test_the_share_scan_ignores_what_the_whole_province_does():
+    # a calendar peak: everyone x3 for a day is not a surge; one series x3 is
+    rng = np.random.default_rng(1)
+    n, hours = 40, 24 * 21
+    w = rng.lognormal(0, 0.5, n)
+    w /= w.sum()
+    panel = SharePanel(n, h=7.0, grace_period=168)
+    alarms_peak = 0
+    for t in range(hours):
+        factor = 3.0 if 24 * 15 <= t < 24 * 16 else 1.0
+        x = rng.poisson(30 * w * factor)
+        out = panel.commit(x, float(x.sum()))
+        alarms_peak += int(out["alarm"].sum()) if factor > 1 else 0
+    assert alarms_peak == 0
+    x = rng.poisson(30 * w)
+    x[7] += int(30 * w[7] * 2 + 6)
+    out = panel.score(x, float(x.sum()))
+    assert out["alarm"][7]
+
+
+def test_scan_llr_matches_the_closed_forms():
+    c = np.array([[0, 1, 2, 8]], float)
+    m = np.array([[1, 1, 1, 1]], float)
+    score, win, obs, exp = scan_llr(c, m, windows=(1, 2, 4))
+    # the best window is the last step alone: 8 log 8 - 7
+    assert win[0] == 1 and obs[0] == 8 and exp[0] == 1
+    assert score[0] == pytest.approx(8 * np.log(8) - 7)
+    nb, *_ = scan_llr(c, m, windows=(1,), inv_size=np.array([0.5]))
+    R = 1 / 0.5
+    assert nb[0] == pytest.approx(8 * np.log(8) + (8 + R) * np.log((R + 1) / (R + 8)))
+    assert nb[0] < score[0]                                   # overdispersion weighs the evidence down
+    low, *_ = scan_llr(np.array([[0, 0, 1, 1]], float), m, windows=(1, 2, 4), min_count=3)
+    assert low[0] == 0
+
+
+def test_the_one_series_form_alarms_on_its_own_history_without_a_parent():
+    det = ShareScan(h=7.0, grace_period=24 * 7)
+    rng = np.random.default_rng(4)
+    t0 = datetime(2025, 3, 3)
+    counts = rng.poisson(2 * np.tile(PROFILE / PROFILE.mean(), 35))
+    counts[24 * 32 + 10: 24 * 32 + 14] += 9
+    hits = [i for i, c in enumerate(counts) if det.update(int(c), t0 + timedelta(hours=i)).alarm]
+    assert hits and 24 * 32 + 10 <= hits[0] <= 24 * 32 + 12
+
+
+def test_context_counts_phrases_merchants_and_masks_samples():
+    table = divisions()
+    ts = T0.timestamp()
+    docs = [{"id": f"c{i}", "ts": ts + i, "d": "140403", "i": "产品质量", "m": "潞州金鼎购物广场",
+             "t": f"衣服洗了就掉色，更换难，电话13812345678 第{i}件", "kw": ["掉色", "更换"], "ph": ["衣服|掉色", "更换难"]}
+            for i in range(6)]
+    docs += [{"id": "x1", "ts": ts, "d": "140105", "i": "产品质量", "m": "别家", "t": "别的县", "ph": ["衣服|掉色"]},
+             {"id": "x2", "ts": ts, "d": "140403", "i": "食品", "m": "饭店", "t": "别的行业", "ph": ["饭菜|变质"]},
+             {"id": "x3", "ts": ts - 7200, "d": "140403", "i": "产品质量", "m": "旧", "t": "太早", "ph": []}]
+    ctx = summarize(docs, district="140403", level="county", industry="产品质量", table=table, since=ts - 60, tz=TZ)
+    assert ctx["complaints"] == 6
+    assert ctx["phrases"][:2] == ["衣服掉色", "更换难"]
+    assert ctx["merchants"] == [["潞州金鼎购物广场", 6]]
+    assert [s["id"] for s in ctx["samples"]] == ["c5", "c4", "c3", "c2", "c1"]
+    assert all("13812345678" not in s["text"] and "掉色" in s["text"] for s in ctx["samples"])
+    city = summarize(docs, district="140400", level="city", industry=None, table=table, tz=TZ)
+    assert city["complaints"] == 8 and "别家" not in dict(city["merchants"])
