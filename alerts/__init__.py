@@ -1,6 +1,8 @@
-"""Surge detection and the alert lifecycle (issue 5, in progress).
+"""Surge detection and the alert lifecycle (issue 5).
 
-Done: detectors (`alerts/detectors/`), episodes and `python -m alerts detect`, the synthetic
-evaluation (`alerts/synth.py`, `alerts/evaluate.py`, `make eval-alerts`), the calendar.
-Not yet: detection in the stream, the alert lifecycle, SLA clocks, notifications.
+Detectors (`alerts/detectors/`, the default share scan in `share.py`), live detection in the
+stream worker (`live.py` pure, `agents.py` its faust timer), what lies behind an alert
+(`context.py`), the lifecycle and SLA clocks (`lifecycle.py`), the Redis store (`store.py`),
+notifications (`notify.py`, test receiver `receiver.py`), the HTTP API (`api.py`), the CLI
+(`python -m alerts`), and the evaluation (`synth.py`, `evaluate.py`, `make eval-alerts`).
 """
