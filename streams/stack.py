@@ -129,8 +129,9 @@ def run(args) -> int:
   12315 early-warning system is running.
     intake API     {api}/api/v1/complaints   (POST one complaint or a list)
     live counts    {api}/api/v1/counts?level=province&code=140000&window=minute
+    surge alerts   {api}/api/v1/alerts      (python -m alerts list; act: python -m alerts --help)
     health         {api}/healthz            OpenAPI: {api}/openapi.json
-    demo feed      {'off' if args.no_feed else f'{args.rate}/s simulated Shanxi complaints'}
+    demo feed      {'off' if args.no_feed else f'{args.rate}/s simulated Shanxi complaints'}{(' + surge ' + ', '.join(args.surge)) if args.surge else ''}
     data & logs    {data}   (logs in {logs})
   Press Ctrl-C to stop everything.
 """, flush=True)
