@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEBS := redis-server fonts-noto-cjk fonts-dejavu-core
+# The dashboard's browser tests and screenshots drive Debian's headless Chromium.
+BROWSER_DEBS := chromium chromium-driver
 
-.PHONY: run test bench eval-alerts up setup clean help
+.PHONY: run test bench eval-alerts up setup browser screenshots clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,13 +24,22 @@ $(STAMP): requirements.txt Makefile
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
+browser:  ## Debian's chromium and chromium-driver (for the dashboard's browser tests and screenshots)
+	@missing=""; for p in $(BROWSER_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	  || { echo "could not install$$missing: run 'sudo apt-get install$$missing' and retry"; exit 1; }; fi
+
 run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all); WORKERS=N
 	$(PY) -m streams.stack run $(if $(WORKERS),--workers $(WORKERS))
 
 up: run
 
-test: setup  ## the test suite against a real broker and redis-server
+test: setup browser  ## the test suite against a real broker and redis-server (and headless Chromium)
 	$(PY) -m pytest -q tests
+
+screenshots: setup browser  ## PNGs of the wall (1920x1080, 3840x2160), duty console and review, with demo data; OUT=dir
+	$(PY) -m dashboard.screenshots --out $(or $(OUT),screenshots)
 
 bench: setup  ## throughput and latency benchmarks
 	$(PY) -m streams.bench

@@ -63,6 +63,7 @@ class Detection:
         self.live: LiveDetector | None = None
         self.renew = self.r.register_script(_RENEW)
         self.context_at: dict[str, float] = {}
+        self.raised: dict[str, tuple[int, float]] = {}      # series -> (observed, when) last written
         self.last_notices = 0.0
         self.rebuilt_at = 0.0
 
@@ -137,9 +138,13 @@ class Detection:
         return out
 
     def _raise(self, det: dict, now: datetime) -> list[tuple[dict, str]]:
+        key = det["series"]
+        seen = self.raised.get(key)
+        if seen and seen[0] == det["observed"] and time.monotonic() - seen[1] < 60:
+            return []                       # nothing new: no write, no "updated" in the audit trail
+        self.raised[key] = (det["observed"], time.monotonic())
         # the context (phrases, merchants, samples) is read when a series first alarms and
         # then at most once a minute: cheap ticks, fresh enough alerts
-        key = det["series"]
         last = self.context_at.get(key, 0.0)
         if time.monotonic() - last >= 60:
             try:

@@ -1,1 +1,2 @@
-"""Dash screens (issue 6): wall display, duty console, bureau review. Not built yet."""
+"""The Dash screens (issue 6): the command-centre wall (/wall), the duty console (/duty) and the
+bureau heads' review (/review), one app served by ``python -m dashboard``. See ``dashboard.app``."""

@@ -22,6 +22,24 @@ from streams.services import EmbeddedBroker, EmbeddedRedis, ServiceError, check_
 PY = sys.executable
 
 
+def demo_login(S) -> str:
+    """On a first start (no users), a duty officer and a bureau head with fresh random passwords."""
+    import secrets
+
+    from dashboard.auth import Users, users_path
+
+    users = Users(users_path(S))
+    if users.load():
+        return "    sign-in        users of " + str(users.path) + " (python -m dashboard.users --help)\n"
+    made = []
+    for name, role, display in (("duty", "duty", "值班员"), ("head", "head", "局长")):
+        pw = secrets.token_urlsafe(9)
+        users.add(name, role, pw, display)
+        made.append(f"{name} / {pw}")
+    return ("    sign-in        " + "   ".join(made) + "   (made now, shown once; python -m dashboard.users\n"
+            "                   adds real users)\n")
+
+
 class Child:
     def __init__(self, name: str, cmd: list[str], env: dict, log: Path, restart: bool = False):
         self.name, self.cmd, self.env, self.log, self.restart = name, cmd, env, log, restart
@@ -80,6 +98,9 @@ def run(args) -> int:
     children: list[Child] = []
     try:
         check_port(S.raw["api"]["port"], "intake API", "API_PORT")
+        dash_port = int(os.environ.get("DASHBOARD_PORT", 8050))
+        if not args.no_dashboard:
+            check_port(dash_port, "dashboard", "DASHBOARD_PORT")
         if S.broker_embedded:
             say(f"starting the embedded Kafka broker (Tansu) on {S.broker} …")
             services.append(EmbeddedBroker(S.raw["kafka"]["embedded_port"], data).start())
@@ -97,6 +118,10 @@ def run(args) -> int:
             children.append(Child(f"worker-{i + 1}", [PY, "-m", "streams", "worker", "-l", "info"], env,
                                   logs / f"worker-{i + 1}.log", restart=True))
         children.append(Child("api", [PY, "-m", "streams.api"], env, logs / "api.log"))
+        if not args.no_dashboard:
+            env.setdefault("DASHBOARD_URL", f"http://127.0.0.1:{dash_port}")
+            children.append(Child("dashboard", [PY, "-m", "dashboard", "--port", str(dash_port)], env,
+                                  logs / "dashboard.log", restart=True))
         for c in children:
             c.start()
         say(f"starting {args.workers} faust worker(s) and the intake API; waiting for them to be healthy …")
@@ -125,8 +150,13 @@ def run(args) -> int:
         return 1
 
     api = S.api_url
+    login = "" if args.no_dashboard else demo_login(S)
+    dash = "" if args.no_dashboard else f"""
+    wall display   http://127.0.0.1:{dash_port}/wall     (no sign-in)
+    duty console   http://127.0.0.1:{dash_port}/duty     review: http://127.0.0.1:{dash_port}/review
+{login}"""
     print(f"""
-  12315 early-warning system is running.
+  12315 early-warning system is running.{dash}
     intake API     {api}/api/v1/complaints   (POST one complaint or a list)
     live counts    {api}/api/v1/counts?level=province&code=140000&window=minute
     surge alerts   {api}/api/v1/alerts      (python -m alerts list; act: python -m alerts --help)
@@ -181,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="faust workers sharing the topic's partitions (default 1; env WORKERS)")
     r.add_argument("--rate", type=float, default=None, help="demo feed complaints per second (default: settings)")
     r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
+    r.add_argument("--no-dashboard", action="store_true", help="do not start the Dash screens (port 8050)")
     r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")
     r.add_argument("--history-days", type=float, default=None,
                    help="on first start (empty Redis), seed this many days of simulated history before the "

@@ -15,7 +15,8 @@ from tests.conftest import ROOT, wait_until
 def stack_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BROKER", "REDIS_URL", "COMPLAINTS_TOPIC",
                                                             "DEAD_LETTER_TOPIC", "CONSUMER_GROUP")}
-    ports = {"BROKER_PORT": free_port(), "REDIS_PORT": free_port(), "API_PORT": free_port()}
+    ports = {"BROKER_PORT": free_port(), "REDIS_PORT": free_port(), "API_PORT": free_port(),
+             "DASHBOARD_PORT": free_port()}
     env.update({k: str(v) for k, v in ports.items()}, DATA_DIR=str(tmp_path / "data"))
     return env, ports
 
@@ -41,6 +42,12 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
                                                             "since": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 120))}).json()
         assert minute["total"] >= 5, "live complaints are counted in the current minutes"
         assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "Redis keeps its AOF under DATA_DIR"
+        # the Dash screens come up too, with a first sign-in printed once
+        dash = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
+        wait_until(lambda: _status(dash + "/wall") == 200, 60, "the wall display")
+        out = log.read_text()
+        assert f"{dash}/wall" in out and "duty / " in out and "head / " in out
+        assert (tmp_path / "data" / "dashboard" / "users.json").is_file()
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(60)
@@ -48,6 +55,13 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
     assert p.returncode == 0 and "stopped." in out
     for port in ports.values():
         wait_until(lambda: port_free(port), 10, f"port {port} to be released")
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=3).status_code
+    except httpx.HTTPError:
+        return 0
 
 
 def test_a_taken_port_is_one_clear_line(tmp_path):

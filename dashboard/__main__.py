@@ -1,0 +1,60 @@
+"""`python -m dashboard`: serve the three screens (wall, duty console, review)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m dashboard",
+        description="Serve the 12315 dashboard: /wall (command-centre wall, no sign-in), /duty (duty console) "
+                    "and /review (bureau heads). Everything is served by this process; nothing is fetched "
+                    "from outside.",
+        epilog="Users: python -m dashboard.users add NAME --role duty|head|viewer. Map boundaries: "
+               "BOUNDARY_CITIES / BOUNDARY_COUNTIES or dashboard.boundaries in the settings file.")
+    ap.add_argument("--host", default=os.environ.get("DASHBOARD_HOST", "127.0.0.1"),
+                    help="address to listen on (default 127.0.0.1; env DASHBOARD_HOST)")
+    ap.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 8050)),
+                    help="port (default 8050; env DASHBOARD_PORT)")
+    ap.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from config import SettingsError, load_settings
+    from streams.services import port_free
+
+    if not 1 <= args.port <= 65535:
+        print(f"dashboard: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
+        return 2
+    if not port_free(args.port, args.host):
+        print(f"dashboard: port {args.port} on {args.host} is already taken by another program: stop it, "
+              f"or choose another with --port", file=sys.stderr)
+        return 1
+    try:
+        settings = load_settings()
+        from dashboard.app import create_app
+        from dashboard.geo import BoundaryError
+
+        app = create_app(settings)
+    except (SettingsError, BoundaryError) as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    try:
+        app.server.extensions["c12315"] = app.ctx
+        app.ctx.redis.ping()
+    except Exception as e:  # noqa: BLE001 - one line for the operator
+        print(f"dashboard: cannot reach Redis at {settings.redis_url} ({e.__class__.__name__}); is `make run` "
+              f"running, or is REDIS_URL right?", file=sys.stderr)
+        return 1
+    from waitress import serve
+
+    print(f"12315 dashboard on http://{args.host}:{args.port}/wall  (duty console /duty, review /review)", flush=True)
+    serve(app.server, host=args.host, port=args.port, threads=args.threads, ident="c12315", clear_untrusted_proxy_headers=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

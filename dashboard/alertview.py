@@ -1,0 +1,85 @@
+"""Alerts as the screens show them: labels, SLA clocks as countdowns, urgency colours.
+
+Reads ``alerts.store.AlertStore`` and ``alerts.lifecycle.sla_status``; the formatting here is
+pure. The countdowns are re-drawn every second in the browser (``assets/clock.js``) from each
+clock's due time, so the server re-sends an alert only when it changes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from alerts.lifecycle import ACTION_LABELS, ACTIONS, STATE_LABELS, allowed_actions, sla_status  # noqa: F401
+
+MARK_CLASS = {"ok": "sla-ok", "reminder": "sla-reminder", "urging": "sla-urging", "overdue": "sla-overdue",
+              "met": "sla-met", "missed": "sla-missed"}
+MARK_LABELS = {"ok": "正常", "reminder": "提醒", "urging": "催办", "overdue": "超时", "met": "达标", "missed": "超时"}
+MARK_RANK = {"overdue": 0, "urging": 1, "reminder": 2, "ok": 3, "missed": 4, "met": 5}
+
+
+def state_label(state: str | None) -> str:
+    return STATE_LABELS.get(state or "", state or "")
+
+
+def is_new(alert: dict) -> bool:
+    return alert.get("state") == "new"
+
+
+def place(alert: dict) -> str:
+    """长治市潞州区 (city and county), or the name the alert carries."""
+    city, name = alert.get("city_name") or "", alert.get("district_name") or alert.get("district") or ""
+    return name if not city or name.startswith(city) else city + name
+
+
+def fmt_duration(seconds: float) -> str:
+    """12:05 for 12 minutes 5 s, 1:02:03 past an hour, 2天3时 past a day; negative with a minus."""
+    sign = "-" if seconds < 0 else ""
+    s = int(abs(seconds))
+    if s >= 86400:
+        return f"{sign}{s // 86400}天{s % 86400 // 3600}时"
+    if s >= 3600:
+        return f"{sign}{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{sign}{s // 60}:{s % 60:02d}"
+
+
+def clock_text(c: dict) -> str:
+    """派单 剩 12:05 / 派单 超时 3:10 / 派单 达标."""
+    label = c.get("label") or c.get("name")
+    mark = c.get("mark")
+    if mark in ("met", "missed"):
+        return f"{label} {MARK_LABELS[mark]}"
+    rem = c.get("remaining_s")
+    if rem is None:
+        return f"{label}"
+    return f"{label} 超时 {fmt_duration(-rem)}" if rem < 0 else f"{label} 剩 {fmt_duration(rem)}"
+
+
+def sla(alert: dict, now: datetime) -> list[dict]:
+    """The alert's SLA clocks (``alerts.lifecycle.sla_status``)."""
+    return list(sla_status(alert, now))
+
+
+def running_clock(clocks: list[dict]) -> dict | None:
+    """The most pressing clock still running (not stopped), for a one-line countdown."""
+    live = [c for c in clocks if not c.get("stopped") and c.get("mark") not in ("met", "missed")]
+    if not live:
+        return None
+    return min(live, key=lambda c: (MARK_RANK.get(c.get("mark"), 9), c.get("remaining_s") or 0))
+
+
+def due_epoch(clock: dict) -> float | None:
+    due = clock.get("due")
+    if due is None:
+        return None
+    if isinstance(due, datetime):
+        return due.timestamp()
+    try:
+        return datetime.fromisoformat(str(due)).timestamp()
+    except ValueError:
+        return None
+
+
+def headline(alert: dict) -> str:
+    """长治市潞州区 · 产品质量 37件（常态 4.2）."""
+    exp = alert.get("expected")
+    exp_text = f"（常态 {exp:.1f}）" if isinstance(exp, (int, float)) else ""
+    return f"{place(alert)} · {alert.get('industry', '')} {alert.get('observed', '')}件{exp_text}"

@@ -1,0 +1,476 @@
+"""What the screens show, as numbers: counts of a selection over periods, broken down by kind,
+industry and district, with the comparisons the bureaus make (vs yesterday, vs the same day last
+year, vs the previous period).
+
+Tallies are read from Redis through the key scheme of ``streams.keys`` and the window rules of
+``streams.tally``; the shaping (``kpi_rows``, ``change``, ``ranking``, ``periods`` …) is pure and
+tested without Redis. A period is summed from the coarsest buckets that fit: whole days, then
+hours, then minutes (kept 48 h), and the part of an hour that has no minute buckets any more is
+taken pro rata. A bucket that closed more than the grace period ago does not change, so its
+parsed counts are cached: a wall refresh re-reads only today's day hash, the current hour and
+the current minute.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from config import Settings
+from config.divisions import DivisionTable, divisions
+from streams import keys
+from streams.tally import bucket_range, floor_to
+
+KINDS = ("投诉", "举报", "咨询")
+TOTAL = "合计"
+# A count key: (district, industry, kind). Channels are summed over: no screen cuts by them, and
+# the counters are a quarter the size without.
+Key = tuple[str, str, str]
+
+
+# -- pure shaping ----------------------------------------------------------------------------
+
+def parse_tally(fields: dict) -> Counter:
+    """A tally hash ({"district|industry|kind|channel": "n"}) as a Counter of
+    (district, industry, kind), summed over channels."""
+    out: Counter = Counter()
+    for f, c in fields.items():
+        if isinstance(f, bytes):
+            f = f.decode()
+        parts = f.split("|")
+        if len(parts) == 4:
+            out[(parts[0], parts[1], parts[2])] += int(c)
+    return out
+
+
+def select(counts: Counter, under: frozenset[str] | None = None, industry: str | None = None,
+           kind: str | None = None) -> Counter:
+    """The counts of one selection (districts under a code, one industry, one kind); None
+    selects all."""
+    if under is None and industry is None and kind is None:
+        return counts
+    return Counter({k: n for k, n in counts.items()
+                    if (under is None or k[0] in under) and (industry is None or k[1] == industry)
+                    and (kind is None or k[2] == kind)})
+
+
+def by(counts: Counter, part: str) -> Counter:
+    """Counts summed by one part of the key: district, industry or kind."""
+    i = {"district": 0, "industry": 1, "kind": 2}[part]
+    out: Counter = Counter()
+    for k, n in counts.items():
+        out[k[i]] += n
+    return out
+
+
+def change(current: float, previous: float) -> float | None:
+    """Relative change in percent; None when there is nothing to compare with."""
+    if previous is None or previous <= 0:
+        return None
+    return round((current - previous) / previous * 100, 1)
+
+
+def kpi_rows(today: Counter, yesterday: Counter, last_year: Counter) -> list[dict]:
+    """One row per kind (投诉, 举报, 咨询) and the total: today's count and its changes."""
+    t, y, ly = by(today, "kind"), by(yesterday, "kind"), by(last_year, "kind")
+    rows = []
+    for kind in (*KINDS, TOTAL):
+        if kind == TOTAL:
+            cur, prev, last = sum(t.values()), sum(y.values()), sum(ly.values())
+        else:
+            cur, prev, last = t.get(kind, 0), y.get(kind, 0), ly.get(kind, 0)
+        rows.append({"kind": kind, "count": round(cur), "yesterday": round(prev), "last_year": round(last),
+                     "vs_yesterday": change(cur, prev), "vs_last_year": change(cur, last)})
+    return rows
+
+
+def surge_score(observed: float, expected: float) -> float:
+    """How far a count is above its usual level, in the units the detectors use."""
+    return round((observed - expected) / math.sqrt(expected + 1), 2)
+
+
+def child_codes(table: DivisionTable, level: str, code: str) -> tuple[str, list[str]]:
+    """The level and codes shown one step down from a selection (a county shows its siblings)."""
+    d = table.get(code)
+    if level == "province":
+        kids = [c for c in table.children(code) if c.level == "city"]
+        kids += [c for c in table.children(code) if c.level == "county"]  # counties directly under a province
+        return "city", [c.code for c in kids]
+    if level == "city":
+        return "county", [c.code for c in table.children(code) if c.level == "county"]
+    parent = d.parent_code or d.province_code
+    return "county", [c.code for c in table.children(parent) if c.level == "county"]
+
+
+def ranking(table: DivisionTable, codes: list[str], level: str, today: Counter, baseline: Counter,
+            baseline_days: int) -> list[dict]:
+    """Districts with today's count, the usual count at this time of day and the surge score,
+    highest count first."""
+    by_district = by(today, "district")
+    base_district = by(baseline, "district")
+    rows = []
+    for code in codes:
+        d = table.get(code)
+        n = sum(v for k, v in by_district.items() if _rolls_up(table, k, code, level))
+        b = sum(v for k, v in base_district.items() if _rolls_up(table, k, code, level)) / max(1, baseline_days)
+        rows.append({"code": code, "name": d.name, "count": round(n), "expected": round(b, 1),
+                     "score": surge_score(n, b), "ratio": round(n / b, 2) if b > 0 else None})
+    rows.sort(key=lambda r: (-r["count"], r["code"]))
+    return rows
+
+
+def _rolls_up(table: DivisionTable, district: str, code: str, level: str) -> bool:
+    if district == code:
+        return True
+    d = table.get(district)
+    return d is not None and d.code_at(level) == code
+
+
+def same_time_last_year(dt: datetime) -> datetime:
+    """The same calendar day and time a year earlier (29 February becomes the 28th)."""
+    try:
+        return dt.replace(year=dt.year - 1)
+    except ValueError:
+        return dt.replace(year=dt.year - 1, day=28)
+
+
+PERIOD_KINDS = ("day", "week", "month", "quarter", "custom")
+PERIOD_NAMES = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "custom": "自定义"}
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date
+    end: date          # exclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def label(self) -> str:
+        s, e = self.start, self.end - timedelta(days=1)
+        if self.kind == "day":
+            return f"{s:%Y年%m月%d日}"
+        if self.kind == "month":
+            return f"{s.year}年{s.month}月"
+        if self.kind == "quarter":
+            return f"{s.year}年第{(s.month - 1) // 3 + 1}季度"
+        return f"{s:%Y年%m月%d日}—{e:%Y年%m月%d日}"
+
+
+def period_of(kind: str, anchor: date, end: date | None = None) -> Period:
+    """The day, ISO week (Monday first), calendar month or quarter holding ``anchor``;
+    ``custom`` runs from ``anchor`` to ``end`` inclusive."""
+    if kind == "day":
+        return Period(kind, anchor, anchor + timedelta(days=1))
+    if kind == "week":
+        s = anchor - timedelta(days=anchor.weekday())
+        return Period(kind, s, s + timedelta(days=7))
+    if kind == "month":
+        s = anchor.replace(day=1)
+        return Period(kind, s, _add_months(s, 1))
+    if kind == "quarter":
+        s = date(anchor.year, (anchor.month - 1) // 3 * 3 + 1, 1)
+        return Period(kind, s, _add_months(s, 3))
+    if kind == "custom":
+        if end is None or end < anchor:
+            raise ValueError("a custom period needs an end on or after its start")
+        return Period(kind, anchor, end + timedelta(days=1))
+    raise ValueError(f"period kind {kind!r} must be one of {', '.join(PERIOD_KINDS)}")
+
+
+def _add_months(d: date, n: int) -> date:
+    m = d.month - 1 + n
+    y, m = d.year + m // 12, m % 12 + 1
+    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def previous_period(p: Period) -> Period:
+    """The period just before: the day, week, month or quarter before, or as many days before."""
+    if p.kind in ("month", "quarter"):
+        n = 1 if p.kind == "month" else 3
+        return Period(p.kind, _add_months(p.start, -n), p.start)
+    return Period(p.kind, p.start - timedelta(days=p.days), p.start)
+
+
+def last_year_period(p: Period) -> Period:
+    """The same calendar dates a year earlier."""
+    def back(d: date) -> date:
+        try:
+            return d.replace(year=d.year - 1)
+        except ValueError:
+            return d.replace(year=d.year - 1, day=28)
+    if p.kind in ("month", "quarter"):
+        return Period(p.kind, back(p.start), _add_months(back(p.start), 1 if p.kind == "month" else 3))
+    return Period(p.kind, back(p.start), back(p.start) + timedelta(days=p.days))
+
+
+def decompose(since: datetime, until: datetime, minute_floor: datetime | None) -> list[tuple[str, datetime, datetime]]:
+    """[since, until) as whole local days, hours and minutes, coarsest first.
+
+    Minutes are used only from ``minute_floor`` on (older minute buckets have expired); an
+    older partial hour is returned as ("h~", hour start, until) to be taken pro rata.
+    """
+    out: list[tuple[str, datetime, datetime]] = []
+    cur = since
+    while cur < until:
+        day0 = floor_to(cur, "d")
+        nxt_day = _next_day(day0)
+        if cur == day0 and nxt_day <= until:
+            out.append(("d", cur, nxt_day))
+            cur = nxt_day
+            continue
+        hour0 = floor_to(cur, "h")
+        nxt_hour = hour0 + timedelta(hours=1)
+        if cur == hour0 and nxt_hour <= until:
+            out.append(("h", cur, nxt_hour))
+            cur = nxt_hour
+            continue
+        if minute_floor is not None and cur >= minute_floor:
+            m0 = floor_to(cur, "m")
+            out.append(("m", m0, m0 + timedelta(minutes=1)))
+            cur = m0 + timedelta(minutes=1)
+            continue
+        stop = min(until, nxt_hour)
+        out.append(("h~", cur, stop))
+        cur = stop
+    return out
+
+
+def _next_day(day0: datetime) -> datetime:
+    d = day0.date() + timedelta(days=1)
+    return datetime(d.year, d.month, d.day, tzinfo=day0.tzinfo)
+
+
+# -- reading from Redis ----------------------------------------------------------------------
+
+class Tallies:
+    """Tally hashes of one province, read from Redis and parsed; closed buckets are cached."""
+
+    FMT = {"m": "%Y%m%d%H%M", "h": "%Y%m%d%H", "d": "%Y%m%d"}
+    STEP = {"m": timedelta(minutes=1), "h": timedelta(hours=1)}
+
+    def __init__(self, settings: Settings, client, province: str = "140000", table: DivisionTable | None = None,
+                 cache_size: int = 20000):
+        self.settings = settings
+        self.tz = settings.tz
+        self.redis = client
+        self.province = province
+        self.table = table or divisions()
+        self.grace = float(settings.raw["tally"]["grace_seconds"])
+        self.keep_minutes = float(settings.raw["tally"]["keep_minute_hours"]) * 3600
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str], Counter] = OrderedDict()
+        self._periods: OrderedDict[tuple, Counter] = OrderedDict()
+        self._lock = threading.Lock()
+        self.memo: dict = {}
+        self.reads = 0  # hashes fetched from Redis (tests check the cache with it)
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    def _closed(self, win: str, start: datetime, now: float) -> bool:
+        end = _next_day(start) if win == "d" else start + self.STEP[win]
+        return end.timestamp() + self.grace + 5 < now
+
+    def buckets(self, win: str, starts: list[datetime], now: float | None = None) -> list[Counter]:
+        """The parsed counts of each bucket (window ``win`` starting at each of ``starts``)."""
+        now = time.time() if now is None else now
+        out: list[Counter | None] = []
+        missing: list[tuple[int, str, bool]] = []
+        with self._lock:
+            for i, s in enumerate(starts):
+                b = s.astimezone(self.tz).strftime(self.FMT[win])
+                c = self._cache.get((win, b))
+                if c is not None:
+                    self._cache.move_to_end((win, b))
+                out.append(c)
+                if c is None:
+                    missing.append((i, b, self._closed(win, s, now)))
+        if missing:
+            with self.redis.pipeline(transaction=False) as p:
+                for _, b, _ in missing:
+                    p.hgetall(keys.tally(win, b, self.province))
+                raw = p.execute()
+            self.reads += len(missing)
+            with self._lock:
+                for (i, b, closed), fields in zip(missing, raw):
+                    c = parse_tally(fields)
+                    out[i] = c
+                    if closed:
+                        self._cache[(win, b)] = c
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return out  # type: ignore[return-value]
+
+    def total(self, win: str, since: datetime, until: datetime, now: float | None = None) -> Counter:
+        starts = [s for s, _ in bucket_range(win, since, until, self.tz)]
+        acc: Counter = Counter()
+        for c in self.buckets(win, starts, now):
+            acc.update(c)
+        return acc
+
+    def series(self, win: str, since: datetime, until: datetime, under: frozenset[str] | None = None,
+               industry: str | None = None, now: float | None = None) -> list[tuple[datetime, int]]:
+        """Per-bucket totals of a selection."""
+        starts = [s for s, _ in bucket_range(win, since, until, self.tz)]
+        return [(s, sum(select(c, under, industry).values())) for s, c in zip(starts, self.buckets(win, starts, now))]
+
+    def period(self, since: datetime, until: datetime, now: float | None = None) -> Counter:
+        """Counts in [since, until), from the coarsest buckets that fit (see :func:`decompose`).
+
+        The whole days and hours at the start of a period are summed once and kept while they
+        are closed, so a period that grows by the minute (today so far) costs only its minutes.
+        """
+        now_ts = time.time() if now is None else now
+        since, until = since.astimezone(self.tz), until.astimezone(self.tz)
+        minute_floor = datetime.fromtimestamp(now_ts - self.keep_minutes + 120, self.tz)
+        parts = decompose(since, until, minute_floor)
+        coarse = [p for p in parts if p[0] in ("d", "h")]
+        acc = Counter(self._prefix(coarse, now_ts)) if coarse else Counter()
+        starts = [a for w, a, _ in parts if w == "m"]
+        for c in self.buckets("m", starts, now_ts) if starts else ():
+            acc.update(c)
+        partial = [(a, b) for w, a, b in parts if w == "h~"]
+        if partial:
+            hours = self.buckets("h", [floor_to(a, "h") for a, _ in partial], now_ts)
+            for (a, b), c in zip(partial, hours):
+                share = (b - a).total_seconds() / 3600
+                for k, n in c.items():
+                    acc[k] += n * share
+        return acc
+
+    def _prefix(self, coarse: list[tuple[str, datetime, datetime]], now_ts: float) -> Counter:
+        key = (coarse[0][1].timestamp(), coarse[-1][2].timestamp())
+        with self._lock:
+            hit = self._periods.get(key)
+        if hit is not None:
+            return hit
+        acc: Counter = Counter()
+        for win in ("d", "h"):
+            starts = [a for w, a, _ in coarse if w == win]
+            for c in self.buckets(win, starts, now_ts) if starts else ():
+                acc.update(c)
+        if coarse[-1][2].timestamp() + self.grace + 5 < now_ts:
+            with self._lock:
+                self._periods[key] = acc
+                while len(self._periods) > 512:
+                    self._periods.popitem(last=False)
+        return acc
+
+
+def today_vs(tallies: Tallies, now: datetime) -> tuple[Counter, Counter, Counter]:
+    """Today so far, yesterday up to the same time, the same day last year up to the same time."""
+    day0 = floor_to(now, "d")
+    today = tallies.period(day0, now, now.timestamp())
+    y_now = now - timedelta(days=1)
+    yesterday = tallies.period(floor_to(y_now, "d"), y_now, now.timestamp())
+    ly_now = same_time_last_year(now)
+    last_year = tallies.period(floor_to(ly_now, "d"), ly_now, now.timestamp())
+    return today, yesterday, last_year
+
+
+def usual_so_far(tallies: Tallies, now: datetime, days: int = 7, step_minutes: int = 5) -> Counter:
+    """The sum over the previous ``days`` days of each day's counts up to this time of day.
+
+    Taken at ``now`` rounded down to ``step_minutes`` (a usual level need not move by the
+    second) and kept until the next step, so a wall refresh rarely pays for it.
+    """
+    at = now.replace(minute=now.minute - now.minute % step_minutes, second=0, microsecond=0)
+    key = ("usual", at.timestamp(), days)
+    hit = tallies.memo.get(key)
+    if hit is not None:
+        return hit
+    acc: Counter = Counter()
+    for k in range(1, days + 1):
+        t = at - timedelta(days=k)
+        acc.update(tallies.period(floor_to(t, "d"), t, now.timestamp()))
+    tallies.memo = {key: acc}
+    return acc
+
+
+def trend_24h(tallies: Tallies, now: datetime, under: frozenset[str], industry: str | None = None) -> dict:
+    """The last 24 hours by hour (the current hour so far last) and the same hours a year earlier."""
+    end = floor_to(now, "h") + timedelta(hours=1)
+    start = end - timedelta(hours=24)
+    cur = tallies.series("h", start, end, under, industry, now.timestamp())
+    ly_start = same_time_last_year(start)
+    ly = tallies.series("h", ly_start, ly_start + timedelta(hours=24), under, industry, now.timestamp())
+    return {"hours": [s.strftime("%H:00") for s, _ in cur], "starts": [s.isoformat() for s, _ in cur],
+            "counts": [n for _, n in cur], "last_year": [n for _, n in ly][:len(cur)]}
+
+
+# -- complaint documents (masked texts, merchants) ---------------------------------------------
+
+class Documents:
+    """The hour document lists the stream keeps (``cc:docs:{hour}:{province}``, masked text,
+    merchant, kind, channel, topics), for drill-downs and merchant rankings.
+
+    Merchant counts of a closed hour are cached, so a quarter's ranking is read once."""
+
+    def __init__(self, settings: Settings, client, province: str = "140000"):
+        self.settings = settings
+        self.tz = settings.tz
+        self.redis = client
+        self.province = province
+        self.grace = float(settings.raw["tally"]["grace_seconds"])
+        self._merchants: OrderedDict[str, Counter] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _keys(self, since: datetime, until: datetime) -> list[tuple[datetime, str]]:
+        from streams.topicmodel import hour_keys
+
+        starts = [s for s, _ in bucket_range("h", since, until, self.tz)]
+        return list(zip(starts, hour_keys(self.province, since, until, self.tz)))
+
+    def complaints(self, since: datetime, until: datetime, under: frozenset[str], industry: str | None = None,
+                   limit: int = 200) -> list[dict]:
+        """The newest complaints of a selection in [since, until), as the stream stored them
+        (texts masked at intake): id, at, district, industry, kind, channel, merchant, text."""
+        import orjson
+
+        out: list[dict] = []
+        lo, hi = since.timestamp(), until.timestamp()
+        for _, key in reversed(self._keys(since, until)):
+            raws = self.redis.lrange(key, 0, -1)
+            for raw in reversed(raws):
+                d = orjson.loads(raw)
+                if not (lo <= d["ts"] < hi) or d["d"] not in under or (industry and d["i"] != industry):
+                    continue
+                out.append({"id": d["id"], "at": datetime.fromtimestamp(d["ts"], self.tz).strftime("%m-%d %H:%M"),
+                            "district": d["d"], "industry": d["i"], "kind": d.get("k", ""),
+                            "channel": d.get("c", ""), "merchant": d.get("m", ""), "text": d.get("t", "")})
+                if len(out) >= limit:
+                    return out
+        return out
+
+    def merchants(self, since: datetime, until: datetime, under: frozenset[str] | None = None,
+                  industry: str | None = None) -> Counter:
+        """Complaints per merchant in [since, until) (whole hours), for a selection."""
+        import orjson
+
+        now = time.time()
+        acc: Counter = Counter()
+        for start, key in self._keys(since, until):
+            with self._lock:
+                c = self._merchants.get(key)
+            if c is None:
+                c = Counter()
+                for raw in self.redis.lrange(key, 0, -1):
+                    d = orjson.loads(raw)
+                    if d.get("m"):
+                        c[(d["d"], d["i"], d["m"])] += 1
+                if start.timestamp() + 3600 + self.grace + 5 < now:
+                    with self._lock:
+                        self._merchants[key] = c
+                        while len(self._merchants) > 5000:
+                            self._merchants.popitem(last=False)
+            for (dist, ind, m), n in c.items():
+                if (under is None or dist in under) and (industry is None or ind == industry):
+                    acc[m] += n
+        return acc

@@ -1,0 +1,154 @@
+"""Figure builders: data in, ``go.Figure`` out, no Dash and no Redis (tested directly).
+
+``scale`` is the screen height over 1080: the same wall at 3840×2160 draws its type twice as
+large, so it reads the same from across the room.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+FONT = "'C12315 Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'WenQuanYi Micro Hei', sans-serif"
+DARK = {"bg": "rgba(0,0,0,0)", "text": "#d6e4f0", "muted": "#7f9bb8", "grid": "rgba(120,160,200,0.15)",
+        "bar": "#4fc3f7", "bar2": "#2b6cb0", "hot": "#ff6b3d", "line": "#4fc3f7", "last_year": "#8a9bb0"}
+LIGHT = {"bg": "#ffffff", "text": "#222222", "muted": "#555555", "grid": "rgba(0,0,0,0.1)",
+         "bar": "#2e75b6", "bar2": "#9dc3e6", "hot": "#d7301f", "line": "#1f4e79", "last_year": "#999999"}
+# Count colours: dark blue to cyan to white; surge colours: calm blue through amber to red.
+COUNT_SCALE = [[0, "#0d2a4a"], [0.4, "#1565c0"], [1, "#0091ea"]]
+SURGE_SCALE = [[0, "#123a5e"], [0.5, "#2a6f97"], [0.75, "#f9a825"], [1, "#ff3d00"]]
+
+
+def _base(fig: go.Figure, scale: float, theme: dict, margin=(10, 10, 10, 10)) -> go.Figure:
+    l, r, t, b = (round(m * scale) for m in margin)
+    fig.update_layout(
+        paper_bgcolor=theme["bg"], plot_bgcolor=theme["bg"], margin={"l": l, "r": r, "t": t, "b": b},
+        font={"family": FONT, "size": round(16 * scale), "color": theme["text"]}, showlegend=False,
+        uirevision="keep", transition={"duration": 0}, hoverlabel={"font": {"family": FONT}},
+    )
+    return fig
+
+
+def empty(message: str, scale: float = 1.0, theme: dict = DARK) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font={"size": round(20 * scale), "color": theme["muted"]})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _base(fig, scale, theme)
+
+
+def industry_bars(rows: list[tuple[str, float]], scale: float = 1.0, theme: dict = DARK) -> go.Figure:
+    """Horizontal bars, the largest on top: [(industry, count)]."""
+    rows = [r for r in rows if r[1] > 0]
+    if not rows:
+        return empty("今日暂无数据", scale, theme)
+    rows = sorted(rows, key=lambda r: r[1])
+    fig = go.Figure(go.Bar(
+        x=[r[1] for r in rows], y=[r[0] for r in rows], orientation="h", marker={"color": theme["bar"]},
+        text=[f"{r[1]:,.0f}" for r in rows], textposition="outside", cliponaxis=False,
+        textfont={"size": round(15 * scale), "color": theme["text"]}, hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_xaxes(visible=False, range=[0, max(r[1] for r in rows) * 1.25])
+    fig.update_yaxes(tickfont={"size": round(15 * scale)}, automargin=True, fixedrange=True)
+    return _base(fig, scale, theme, margin=(4, 8, 4, 4))
+
+
+def trend(hours: list[str], counts: list[float], last_year: list[float], scale: float = 1.0,
+          theme: dict = DARK) -> go.Figure:
+    """Hourly counts of the last 24 hours, with the same hours a year earlier dotted."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=hours, y=last_year, name="去年同期", mode="lines",
+                             line={"color": theme["last_year"], "width": max(1, 2 * scale), "dash": "dot"},
+                             hovertemplate="去年同期 %{x}: %{y}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=hours, y=counts, name="近24小时", mode="lines+markers",
+                             line={"color": theme["line"], "width": max(2, 3 * scale)},
+                             marker={"size": round(6 * scale)}, fill="tozeroy", fillcolor="rgba(79,195,247,0.12)",
+                             hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_xaxes(showgrid=False, tickfont={"size": round(13 * scale)}, nticks=12, fixedrange=True,
+                     color=theme["muted"])
+    fig.update_yaxes(gridcolor=theme["grid"], tickfont={"size": round(13 * scale)}, rangemode="tozero",
+                     fixedrange=True, color=theme["muted"])
+    _base(fig, scale, theme, margin=(6, 10, 30, 6))
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
+                                               "yanchor": "bottom", "font": {"size": round(13 * scale)}})
+    return fig
+
+
+def _metric(rows: list[dict], mode: str) -> tuple[list[float], str]:
+    if mode == "surge":
+        return [max(-5.0, min(15.0, r["score"])) for r in rows], "激增度"
+    return [r["count"] for r in rows], "今日件数"
+
+
+def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | None, scale: float = 1.0,
+                 theme: dict = DARK) -> go.Figure:
+    """Choropleth of districts coloured by today's count or by surge score, with name labels.
+
+    Uses plotly's "geo" map with the base map hidden: no tiles are fetched, and the app serves
+    the world outline plotly.js asks for (``topojsonURL``).
+    """
+    z, title = _metric(rows, mode)
+    codes = [r["code"] for r in rows]
+    text = [f"{r['name']}<br>今日 {r['count']} 件<br>常态 {r['expected']:g}<br>激增度 {r['score']:g}" for r in rows]
+    line_w = [3 * scale if c == selected else 0.8 * scale for c in codes]
+    fig = go.Figure(go.Choropleth(
+        geojson=geojson, locations=codes, z=z, featureidkey="properties.code",
+        colorscale=SURGE_SCALE if mode == "surge" else COUNT_SCALE,
+        zmin=-2 if mode == "surge" else 0, zmax=max(8.0, max(z) if z else 8.0) if mode == "surge" else max(1, max(z) if z else 1),
+        marker={"line": {"color": ["#ffd54f" if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
+        colorbar={"title": {"text": title, "font": {"size": round(13 * scale)}}, "thickness": round(12 * scale),
+                  "len": 0.6, "x": 0.98, "tickfont": {"size": round(12 * scale)}, "outlinewidth": 0},
+        text=text, hovertemplate="%{text}<extra></extra>", customdata=codes))
+    centroids = _centroids(geojson)
+    fig.add_trace(go.Scattergeo(
+        lon=[centroids[c][0] for c in codes if c in centroids], lat=[centroids[c][1] for c in codes if c in centroids],
+        text=[f"{r['name']}<br>{r['count']}" for r in rows if r["code"] in centroids], mode="text",
+        textfont={"size": round((14 if len(rows) <= 12 else 11) * scale), "color": "#ffffff", "family": FONT},
+        hoverinfo="skip"))
+    fig.update_geos(fitbounds="locations", visible=False, bgcolor="rgba(0,0,0,0)", projection_type="mercator")
+    _base(fig, scale, theme, margin=(0, 0, 0, 0))
+    fig.update_layout(geo={"bgcolor": "rgba(0,0,0,0)"}, dragmode=False)
+    return fig
+
+
+def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float = 1.0,
+                theme: dict = DARK) -> go.Figure:
+    """The district view without a boundary file: the same numbers as ranked bars."""
+    if not rows:
+        return empty("暂无数据", scale, theme)
+    z, title = _metric(rows, mode)
+    order = sorted(range(len(rows)), key=lambda i: z[i])[-20:]
+    colours = [theme["hot"] if (mode == "surge" and z[i] >= 3) else
+               ("#ffd54f" if rows[i]["code"] == selected else theme["bar"]) for i in order]
+    fig = go.Figure(go.Bar(
+        x=[z[i] for i in order], y=[rows[i]["name"] for i in order], orientation="h", marker={"color": colours},
+        customdata=[rows[i]["code"] for i in order], text=[f"{z[i]:g}" for i in order], textposition="outside",
+        cliponaxis=False, hovertemplate="%{y}: %{x}<extra></extra>",
+        textfont={"size": round(14 * scale), "color": theme["text"]}))
+    lo = min(0.0, min(z))
+    fig.update_xaxes(visible=False, range=[lo, max(1.0, max(z)) * 1.2])
+    fig.update_yaxes(tickfont={"size": round(14 * scale)}, automargin=True, fixedrange=True)
+    _base(fig, scale, theme, margin=(4, 10, 28, 4))
+    fig.update_layout(title={"text": f"{title}排名", "font": {"size": round(14 * scale)}, "x": 0.01, "y": 0.99})
+    return fig
+
+
+def _centroids(geojson: dict) -> dict[str, tuple[float, float]]:
+    """A label point per feature: the mean of its largest ring's vertices."""
+    out = {}
+    for f in geojson["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        ring = max((p[0] for p in polys if p), key=len, default=None)
+        if ring:
+            out[f["properties"]["code"]] = (sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+    return out
+
+
+def sparkline(values: list[float]) -> str:
+    """A trend in eight block characters, for tables."""
+    blocks = "▁▂▃▄▅▆▇█"
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        return blocks[0 if hi == 0 else 3] * len(values)
+    return "".join(blocks[round((v - lo) / (hi - lo) * 7)] for v in values)

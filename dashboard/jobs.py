@@ -1,0 +1,68 @@
+"""The slow work of the screens, run in the background process (see ``dashboard.background``).
+
+Each function is called with plain arguments and returns plain data; the process keeps one
+ReadModel, whose document cache makes the next call on the same hours cheap.
+"""
+from __future__ import annotations
+
+import base64
+
+from config import Settings
+
+_settings: Settings | None = None
+_read = None
+
+WALL_CLOUD_SIZE = (1200, 760)     # drawn once, scaled by the browser to 1080p or 4K panels
+
+
+def init(raw: dict) -> None:
+    global _settings, _read
+    _settings = Settings(raw)
+    _read = None
+
+
+def read():
+    global _read
+    if _read is None:
+        from streams.readmodel import ReadModel
+
+        if _settings is None:
+            from config import settings
+            init(settings().raw)
+        _read = ReadModel(_settings)
+    return _read
+
+
+def topics(level: str, code: str, window: str = "hour", top: int = 20, industry: str | None = None,
+           since: str | None = None, until: str | None = None) -> dict:
+    return read().topics(level, code, window, industry, None, top, since, until)
+
+
+def cloud(level: str, code: str, window: str = "day", industry: str | None = None, since: str | None = None,
+          until: str | None = None, size="wall", top: int = 60, title: str | None = None) -> dict:
+    """The keyword cloud of a selection as PNG bytes, with the words and the topics behind it.
+
+    ``png`` is None (and ``note`` says why) when there is nothing to draw or no font."""
+    from nlp.cloud import CloudError, render_cloud
+
+    weights, rising, t = read().cloud_terms(level, code, window, industry, None, since, until, top)
+    out = {"png": None, "weights": weights, "rising": sorted(rising), "docs": t["docs"], "note": ""}
+    if not weights:
+        out["note"] = "所选范围暂无热词"
+        return out
+    try:
+        out["png"] = render_cloud(weights, rising, size=size, title=title,
+                                  cache_dir=_settings.data_dir / "cache" / "cloud" if _settings else None)
+    except CloudError as e:
+        out["note"] = f"热词云无法绘制：{e}"
+        return out
+    out["note"] = f"{t['docs']:,} 件" + (" · 橙色为上升" if rising else "")
+    return out
+
+
+def wall_cloud(level: str, code: str) -> tuple[str | None, str]:
+    """(data URI of the PNG, note) of the selection's last 24 hours, for the wall."""
+    c = cloud(level, code, "day", size=WALL_CLOUD_SIZE)
+    if c["png"] is None:
+        return None, c["note"]
+    return "data:image/png;base64," + base64.b64encode(c["png"]).decode(), c["note"]

@@ -1,0 +1,235 @@
+"""The review (/review) for bureau heads: pick a period (day, week, month, quarter, custom),
+a district and an industry; see the keyword cloud, the top phrases with their trend, the
+comparison with the previous period and the same period last year, the most complained-about
+merchants and the alert history with SLA compliance. Exports: the cloud as PNG, the tables as
+XLSX, and the monthly analysis (月分析) and quarterly report (季报告) as one Word document each.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from urllib.parse import parse_qs
+
+from dash import Input, Output, State, ctx as dash_ctx, dcc, html, no_update
+
+from dashboard import alertview, figures, ids, jobs, reports
+from dashboard.data import PERIOD_NAMES, period_of
+
+CLOUD_SCREEN = (1300, 700)
+
+
+def district_options(ctx) -> list[dict]:
+    t = ctx.table
+    prov = t.get(ctx.province)
+    out = [{"label": prov.name, "value": prov.code}]
+    for city in sorted((c for c in t.children(prov.code) if c.level == "city"), key=lambda c: c.code):
+        out.append({"label": city.name, "value": city.code})
+        for county in sorted((c for c in t.children(city.code) if c.level == "county"), key=lambda c: c.code):
+            out.append({"label": f"{city.name} · {county.name}", "value": county.code})
+    return out
+
+
+def layout(ctx, user, search: str = ""):
+    today = datetime.now(ctx.settings.tz).date()
+    q = parse_qs((search or "").lstrip("?"))
+    kind = (q.get("period") or ["month"])[-1]
+    kind = kind if kind in PERIOD_NAMES else "month"
+    industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
+    card = lambda title, body, span, extra=None: html.Section(  # noqa: E731
+        [html.H2(title), *(extra or []), body], className=f"review-card span-{span}")
+    return html.Div([
+        dcc.Download(id=ids.REVIEW_DOWNLOAD),
+        html.Header([
+            html.H1("研判分析"),
+            html.Nav([html.A("指挥大屏", href="/wall", target="_blank"), html.A("值班台", href="/duty")], className="review-nav"),
+            html.Div([html.Span(f"{user.display}（{user.role_label}）", className="who")], className="user-box"),
+        ], className="review-header"),
+        html.Div([
+            html.Label(["周期", dcc.RadioItems(id=ids.REVIEW_PERIOD, value=kind, inline=True,
+                                             options=[{"label": v, "value": k} for k, v in PERIOD_NAMES.items()])]),
+            html.Label(["日期（所在周期）", dcc.DatePickerSingle(id=ids.REVIEW_DATE, date=today, display_format="YYYY-MM-DD",
+                                                         max_date_allowed=today, first_day_of_week=1)]),
+            html.Label(["自定义起止", dcc.DatePickerRange(id=ids.REVIEW_RANGE, start_date=today.replace(day=1), end_date=today,
+                                                     display_format="YYYY-MM-DD", max_date_allowed=today, first_day_of_week=1)]),
+            html.Label(["地区", dcc.Dropdown(id=ids.REVIEW_DISTRICT, options=district_options(ctx), value=ctx.province,
+                                           clearable=False)]),
+            html.Label(["行业", dcc.Dropdown(id=ids.REVIEW_INDUSTRY, value="",
+                                           options=[{"label": "全部行业", "value": ""}] + [{"label": i, "value": i} for i in industries],
+                                           clearable=False)]),
+            html.Div([html.Button("导出词云 PNG", id=ids.REVIEW_EXPORT_PNG), html.Button("导出表格 XLSX", id=ids.REVIEW_EXPORT_XLSX),
+                      html.Button("月分析报告", id=ids.REVIEW_REPORT_MONTH), html.Button("季度报告", id=ids.REVIEW_REPORT_QUARTER)],
+                     className="review-exports"),
+        ], className="review-controls"),
+        html.Div(id=ids.REVIEW_TITLE, className="review-title"),
+        dcc.Loading(html.Div(id=ids.REVIEW_STATUS, className="review-status"), type="dot", color="#4fc3f7"),
+        html.Div([
+            card("同比环比", html.Div(id=ids.REVIEW_COMPARE), 4),
+            card("行业", html.Div(id=ids.REVIEW_INDUSTRIES), 4),
+            card("地区", html.Div(id=ids.REVIEW_DISTRICTS), 4),
+            card("热词云", dcc.Loading(html.Div(id=ids.REVIEW_CLOUD, className="review-cloud"), color="#4fc3f7"), 6),
+            card("热点短语与趋势", dcc.Loading(html.Div(id=ids.REVIEW_PHRASES), color="#4fc3f7"), 6),
+            card("被投诉较多的经营者", html.Div(id=ids.REVIEW_MERCHANTS), 4),
+            card("预警处置时效", html.Div(id=ids.REVIEW_SLA), 8),
+            card("预警记录", html.Div(id=ids.REVIEW_ALERTS), 12),
+        ], className="review-grid"),
+    ], className="review")
+
+
+# -- plain helpers ----------------------------------------------------------------------------
+
+def _date(value) -> date | None:
+    if not value:
+        return None
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", str(value))
+    return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def choose_period(kind: str, anchor, start, end, today: date):
+    anchor = _date(anchor) or today
+    if kind == "custom":
+        s, e = _date(start) or today, _date(end) or today
+        return period_of("custom", min(s, e), max(s, e))
+    return period_of(kind or "month", anchor)
+
+
+def _pct_cell(v):
+    text = reports.pct(v)
+    cls = "num" + (" rise" if v is not None and v > 0 else "")
+    return html.Td(text, className=cls)
+
+
+def compare_table(rows: list[dict], first: str = "项目"):
+    if not rows:
+        return html.P("无数据", className="muted")
+    head = html.Thead(html.Tr([html.Th(first), html.Th("本期", className="num"), html.Th("上期", className="num"),
+                               html.Th("环比", className="num"), html.Th("去年同期", className="num"), html.Th("同比", className="num")]))
+    body = [html.Tr([html.Td(r["name"]), html.Td(f"{r['current']:,}", className="num"), html.Td(f"{r['previous']:,}", className="num"),
+                     _pct_cell(r["mom"]), html.Td(f"{r['last_year']:,}", className="num"), _pct_cell(r["yoy"])]) for r in rows]
+    return html.Table([head, html.Tbody(body)])
+
+
+def phrases_table(rows: list[dict]):
+    if not rows:
+        return html.P("所选范围暂无短语（文本保存期外或无投诉）", className="muted")
+    head = html.Thead(html.Tr([html.Th("短语"), html.Th("件数", className="num"), html.Th("常态", className="num"),
+                               html.Th("趋势（前4期→本期）")]))
+    body = [html.Tr([html.Td([r["phrase"], html.Span(" ↑", className="rise") if r["rising"] else ""]),
+                     html.Td(r["count"], className="num"), html.Td("—" if r["expected"] is None else r["expected"], className="num"),
+                     html.Td([html.Span(figures.sparkline(r["trend"]), className="spark"),
+                              html.Span(" " + "→".join(str(v) for v in r["trend"]), className="muted")])]) for r in rows]
+    return html.Table([head, html.Tbody(body)])
+
+
+def alerts_table(rows: list[dict]):
+    if not rows:
+        return html.P("本期无预警", className="muted")
+    head = html.Thead(html.Tr([html.Th(x) for x in ("开出", "地区", "行业", "件数", "状态", "派单对象")]
+                              + [html.Th(label) for _, label in reports.CLOCKS]))
+    body = [html.Tr([html.Td(a["opened"]), html.Td(a["place"]), html.Td(a["industry"]), html.Td(a["observed"], className="num"),
+                     html.Td(a["state"]), html.Td(a["team"])]
+                    + [html.Td(alertview.MARK_LABELS.get(a["marks"][n], ""), className=alertview.MARK_CLASS.get(a["marks"][n], ""))
+                       for n, _ in reports.CLOCKS]) for a in rows[:50]]
+    return html.Table([head, html.Tbody(body)])
+
+
+def sla_table(rows: list[dict]):
+    head = html.Thead(html.Tr([html.Th(x) for x in ("环节", "达标", "超时", "办理中", "其中已超时", "达标率")]))
+    body = [html.Tr([html.Td(s["clock"]), html.Td(s["met"], className="num"), html.Td(s["missed"], className="num"),
+                     html.Td(s["running"], className="num"), html.Td(s["overdue"], className="num"),
+                     html.Td("—" if s["rate"] is None else f"{s['rate']}%", className="num")]) for s in rows]
+    return html.Table([head, html.Tbody(body)])
+
+
+def merchants_table(rows: list[dict], note: str):
+    if not rows:
+        return html.P("无经营者数据" + note, className="muted")
+    return html.Div([html.Table([html.Thead(html.Tr([html.Th("经营者"), html.Th("件数", className="num")])),
+                                 html.Tbody([html.Tr([html.Td(m["name"]), html.Td(m["count"], className="num")])
+                                             for m in rows[:10]])]),
+                     html.P(note, className="muted") if note else ""])
+
+
+def topic_args(data: dict) -> tuple:
+    industry = None if data["industry"] == "全部行业" else data["industry"]
+    return (data["level"], data["code"], "day", 20, industry, data["start"].isoformat(), data["end"].isoformat())
+
+
+def cloud_args(data: dict, size, title: str | None = None) -> tuple:
+    industry = None if data["industry"] == "全部行业" else data["industry"]
+    return (data["level"], data["code"], "day", industry, data["start"].isoformat(), data["end"].isoformat(), size, 60, title)
+
+
+def selection(ctx, kind, anchor, start, end, district, industry):
+    now = datetime.now(ctx.settings.tz)
+    period = choose_period(kind, anchor, start, end, now.date())
+    code = district if ctx.table.get(district or "") else ctx.province
+    return reports.review_data(ctx, period, code, industry or None, now)
+
+
+# -- callbacks --------------------------------------------------------------------------------
+
+def register(app, ctx) -> None:
+    inputs = [Input(ids.REVIEW_PERIOD, "value"), Input(ids.REVIEW_DATE, "date"), Input(ids.REVIEW_RANGE, "start_date"),
+              Input(ids.REVIEW_RANGE, "end_date"), Input(ids.REVIEW_DISTRICT, "value"), Input(ids.REVIEW_INDUSTRY, "value")]
+    states = [State(i.component_id, i.component_property) for i in inputs]
+
+    @app.callback(Output(ids.REVIEW_TITLE, "children"), Output(ids.REVIEW_COMPARE, "children"),
+                  Output(ids.REVIEW_INDUSTRIES, "children"), Output(ids.REVIEW_DISTRICTS, "children"),
+                  Output(ids.REVIEW_MERCHANTS, "children"), Output(ids.REVIEW_SLA, "children"),
+                  Output(ids.REVIEW_ALERTS, "children"), Output(ids.REVIEW_STATUS, "children"), *inputs)
+    def tables(kind, anchor, start, end, district, industry):
+        data = selection(ctx, kind, anchor, start, end, district, industry)
+        note = ""
+        if data["start"] < data["docs_from"]:
+            note = f"（文本保存 {ctx.settings.raw['tally']['keep_docs_days']:g} 天，更早的经营者与短语不计）"
+        return (reports.title(data), compare_table(data["kinds"]), compare_table(data["industries"], "行业"),
+                compare_table(data["districts"], "地区"), merchants_table(data["merchants"], note),
+                sla_table(data["sla"]), alerts_table(data["alerts"]), "")
+
+    @app.callback(Output(ids.REVIEW_CLOUD, "children"), Output(ids.REVIEW_PHRASES, "children"), *inputs)
+    def topics(kind, anchor, start, end, district, industry):
+        data = selection(ctx, kind, anchor, start, end, district, industry)
+        t_args, c_args = topic_args(data), cloud_args(data, CLOUD_SCREEN)
+        try:
+            topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+            cloud = ctx.background.wait(("review-cloud",) + c_args, jobs.cloud, *c_args, timeout=120)
+        except (TimeoutError, RuntimeError) as e:
+            return html.P(f"热词暂不可用：{e}", className="muted"), ""
+        if cloud["png"] is None:
+            img = html.P(cloud["note"], className="muted")
+        else:
+            import base64
+            img = html.Div([html.Img(src="data:image/png;base64," + base64.b64encode(cloud["png"]).decode(), alt="热词云"),
+                            html.P(cloud["note"], className="muted")])
+        return img, phrases_table(reports.phrase_rows(topics))
+
+    @app.callback(Output(ids.REVIEW_DOWNLOAD, "data"), Output(ids.REVIEW_STATUS, "children", allow_duplicate=True),
+                  Input(ids.REVIEW_EXPORT_PNG, "n_clicks"), Input(ids.REVIEW_EXPORT_XLSX, "n_clicks"),
+                  Input(ids.REVIEW_REPORT_MONTH, "n_clicks"), Input(ids.REVIEW_REPORT_QUARTER, "n_clicks"),
+                  *states, prevent_initial_call=True)
+    def export(_png, _xlsx, _month, _quarter, kind, anchor, start, end, district, industry):
+        trigger = dash_ctx.triggered_id
+        if trigger is None:
+            return no_update, no_update
+        if trigger in (ids.REVIEW_REPORT_MONTH, ids.REVIEW_REPORT_QUARTER):
+            kind = "month" if trigger == ids.REVIEW_REPORT_MONTH else "quarter"
+        data = selection(ctx, kind, anchor, start, end, district, industry)
+        stem = re.sub(r"[\\/:*?\"<>| ]", "", f"{data['place']}_{data['label']}_{data['industry']}")
+        try:
+            if trigger == ids.REVIEW_EXPORT_XLSX:
+                t_args = topic_args(data)
+                topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+                return dcc.send_bytes(reports.tables_xlsx(data, topics), f"研判表格_{stem}.xlsx"), "已导出表格"
+            c_args = cloud_args(data, "print", f"{data['place']} {data['label']} 投诉举报热词")
+            cloud = ctx.background.wait(("review-cloud",) + c_args, jobs.cloud, *c_args, timeout=180)
+            if trigger == ids.REVIEW_EXPORT_PNG:
+                if cloud["png"] is None:
+                    return no_update, cloud["note"]
+                return dcc.send_bytes(cloud["png"], f"热词云_{stem}.png"), "已导出词云"
+            t_args = topic_args(data)
+            topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+            doc = reports.report_docx(data, topics, cloud["png"], kind)
+            name = "月分析" if kind == "month" else "季报告"
+            return dcc.send_bytes(doc, f"{name}_{stem}.docx"), f"已生成{name}"
+        except (TimeoutError, RuntimeError) as e:
+            return no_update, f"导出失败：{e}"
