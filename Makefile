@@ -41,8 +41,9 @@ test: setup browser  ## the test suite against a real broker and redis-server (a
 screenshots: setup browser  ## PNGs of the wall (1920x1080, 3840x2160), duty console and review, with demo data; OUT=dir
 	$(PY) -m dashboard.screenshots --out $(or $(OUT),screenshots)
 
-bench: setup  ## throughput and latency benchmarks
+bench: setup  ## throughput and latency benchmarks, and the wall's refresh time with a year of history
 	$(PY) -m streams.bench
+	$(PY) -m dashboard.bench
 
 eval-alerts: setup  ## score the surge detectors on a simulated year (about 8 min; QUICK=1 for 30 s)
 	$(PY) -m alerts.evaluate $(if $(QUICK),--quick)

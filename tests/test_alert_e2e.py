@@ -120,7 +120,9 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     assert [a["id"] for a in same] == [alert["id"]]
     time.sleep(2)
     hook, ding = deliveries()
-    assert [m["body"]["event"] for m in hook] == ["new"] and len(ding) == 1
+    # one "new"; a doubled score may send one "escalated" (the same alert, louder), never a second "new"
+    events = [m["body"]["event"] for m in hook]
+    assert events[0] == "new" and set(events[1:]) <= {"escalated"} and len(ding) == len(hook), events
 
     # the duty officer acts through the API; each step is recorded with who and when
     base = f"{api}/api/v1/alerts/{alert['id']}"

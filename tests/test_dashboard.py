@@ -15,6 +15,7 @@ import pytest
 
 from config import ROOT_DIR, Settings
 from streams import keys
+from dashboard.bench import dash_post, year_of_tallies
 from tests.conftest import ROOT
 
 
@@ -167,64 +168,14 @@ def test_today_yesterday_and_last_year_come_from_the_tallies(stack):
     assert tallies.reads - reads <= 10
 
 
-def _year_of_history(r, now: datetime, per_hour: int = 120, seed: int = 1) -> int:
-    """A year of hour and day tallies at a few times Shanxi's real volume, plus today's minutes."""
-    from config.divisions import divisions
-
-    rng = random.Random(seed)
-    counties = [d.code for d in divisions().counties_of("140000")]
-    inds = ["食品", "商超", "旅游", "产品质量", "价格", "汽车", "房地产", "一般消费纠纷"]
-    kinds, chans = ["咨询", "咨询", "投诉", "举报"], ["12315", "12345", "mini-program", "110"]
-    start = (now - timedelta(days=366)).replace(minute=0, second=0, microsecond=0)
-    hours = int((now - start).total_seconds() // 3600) + 1
-    n = 0
-    p = r.pipeline(transaction=False)
-    day: Counter = Counter()
-    day_at = start
-    for h in range(hours):
-        at = start + timedelta(hours=h)
-        if at.date() != day_at.date():
-            p.hset(keys.tally("d", day_at.strftime("%Y%m%d"), "140000"), mapping={keys.field(*f): v for f, v in day.items()})
-            day, day_at = Counter(), at
-        fields: Counter = Counter()
-        for _ in range(per_hour):
-            fields[(rng.choice(counties), rng.choice(inds), rng.choice(kinds), rng.choice(chans))] += 1
-        n += per_hour
-        p.hset(keys.tally("h", at.strftime("%Y%m%d%H"), "140000"), mapping={keys.field(*f): v for f, v in fields.items()})
-        day.update(fields)
-        if now - at < timedelta(hours=48):
-            for m in range(0, 60, 3):
-                p.hset(keys.tally("m", (at + timedelta(minutes=m)).strftime("%Y%m%d%H%M"), "140000"),
-                       mapping={keys.field(*f): 1 for f in list(fields)[:6]})
-        if h % 500 == 0:
-            p.execute()
-    p.hset(keys.tally("d", day_at.strftime("%Y%m%d"), "140000"), mapping={keys.field(*f): v for f, v in day.items()})
-    p.execute()
-    return n
-
-
-def dash_post(client, app, output_id: str, inputs: list, state: list, changed: str, headers=None):
-    """POST one callback the way dash-renderer does; returns the response."""
-    key = next(k for k in app.callback_map if output_id in k)
-    cb = app.callback_map[key]
-    body = {"output": key, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
-                                       for o in key.strip(".").split("...")],
-            "inputs": inputs, "state": state, "changedPropIds": [changed]}
-    if len(body["outputs"]) == 1:
-        body["outputs"] = body["outputs"][0]
-    assert len(inputs) == len(cb["inputs"])
-    return client.post("/_dash-update-component", json=body, headers=headers or {})
-
-
-def test_a_wall_refresh_takes_at_most_200_ms_with_a_year_of_history(stack, tmp_path):
+def test_wall_refreshes_answer_and_send_only_what_changed_with_a_year_of_history(stack, tmp_path):
+    """How fast they answer is `make bench`'s (dashboard/bench.py), not a test's."""
     from dashboard.app import warm_up
     from dashboard.data import today_vs
 
     S, r = stack["settings"], stack["redis"]
     now = datetime.now(S.tz)
-    t0 = time.time()
-    n = _year_of_history(r, now)
-    loaded = time.time() - t0
+    year_of_tallies(r, now)
     app = app_for(stack, tmp_path, **geo_env())
     try:
         warm_up(app.ctx)
@@ -233,25 +184,22 @@ def test_a_wall_refresh_takes_at_most_200_ms_with_a_year_of_history(stack, tmp_p
         client = app.server.test_client()
         for page in ("/wall", "/_dash-layout", "/_dash-dependencies"):     # what a browser asks for first
             assert client.get(page).status_code == 200
-        times = []
         seen = {}
+        sent = []
         for i, sel in enumerate([{"level": "province", "code": "140000"}] * 12 + [{"level": "city", "code": "140400"}] * 4
                                 + [{"level": "county", "code": "140403"}] * 4):
             sel = {**sel, "manual": 0, "i": 0, "rotate": False}
-            t = time.perf_counter()
             res = dash_post(client, app, "wall-kpis", [
                 {"id": "wall-tick", "property": "n_intervals", "value": i},
                 {"id": "wall-sel", "property": "data", "value": sel},
                 {"id": "wall-mode", "property": "value", "value": "count" if i % 7 else "surge"},
                 {"id": "wall-view", "property": "data", "value": {"h": 1080, "w": 1920}}],
                 [{"id": "wall-hash", "property": "data", "value": seen}], "wall-tick.n_intervals")
-            times.append((time.perf_counter() - t) * 1000)
             assert res.status_code == 200, res.data[:500]
+            sent.append(len(res.data))
             seen = res.get_json()["response"]["wall-hash"]["data"]
-        times_sorted = sorted(times)
-        print(f"\n{n:,} complaints of history written in {loaded:.1f} s; wall refresh ms: "
-              f"median {times_sorted[len(times) // 2]:.0f}, max {times_sorted[-1]:.0f}; {[round(t) for t in times]}")
-        assert times_sorted[-1] <= 200, times
+        # the first refresh of a view sends everything; the same view again only what changed
+        assert sent[1] < sent[0] and sent[12] > sent[13], sent
     finally:
         app.ctx.background.shutdown()
 
