@@ -1,4 +1,4 @@
-"""The Redis key scheme: every key the system writes is named here and nowhere else.
+"""The Redis key scheme of the stream (every key it writes is named here), and where the others live.
 
   cc:seen:{id}                       dedup: first stream position of complaint {id} (TTL dedup_days)
   cc:t:{win}:{bucket}:{province}     tally hash, win in m|h|d|all, bucket = local time
@@ -11,8 +11,14 @@
   cc:hb:worker:{name}                worker heartbeat (JSON, expires)
   cc:lat:{name}                      recent accept->visible latency samples of a worker (ms)
 
+  cc:docs:{YYYYmmddHH}:{province}    topic documents of that hour (masked text, phrases; streams/store.py)
+
 District, city and province counts are rolled up at read time from the most specific code
 each complaint carries, through the division table.
+
+Other families, each named in its own module: ``cc:alert:*``, ``cc:alerts:*``, ``cc:silence*``
+(alerts/store.py: alerts, audit trails, silences), ``cc:alerts:detector*`` (alerts/agents.py: the
+detector's lease and status), ``cc:dash:*`` (dashboard/auth.py: sessions, failed sign-ins).
 """
 PREFIX = "cc:"
 SEEN = PREFIX + "seen:"
