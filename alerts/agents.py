@@ -150,9 +150,7 @@ class Detection:
             try:
                 ctx = read_context(self.r, det, self.province, self.table, now, self.det_cfg["context_hours"])
                 det.update(phrases=ctx["phrases"], merchants=ctx["merchants"], samples=ctx["samples"])
-            except redis.RedisError:
-                raise
-            except Exception:  # noqa: BLE001 - an alert without context beats no alert
+            except (ValueError, KeyError, TypeError):  # an odd document: an alert without context beats none
                 log.exception("context of %s could not be read", key)
             self.context_at[key] = time.monotonic()
         aid, outcome = self.store.raise_or_update(det, now)
