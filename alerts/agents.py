@@ -28,7 +28,7 @@ import redis
 
 from alerts.config import default_alert_config
 from alerts.context import read_context
-from alerts.live import LiveDetector, SeriesIndex, hour_floor
+from alerts.live import LiveDetector, SeriesIndex, hour_floor, phrase_detections
 from alerts.notify import Notifier, load_notify_config
 from alerts.store import AlertStore
 from config.divisions import divisions
@@ -66,6 +66,9 @@ class Detection:
         self.raised: dict[str, tuple[int, float]] = {}      # series -> (observed, when) last written
         self.last_notices = 0.0
         self.rebuilt_at = 0.0
+        self.read = None                  # a ReadModel for phrase alerts; its document cache is kept
+        self.phrases_at = 0.0
+        self.recent_phrases: dict[str, float] = {}   # phrase key -> when it last became a detection
 
     def _hour_fields(self, hour: datetime) -> dict:
         return self.r.hgetall(keys.tally("h", hour.strftime("%Y%m%d%H"), self.province))
@@ -128,7 +131,16 @@ class Detection:
             prev = current - timedelta(hours=1)
             live.commit(prev, self._hour_fields(prev))
         out = []
-        for det in live.tick(now, self._hour_fields(current)):
+        dets = live.tick(now, self._hour_fields(current))
+        if live.warm and time.monotonic() - self.phrases_at >= self.det_cfg["phrase_every_s"]:
+            self.phrases_at = time.monotonic()
+            try:
+                dets += self._phrase_dets(now)
+            except redis.RedisError:
+                raise
+            except Exception:  # noqa: BLE001 - a phrase alert's failure must not stop district detection
+                log.exception("phrase alerts skipped this minute")
+        for det in dets:
             out += self._raise(det, now)
         if time.monotonic() - self.last_notices >= 5:
             self.last_notices = time.monotonic()
@@ -136,6 +148,31 @@ class Detection:
                 if self.store.mark_notice_sent(alert["id"], notice["key"]):
                     out.append((alert, notice["event"]))
         return out
+
+    def _phrase_dets(self, now: datetime) -> list[dict]:
+        """Rising phrases of the province's last hour that no district alert explains."""
+        if not self.settings.raw["nlp"]["enabled"] or self.det_cfg["phrase_min_count"] <= 0:
+            return []
+        from streams.readmodel import ReadModel
+
+        if self.read is None:
+            self.read = ReadModel(self.settings, self.r)
+        t = self.read.topics("province", self.province, window="hour", at=now, top=50)
+        if not t["baseline_ok"]:
+            return []
+        since = now - timedelta(hours=1)
+        live = self.live
+        recent = now.timestamp() - live.suppress_s
+        busy = {s.key for s, last in zip(self.index.series, live.last_alarm) if last >= recent}
+        self.recent_phrases = {k: at for k, at in self.recent_phrases.items() if at >= recent}
+        dets = phrase_detections(t["phrases"]["by_burst"], self.read.documents(self.province, since, now),
+                                 province=self.province, table=self.table, busy=busy,
+                                 min_count=self.det_cfg["phrase_min_count"],
+                                 min_score=self.det_cfg["phrase_min_score"], now=now, since=since,
+                                 recent=set(self.recent_phrases))
+        for d in dets:
+            self.recent_phrases[d["phrase_key"]] = now.timestamp()
+        return dets
 
     def _raise(self, det: dict, now: datetime) -> list[tuple[dict, str]]:
         key = det["series"]

@@ -12,6 +12,8 @@ raises :class:`AlertConfigError` (a ``ValueError``) naming the key, e.g.
 """
 from __future__ import annotations
 
+import os
+
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -132,7 +134,7 @@ def _industries() -> set[str]:
 
 def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     """Read and check the alert settings (``config/alerts.yaml`` by default)."""
-    p = Path(path) if path else ALERTS_FILE
+    p = Path(path) if path else Path(os.environ.get("ALERT_SETTINGS_FILE") or ALERTS_FILE)
     where = str(p)
     raw = read_yaml(p, "alert settings file", AlertConfigError)
 
@@ -196,6 +198,7 @@ DETECTION_DEFAULTS = {
     "min_count": 2, "hold": 0.3, "halflife": "28d", "windows": [1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72],
     "grace": "7d", "history": "56d", "tick": "1s", "suppress": "6h", "context_hours": 6,
     "province": "140000",
+    "phrase_min_count": 10, "phrase_min_score": 6.0, "phrase_every": "5m",
 }
 
 
@@ -214,7 +217,11 @@ def _detection(raw, where: str) -> dict:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
             raise err(f"threshold.{level}", f"{v!r} must be a number above 0")
         out["threshold"][level] = float(v)
-    for key, lo, hi in (("min_count", 1, 1000), ("context_hours", 1, 72)):
+    pms = d.get("phrase_min_score", DETECTION_DEFAULTS["phrase_min_score"])
+    if isinstance(pms, bool) or not isinstance(pms, (int, float)) or not pms > 0:
+        raise err("phrase_min_score", f"{pms!r} must be a number above 0")
+    out["phrase_min_score"] = float(pms)
+    for key, lo, hi in (("min_count", 1, 1000), ("context_hours", 1, 72), ("phrase_min_count", 0, 100000)):
         v = d.get(key, DETECTION_DEFAULTS[key])
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise err(key, f"{v!r} must be a whole number from {lo} to {hi}")
@@ -232,7 +239,7 @@ def _detection(raw, where: str) -> dict:
             or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 24 * 14 for w in wins)):
         raise err("windows", f"{wins!r} must be a list of window lengths in hours (1 to 336)")
     out["windows"] = sorted(set(wins))
-    for key in ("halflife", "grace", "history", "tick", "suppress"):
+    for key in ("halflife", "grace", "history", "tick", "suppress", "phrase_every"):
         out[key + "_s"] = parse_duration(d.get(key, DETECTION_DEFAULTS[key]), f"{where}: detection.{key}").total_seconds()
     if out["tick_s"] > 5:
         raise err("tick", "must be at most 5s (an alert is due within 5 s of the complaint that crosses the bar)")

@@ -28,8 +28,9 @@ def _under(table, district: str, level: str):
 
 
 def summarize(docs: list[dict], *, district: str, level: str, industry: str | None, table,
-              since: float | None = None, top: int = 5, samples: int = 5, tz=None) -> dict:
-    """Top phrases (keywords when no phrase repeats), merchants and newest samples of a series."""
+              since: float | None = None, top: int = 5, samples: int = 5, tz=None, phrase: str | None = None) -> dict:
+    """Top phrases (keywords when no phrase repeats), merchants and newest samples of a series
+    (of the complaints that carry ``phrase``, encoded "a|b", when given)."""
     ok = _under(table, district, level)
     phrases, keywords, merchants = Counter(), Counter(), Counter()
     picked = []
@@ -37,6 +38,8 @@ def summarize(docs: list[dict], *, district: str, level: str, industry: str | No
         if since is not None and float(d.get("ts", 0)) < since:
             continue
         if not ok(str(d.get("d", ""))) or (industry and industry != "*" and d.get("i") != industry):
+            continue
+        if phrase and phrase not in d.get("ph", ()):
             continue
         picked.append(d)
         phrases.update(dict.fromkeys((p.replace("|", "") for p in d.get("ph", ())), 1))
@@ -65,9 +68,11 @@ def doc_keys(province: str, end: datetime, hours: int) -> list[str]:
 def read_context(client, det: dict, province: str, table, now: datetime, hours: int = 6,
                  max_docs: int = 20000) -> dict:
     """``summarize`` over the last ``hours`` hours of documents (newest ``max_docs`` per hour)."""
-    level, district = det["level"], det["district"]
+    level, district, phrase = det["level"], det["district"], det.get("phrase_key")
     needle = None
-    if level == "county":
+    if phrase:
+        needle = f'"{phrase}"'
+    elif level == "county":
         needle = f'"d":"{district}"'
     elif level == "city":
         needle = f'"d":"{district[:4]}'
@@ -88,4 +93,4 @@ def read_context(client, det: dict, province: str, table, now: datetime, hours: 
             except ValueError:
                 continue
     return summarize(docs, district=district, level=level, industry=det.get("industry"), table=table,
-                     since=since_dt.timestamp(), tz=now.tzinfo)
+                     since=since_dt.timestamp(), tz=now.tzinfo, phrase=phrase)

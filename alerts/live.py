@@ -28,6 +28,7 @@ alarms on its own only when a rise is spread too thin for any one of its parts.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +36,7 @@ import numpy as np
 
 from alerts.detectors.share import SharePanel
 
-__all__ = ["Series", "SeriesIndex", "LiveDetector", "hour_floor"]
+__all__ = ["Series", "SeriesIndex", "LiveDetector", "hour_floor", "phrase_detections"]
 
 ALL = "*"
 
@@ -202,3 +203,50 @@ class LiveDetector:
                 "threshold": float(self.panel.h[i]) if np.ndim(self.panel.h) else float(self.panel.h),
                 "method": "share-scan"})
         return dets
+
+
+def phrase_detections(bursts: list[dict], docs, *, province: str, table, busy: set[str], min_count: int,
+                      min_score: float, now: datetime, since: datetime, recent: set[str] = frozenset()) -> list[dict]:
+    """Rising phrases of the province's hour that no district alert already explains.
+
+    ``bursts`` are the phrase items of :meth:`streams.readmodel.ReadModel.topics` for the
+    province's last hour (``topic``, ``parts``, ``count``, ``expected``, ``score``, ``rising``:
+    each phrase against its own count in the same hour of the days before, see
+    ``nlp/burst.py``); ``docs`` the topic documents of that hour (``streams.topicmodel.Doc``).
+    A phrase becomes a detection when it is rising, said at least ``min_count`` times and
+    scores ``min_score``; not when most of its complaints come from one county and industry
+    whose series is in ``busy`` (alarmed recently: that alert carries it, its top phrases name
+    it); not when half its complaints already carry a phrase taken before, now or in
+    ``recent`` (phrase keys alerted lately: 保温杯涂层脱落 and 涂层脱落 are one topic).  Where: the
+    city when 70 % of its complaints come from one, else the province.
+    """
+    out = []
+    t0 = since.timestamp()
+    covered = {d.id for d in docs if d.ts >= t0 and any(k in d.phrases for k in recent)}
+    for b in bursts:
+        if not b.get("rising") or b["count"] < min_count or (b.get("score") or 0) < min_score:
+            continue
+        key = "|".join(b["parts"])
+        mine = [d for d in docs if d.ts >= t0 and key in d.phrases]
+        ids = {d.id for d in mine}
+        if not mine or len(ids & covered) >= 0.5 * len(ids):
+            continue
+        cells, cities = Counter(), Counter()
+        for d in mine:
+            div = table.get(d.district)
+            county = div.code_at("county") if div else ""
+            cells[(county, d.industry)] += 1
+            cities[div.code_at("city") if div else ""] += 1
+        (county, industry), n_top = cells.most_common(1)[0]
+        if county and n_top >= 0.5 * len(mine) and f"county:{county}:{industry}" in busy:
+            continue
+        covered |= ids
+        city, n_city = cities.most_common(1)[0]
+        level, code = ("city", city) if city and n_city >= 0.7 * len(mine) else ("province", province)
+        out.append({
+            "series": f"phrase:{code}:{b['topic']}", "level": level, "district": code, "industry": ALL,
+            "phrase": b["topic"], "phrase_key": key, "at": now.isoformat(), "since": since.isoformat(),
+            "observed": int(b["count"]), "expected": b.get("expected"), "score": float(b["score"]),
+            "threshold": float(min_score), "method": "phrase-burst",
+            "counties": len({c for c, _ in cells if c}), "industries": len({i for _, i in cells})})
+    return out

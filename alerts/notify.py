@@ -228,7 +228,9 @@ def _compose(alert: Mapping, event: str, dashboard_url: str | None, max_samples:
     text = _md if markdown else _plain
     bold = (lambda s: f"**{s}**") if markdown else (lambda s: s)
     place = text(_place(alert), NAME_CHARS)
-    industry = text(alert.get("industry") or "", NAME_CHARS)
+    ind = alert.get("industry") or ""
+    subject = f"「{alert['phrase']}」" if alert.get("phrase") else ("全部行业" if ind == "*" else ind)
+    industry = text(subject, NAME_CHARS + 2)
     city = text(alert.get("city_name") or "", NAME_CHARS)
     sla = _sla_item(alert, event)
     sla_label = text((sla or {}).get("label") or (sla or {}).get("name") or "处置", 12)

@@ -226,7 +226,7 @@ class AlertStore:
                 "threshold": _num(det.get("threshold")), "method": det.get("method"),
                 "phrases": list(det.get("phrases") or []), "merchants": list(det.get("merchants") or []),
                 "samples": [_mask_sample(s) for s in (det.get("samples") or [])],
-                "team": det.get("team")}
+                "team": det.get("team"), "phrase": det.get("phrase"), "phrase_key": det.get("phrase_key")}
 
     @staticmethod
     def _ratio(observed, expected):
@@ -257,7 +257,8 @@ class AlertStore:
             "first_score": d["score"], "notified_score": d["score"], "threshold": d["threshold"],
             "method": d["method"], "phrases": d["phrases"], "merchants": d["merchants"],
             "samples": self._merge_samples(d["samples"], []), "team": team, "suggested_team": team,
-            "group_lead": lead, "updates": 0, "escalations": 0,
+            "group_lead": lead, "updates": 0, "escalations": 0, "phrase": d.get("phrase"),
+            "phrase_key": d.get("phrase_key"),
         }
 
     def _merge(self, cur: dict, d: dict, now: datetime) -> tuple[dict, bool]:

@@ -78,8 +78,23 @@ def due_epoch(clock: dict) -> float | None:
         return None
 
 
+def what(alert: dict) -> str:
+    """The alert's subject: its industry, 全部行业 for all of them, or 「短语」 for a phrase alert."""
+    if alert.get("phrase"):
+        return f"「{alert['phrase']}」"
+    ind = alert.get("industry") or ""
+    return "全部行业" if ind == "*" else ind
+
+
+def phrase_key(alert: dict) -> str | None:
+    """A phrase alert's phrase as the topic documents store it ("a|b"), from its series."""
+    if not alert.get("phrase"):
+        return None
+    return alert.get("phrase_key") or None
+
+
 def headline(alert: dict) -> str:
     """长治市潞州区 · 产品质量 37件（常态 4.2）."""
     exp = alert.get("expected")
     exp_text = f"（常态 {exp:.1f}）" if isinstance(exp, (int, float)) else ""
-    return f"{place(alert)} · {alert.get('industry', '')} {alert.get('observed', '')}件{exp_text}"
+    return f"{place(alert)} · {what(alert)} {alert.get('observed', '')}件{exp_text}"

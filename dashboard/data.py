@@ -429,9 +429,10 @@ class Documents:
         return list(zip(starts, hour_keys(self.province, since, until, self.tz)))
 
     def complaints(self, since: datetime, until: datetime, under: frozenset[str], industry: str | None = None,
-                   limit: int = 200) -> list[dict]:
+                   limit: int = 200, phrase: str | None = None) -> list[dict]:
         """The newest complaints of a selection in [since, until), as the stream stored them
-        (texts masked at intake): id, at, district, industry, kind, channel, merchant, text."""
+        (texts masked at intake): id, at, district, industry, kind, channel, merchant, text.
+        ``industry`` "*" is every industry; ``phrase`` ("a|b") keeps those that carry it."""
         import orjson
 
         out: list[dict] = []
@@ -440,7 +441,9 @@ class Documents:
             raws = self.redis.lrange(key, 0, -1)
             for raw in reversed(raws):
                 d = orjson.loads(raw)
-                if not (lo <= d["ts"] < hi) or d["d"] not in under or (industry and d["i"] != industry):
+                if not (lo <= d["ts"] < hi) or d["d"] not in under or (industry and industry != "*" and d["i"] != industry):
+                    continue
+                if phrase and phrase not in d.get("ph", ()):
                     continue
                 out.append({"id": d["id"], "at": datetime.fromtimestamp(d["ts"], self.tz).strftime("%m-%d %H:%M"),
                             "district": d["d"], "industry": d["i"], "kind": d.get("k", ""),

@@ -114,7 +114,7 @@ def queue_rows(alerts: list[dict], selected: str | None, now: datetime):
         exp = a.get("expected")
         rows.append(html.Tr([
             html.Td(html.Span(alertview.state_label(a.get("state")), className=f"state state-{a.get('state')}")),
-            html.Td(f"{alertview.place(a)} · {a.get('industry', '')}"),
+            html.Td(f"{alertview.place(a)} · {alertview.what(a)}"),
             html.Td(f"{a.get('observed', '')}/{exp:.1f}" if isinstance(exp, (int, float)) else str(a.get("observed", ""))),
             html.Td(_ago(a.get("opened_at"), now)),
             html.Td(_sla_span(c) if c else ""),
@@ -129,7 +129,7 @@ def detail(alert: dict, clocks: list[dict], history: list[dict]):
                          for m in alert.get("merchants") or [])
     exp = alert.get("expected")
     facts = [("状态", alertview.state_label(alert.get("state"))), ("地区", alertview.place(alert)),
-             ("行业", alert.get("industry", "")),
+             ("行业", alertview.what(alert)),
              ("件数", f"{alert.get('observed')}（常态 {exp:.1f}，{_ratio(alert.get('ratio'))}激增度 {alert.get('score') or 0:.1f}）"
               if isinstance(exp, (int, float)) else str(alert.get("observed"))),
              ("起始", (alert.get("since") or "")[:16].replace("T", " ")),
@@ -183,7 +183,8 @@ def alert_complaints(ctx, alert: dict, now: datetime, limit: int = 100) -> list[
     end = datetime.fromisoformat(alert["ended_at"]) if alert.get("ended_at") else now
     since = min(since, end - timedelta(hours=1))
     under = ctx.lookup.districts_under(alert.get("level") or "county", alert["district"])
-    rows = ctx.docs.complaints(since, end + timedelta(minutes=1), under, alert.get("industry"), limit)
+    rows = ctx.docs.complaints(since, end + timedelta(minutes=1), under, alert.get("industry"), limit,
+                               phrase=alertview.phrase_key(alert))
     if not rows:  # documents expired or topics off: the alert's own samples
         rows = [{"id": s.get("id", ""), "at": (s.get("at") or "")[5:16].replace("T", " "), "district": alert["district"],
                  "industry": alert.get("industry", ""), "kind": s.get("kind", ""), "channel": s.get("channel", ""),
@@ -298,5 +299,5 @@ def register(app, ctx) -> None:
             zh = msg[msg.find("(") + 1:msg.rfind(")")] if "(" in msg and msg.endswith(")") else msg
             return html.Span(f"未执行：{zh}", className="err"), no_update, no_update
         label = alertview.ACTION_LABELS.get(action, action)
-        return (html.Span(f"已{label}：{alertview.place(new)} · {new.get('industry')} → {alertview.state_label(new['state'])}",
+        return (html.Span(f"已{label}：{alertview.place(new)} · {alertview.what(new)} → {alertview.state_label(new['state'])}",
                           className="ok", id="duty-done"), (version or 0) + 1, "")

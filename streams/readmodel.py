@@ -36,6 +36,13 @@ class ReadModel:
         self._docs = DocCache(self.redis)  # hour document lists read so far (topics)
 
     # -- helpers -------------------------------------------------------------------------
+    def documents(self, code: str, since: datetime, until: datetime) -> list:
+        """The topic documents (``streams.topicmodel.Doc``) of ``code``'s province in the hours
+        touching [since, until), from the same incremental cache ``topics`` reads."""
+        from streams.topicmodel import hour_keys
+
+        return self._docs.docs(hour_keys(self.table.get(code).province_code, since, until, self.tz))
+
     def districts_under(self, level: str, code: str) -> frozenset[str]:
         """Every code whose complaints count towards (level, code), the code itself included."""
         key = (level, code)

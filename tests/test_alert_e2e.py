@@ -11,8 +11,12 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pathlib import Path
+
 import httpx
 import pytest
+
+from config.divisions import divisions
 
 from alerts.store import AlertStore
 from streams.services import free_port
@@ -59,6 +63,13 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     env["DINGTALK_SECRET"] = SECRET
     env["ALERT_WEBHOOK_URL"] = f"{receiver}/webhook"
     env["DASHBOARD_URL"] = "http://127.0.0.1:8050"
+    # the project's alert settings, with phrase alerts checked every 10 s instead of 5 min
+    from alerts.config import ALERTS_FILE
+    alerts_file = Path(env["DATA_DIR"]) / "alerts.yaml"
+    alerts_file.write_text(ALERTS_FILE.read_text(encoding="utf-8").replace("phrase_every: 5m", "phrase_every: 10s"),
+                           encoding="utf-8")
+    assert "phrase_every: 10s" in alerts_file.read_text(encoding="utf-8")
+    env["ALERT_SETTINGS_FILE"] = str(alerts_file)
     r = stack["redis"]
     store = AlertStore(r)
 
@@ -150,6 +161,29 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     # the audit trail is Redis's: a new store (another process) reads the same
     again = AlertStore(r).history(alert["id"])
     assert [h["action"] for h in again if h["action"] not in ("updated", "escalated")][-1] == "close"
+
+    # a new phrase all over the province, one complaint a county: no district alarms, but the
+    # phrase is one alert of its own, delivered with its complaints' samples
+    counties = [d.code for d in divisions().counties_of("140000")][::3][:30]
+    inds = ["产品质量", "商超", "价格"]
+    now = datetime.now(TZ).isoformat(timespec="seconds")
+    cups = [{"id": f"CUP-{i}", "received_at": now, "channel": "12315", "kind": "投诉", "district": c,
+             "industry": inds[i % 3], "text": f"网购的儿童保温杯涂层脱落，杯底有黑色碎屑，担心有毒，要求退货（{i}）。"}
+            for i, c in enumerate(counties)]
+    assert httpx.post(api + "/api/v1/complaints", json=cups, timeout=10).status_code == 202
+    def cup_alerts():
+        return [a for a in store.list(None) if "涂层脱落" in (a.get("phrase") or "")]
+    wait_until(cup_alerts, 90, "the phrase alert")
+    time.sleep(12)                                   # another phrase round: still one alert
+    [p] = cup_alerts()
+    assert p["series"] == f"phrase:140000:{p['phrase']}" and p["level"] == "province" and p["observed"] >= 20
+    assert p["samples"] and all("保温杯" in x["text"] for x in p["samples"])
+    assert not [a for a in store.list("open") if a["series"].startswith("county:") and a["district"] in counties
+                and a["opened_at"] >= now]
+    wait_until(lambda: [m for m in received(receiver) if m["path"] == "/webhook" and m["body"]["alert"]["id"] == p["id"]],
+               30, "the phrase alert at the receiver")
+    ding = [m for m in received(receiver) if m["path"] == "/dingtalk" and "涂层脱落" in m["body"]["markdown"]["title"]]
+    assert len(ding) == 1 and f"「{p['phrase']}」" in ding[0]["body"]["markdown"]["title"]
 
 
 def _up(url: str) -> bool:

@@ -10,7 +10,7 @@ import pytest
 from alerts.config import load_alert_config
 from alerts.context import summarize
 from alerts.detectors.share import SharePanel, ShareScan, scan_llr
-from alerts.live import LiveDetector, SeriesIndex
+from alerts.live import LiveDetector, SeriesIndex, phrase_detections
 from config import load_settings
 from config.divisions import divisions
 
@@ -176,3 +176,50 @@ def test_context_counts_phrases_merchants_and_masks_samples():
     assert all("13812345678" not in s["text"] and "掉色" in s["text"] for s in ctx["samples"])
     city = summarize(docs, district="140400", level="city", industry=None, table=table, tz=TZ)
     assert city["complaints"] == 8 and "别家" not in dict(city["merchants"])
+
+
+def _doc(i, district, industry, phrases, ts):
+    from streams.topicmodel import Doc
+
+    return Doc(f"d{i}", ts, district, industry, (), tuple(phrases), ())
+
+
+def test_a_rising_phrase_spread_over_the_province_is_one_phrase_detection():
+    table = divisions()
+    now = T0 + timedelta(hours=15)
+    since = now - timedelta(hours=1)
+    ts = since.timestamp() + 60
+    counties = [d.code for d in table.counties_of("140000")]
+    docs = [_doc(i, counties[i * 7 % len(counties)], ["产品质量", "商超", "价格"][i % 3], ["电池|鼓包"], ts + i)
+            for i in range(24)]
+    docs += [_doc(100 + i, "140105", "食品", ["外卖|异物"], ts + i) for i in range(30)]
+    bursts = [{"topic": "电池鼓包", "parts": ["电池", "鼓包"], "count": 24, "expected": 1.2, "score": 18.0, "rising": True},
+              {"topic": "外卖异物", "parts": ["外卖", "异物"], "count": 30, "expected": 0.8, "score": 30.0, "rising": True},
+              {"topic": "退款", "parts": ["退款"], "count": 40, "expected": 35, "score": 0.4, "rising": False},
+              {"topic": "少见词", "parts": ["少见", "词"], "count": 4, "expected": 0.5, "score": 7.0, "rising": True}]
+    busy = {"county:140105:食品"}                 # 外卖异物 is that county's surge: its alert carries it
+    dets = phrase_detections(bursts, docs, province="140000", table=table, busy=busy, min_count=10, min_score=6.0,
+                             now=now, since=since)
+    assert [d["phrase"] for d in dets] == ["电池鼓包"]
+    d = dets[0]
+    assert d["series"] == "phrase:140000:电池鼓包" and d["level"] == "province" and d["district"] == "140000"
+    assert d["industry"] == "*" and d["phrase_key"] == "电池|鼓包" and d["observed"] == 24 and d["counties"] > 10
+    # the same phrase from one city's counties is that city's
+    in_city = [_doc(i, c, "产品质量", ["电池|鼓包"], ts + i) for i, c in
+               enumerate([x.code for x in table.counties_of("140800")] * 2)]
+    [c] = phrase_detections(bursts[:1], in_city, province="140000", table=table, busy=set(), min_count=10,
+                            min_score=6.0, now=now, since=since)
+    assert (c["level"], c["district"]) == ("city", "140800")
+    # a phrase inside another (保温杯涂层脱落 / 涂层脱落) on the same complaints is the same topic,
+    # now or when the other was alerted a minute ago
+    cup = [_doc(200 + i, counties[i * 5 % len(counties)], "商超", ["保温杯|涂层|脱落", "涂层|脱落"], ts + i)
+           for i in range(15)]
+    nested = [{"topic": "保温杯涂层脱落", "parts": ["保温杯", "涂层", "脱落"], "count": 15, "expected": 0.5,
+               "score": 16.0, "rising": True},
+              {"topic": "涂层脱落", "parts": ["涂层", "脱落"], "count": 15, "expected": 0.5, "score": 15.0, "rising": True}]
+    kw = dict(province="140000", table=table, busy=set(), min_count=10, min_score=6.0, now=now, since=since)
+    assert [d["phrase"] for d in phrase_detections(nested, cup, **kw)] == ["保温杯涂层脱落"]
+    assert phrase_detections(nested[1:], cup, recent={"保温杯|涂层|脱落"}, **kw) == []
+    # 外卖异物 alone in a county that has not alarmed is a phrase alert after all
+    assert [d["phrase"] for d in phrase_detections(bursts, docs, province="140000", table=table, busy=set(),
+                                                   min_count=10, min_score=6.0, now=now, since=since)] == ["电池鼓包", "外卖异物"]

@@ -469,3 +469,16 @@ def test_the_app_can_serve_its_own_chinese_font(stack, tmp_path):
         assert '<link rel="stylesheet" href="/fonts/fonts.css">' in c.get("/wall").get_data(as_text=True)
     finally:
         app.ctx.background.shutdown()
+
+
+def test_an_alert_names_its_industry_all_industries_or_its_phrase():
+    from dashboard.alertview import headline, phrase_key, what
+
+    base = {"level": "county", "district": "140403", "district_name": "潞州区", "city_name": "长治市",
+            "observed": 12, "expected": 2.0}
+    assert what({**base, "industry": "产品质量"}) == "产品质量"
+    assert what({**base, "industry": "*"}) == "全部行业"
+    phrase = {**base, "level": "province", "district": "140000", "industry": "*", "phrase": "涂层脱落",
+              "phrase_key": "涂层|脱落"}
+    assert what(phrase) == "「涂层脱落」" and "「涂层脱落」 12件" in headline(phrase)
+    assert phrase_key(phrase) == "涂层|脱落" and phrase_key({**base, "industry": "食品"}) is None
