@@ -155,6 +155,7 @@ class Detection:
             return []
         from streams.readmodel import ReadModel
 
+        t0 = time.perf_counter()
         if self.read is None:
             self.read = ReadModel(self.settings, self.r)
         t = self.read.topics("province", self.province, window="hour", at=now, top=50)
@@ -172,6 +173,8 @@ class Detection:
                                  recent=set(self.recent_phrases))
         for d in dets:
             self.recent_phrases[d["phrase_key"]] = now.timestamp()
+        log.info("phrase alerts: %d phrases rising, %d to raise (%.2f s)",
+                 sum(1 for b in t["phrases"]["by_burst"] if b["rising"]), len(dets), time.perf_counter() - t0)
         return dets
 
     def _raise(self, det: dict, now: datetime) -> list[tuple[dict, str]]:

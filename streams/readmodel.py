@@ -135,7 +135,7 @@ class ReadModel:
         a burst score, a trend (counts in the periods before) and sample complaint ids.
         """
         from nlp.burst import burst_scores
-        from streams.topicmodel import BASELINE, TREND, WINDOWS, count_topics, hour_keys, real_phrases
+        from streams.topicmodel import BASELINE, TREND, WINDOWS, count_topics, real_phrases, window_keys
 
         under = self.districts_under(level, code)
         province = self.table.get(code).province_code
@@ -157,8 +157,7 @@ class ReadModel:
         windows = [(end - span, end)]
         windows += [(end - span - k * step, end - k * step) for k in range(1, n_base + 1)]
         windows += [(end - (k + 1) * span, end - k * span) for k in range(1, n_trend + 1)]
-        earliest = min(w[0] for w in windows)
-        docs = self._docs.docs(hour_keys(province, earliest, end, self.tz))
+        docs = self._docs.docs(window_keys(province, windows, self.tz))
         counts = [count_topics(docs, a.timestamp(), b.timestamp(), under, industry, keep_samples=(i == 0))
                   for i, (a, b) in enumerate(windows)]
         now_c, base_c, trend_c = counts[0], counts[1:1 + n_base], counts[1 + n_base:]

@@ -66,12 +66,38 @@ def count_topics(docs, since: float, until: float, districts: frozenset[str], in
     return c
 
 
+def window_keys(province: str, windows: list[tuple[datetime, datetime]], tz) -> list[str]:
+    """The hour lists touching any of ``windows``, oldest first (each once): for an hour's
+    topics, the hours around the same hour of the days before, not every hour between."""
+    seen: dict[str, None] = {}
+    for a, b in sorted(windows):
+        for k in hour_keys(province, a, b, tz):
+            seen[k] = None
+    return sorted(seen, key=lambda k: k.split(":")[2])
+
+
 class DocCache:
-    def __init__(self, redis):
+    """Hour lists parsed so far; a list not asked for in ``keep_s`` seconds is dropped, so a
+    long-running reader holds what its recent questions need, not everything it ever read."""
+
+    def __init__(self, redis, keep_s: float = 900.0):
         self.redis = redis
         self.lists: dict[str, list[Doc]] = {}
+        self.used: dict[str, float] = {}
+        self.keep_s = keep_s
+
+    def _evict(self, now: float) -> None:
+        for k in [k for k, t in self.used.items() if now - t > self.keep_s]:
+            self.lists.pop(k, None)
+            self.used.pop(k, None)
 
     def docs(self, keys: list[str]) -> list[Doc]:
+        import time
+
+        now = time.monotonic()
+        for k in keys:
+            self.used[k] = now
+        self._evict(now)
         with self.redis.pipeline(transaction=False) as p:
             for k in keys:
                 p.llen(k)

@@ -103,3 +103,34 @@ def test_nothing_is_rising_without_history_and_a_new_topic_is_once_history_exist
     assert warm["baseline_ok"] is True
     rising = {t["topic"] for kind in ("phrases", "keywords") for t in warm[kind]["by_burst"] if t["rising"]}
     assert rising == {"食品过期", "过期"}
+
+
+def test_an_hours_topics_read_only_the_hours_they_compare():
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from streams.topicmodel import window_keys
+
+    tz = ZoneInfo("Asia/Shanghai")
+    end = datetime(2026, 11, 24, 14, 30, tzinfo=tz)
+    hour = timedelta(hours=1)
+    windows = [(end - hour, end)] + [(end - hour - k * timedelta(days=1), end - k * timedelta(days=1)) for k in range(1, 8)]
+    windows += [(end - (k + 1) * hour, end - k * hour) for k in range(1, 13)]
+    keys = window_keys("140000", windows, tz)
+    assert len(keys) == len(set(keys)) and len(keys) < 40             # not the 7 x 24 hours in between
+    assert keys[0] == "cc:docs:2026111713:140000" and keys[-1] == "cc:docs:2026112414:140000"
+    assert "cc:docs:2026112000:140000" not in keys and "cc:docs:2026112313:140000" in keys
+
+
+def test_the_document_cache_drops_lists_it_was_not_asked_for(stack):
+    from streams.topicmodel import DocCache
+
+    r = stack["redis"]
+    doc = '{"id":"x","ts":1,"d":"140403","i":"食品","kw":["外卖"],"ph":["外卖|异物"]}'
+    r.rpush("cc:docs:2026112401:140000", doc, doc)
+    r.rpush("cc:docs:2026112402:140000", doc)
+    cache = DocCache(r, keep_s=3600)
+    assert len(cache.docs(["cc:docs:2026112401:140000", "cc:docs:2026112402:140000"])) == 3
+    cache.keep_s = 0.0
+    assert len(cache.docs(["cc:docs:2026112402:140000"])) == 1
+    assert set(cache.lists) == {"cc:docs:2026112402:140000"}
