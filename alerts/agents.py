@@ -93,11 +93,14 @@ class Detection:
                 for b, fields in zip(chunk, p.execute()):
                     if fields or live.last_hour is not None:
                         live.commit(b, fields)
+        learned_before = self.live.panel.steps if self.live is not None else -1
         self.live = live
         self.rebuilt_at = time.monotonic()
-        log.info("surge detector rebuilt from %d hours of tallies in %.1f s (%d series, %s)", live.panel.steps,
-                 time.perf_counter() - t0, self.index.n, "warm" if live.warm else
-                 f"warming up: {live.panel.grace_period - live.panel.steps} more hours before the first alarm")
+        # a cold detector relearns every few seconds: say so only when it learned something new
+        say = log.info if live.panel.steps != learned_before else log.debug
+        say("surge detector rebuilt from %d hours of tallies in %.1f s (%d series, %s)", live.panel.steps,
+            time.perf_counter() - t0, self.index.n, "warm" if live.warm else
+            f"warming up: {live.panel.grace_period - live.panel.steps} more hours before the first alarm")
         self._status(now)
 
     def _status(self, now: datetime) -> None:
