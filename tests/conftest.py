@@ -160,23 +160,28 @@ def start_worker(procs, stack, wait: bool = True) -> Proc:
     return w
 
 
+def wait_http(url: str, proc: Proc, what: str, timeout: float = 30) -> None:
+    """Wait until ``url`` answers 200, failing with the process's output if it died first."""
+    import httpx
+
+    def up():
+        try:
+            return httpx.get(url, timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return not proc.alive() and proc.output()
+    wait_until(up, timeout, what)
+    assert proc.alive(), proc.output()
+
+
 @pytest.fixture
 def api(stack, procs):
-    """The intake API on a free port; yields its base URL."""
-    import httpx
+    """The intake API on a free port (with ``stack["env"]`` as it is when requested); its base URL."""
     from streams.services import free_port
 
     port = free_port()
     p = procs("-m", "streams.api", "--port", str(port), name="api")
     url = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return httpx.get(url + "/openapi.json", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return not p.alive() and p.output()
-    wait_until(up, 30, "the API to answer")
-    assert p.alive(), p.output()
+    wait_http(url + "/openapi.json", p, "the API to answer")
     return url
 
 

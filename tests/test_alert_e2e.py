@@ -20,7 +20,7 @@ from config.divisions import divisions
 
 from alerts.store import AlertStore
 from streams.services import free_port
-from tests.conftest import start_worker, wait_until
+from tests.conftest import start_worker, wait_http, wait_until
 
 TZ = ZoneInfo("Asia/Shanghai")
 SECRET = "SECe2e0123456789"
@@ -46,39 +46,37 @@ def receiver(procs):
     port = free_port()
     p = procs("-m", "alerts.receiver", "--port", str(port), "--secret", SECRET, name="receiver")
     url = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return httpx.get(url + "/received", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return not p.alive() and p.output()
-    wait_until(up, 20, "the test receiver")
+    wait_http(url + "/received", p, "the test receiver", 20)
     return url
 
 
-@pytest.mark.timeout(300)
-def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_restart(stack, procs, receiver):
+@pytest.fixture
+def alert_env(stack, receiver):
+    """Notifications to the receiver, and phrase alerts checked every 10 s instead of 5 min, in
+    the environment of every process started after it (the API, workers)."""
+    from alerts.config import ALERTS_FILE
+
     env = stack["env"]
     env["DINGTALK_WEBHOOK"] = f"{receiver}/dingtalk?access_token=e2e"
     env["DINGTALK_SECRET"] = SECRET
     env["ALERT_WEBHOOK_URL"] = f"{receiver}/webhook"
     env["DASHBOARD_URL"] = "http://127.0.0.1:8050"
-    # the project's alert settings, with phrase alerts checked every 10 s instead of 5 min
-    from alerts.config import ALERTS_FILE
     alerts_file = Path(env["DATA_DIR"]) / "alerts.yaml"
     alerts_file.write_text(ALERTS_FILE.read_text(encoding="utf-8").replace("phrase_every: 5m", "phrase_every: 10s"),
                            encoding="utf-8")
     assert "phrase_every: 10s" in alerts_file.read_text(encoding="utf-8")
     env["ALERT_SETTINGS_FILE"] = str(alerts_file)
+    return env
+
+
+@pytest.mark.timeout(300)
+def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_restart(stack, procs, receiver,
+                                                                                      alert_env, api):
     r = stack["redis"]
     store = AlertStore(r)
 
-    # the API and a worker, then eight days of history through the simulator (the
-    # detector needs a week before it may alarm, and relearns while it is cold)
-    port = free_port()
-    api_proc = procs("-m", "streams.api", "--port", str(port), name="api")
-    api = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _up(api) or (not api_proc.alive() and api_proc.output()), 30, "the API")
+    # a worker, then eight days of history through the simulator (the detector needs a week
+    # before it may alarm, and relearns while it is cold)
     worker = start_worker(procs, stack)
     seed = procs("-m", "streams.simulate", "--history-days", "8", "--history-rate", "300", "--run-tag", "e2e",
                  name="history")
@@ -185,9 +183,3 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     ding = [m for m in received(receiver) if m["path"] == "/dingtalk" and "涂层脱落" in m["body"]["markdown"]["title"]]
     assert len(ding) == 1 and f"「{p['phrase']}」" in ding[0]["body"]["markdown"]["title"]
 
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url + "/openapi.json", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
