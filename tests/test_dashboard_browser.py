@@ -21,7 +21,7 @@ from config.divisions import divisions
 from dashboard import demo
 from dashboard.browser import Recorder, chrome, scrollbars, viewport
 from streams.services import free_port
-from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_until
+from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_http, wait_until
 from tests.test_dashboard import geo_env
 
 USERS = {"zhang": ("duty", "duty-password-1"), "li": ("head", "head-password-1"), "wang": ("viewer", "viewer-password-1")}
@@ -60,14 +60,7 @@ def site(services, tmp_path_factory):
         procs.append(dash)
         url = f"http://127.0.0.1:{port}"
 
-        def up():
-            import httpx
-            try:
-                return httpx.get(url + "/healthz", timeout=1).status_code == 200
-            except httpx.HTTPError:
-                return not dash.alive()
-        wait_until(up, 60, "the dashboard")
-        assert dash.alive(), dash.output()[-3000:]
+        wait_http(url + "/healthz", dash, "the dashboard", 60)
         yield {"url": url, "env": env, "settings": settings, "redis": r, "tmp": tmp, "dash": dash}
     finally:
         for p in reversed(procs):
