@@ -46,13 +46,25 @@ def main(argv: list[str] | None = None) -> int:
         app.server.extensions["c12315"] = app.ctx
         app.ctx.redis.ping()
     except Exception as e:  # noqa: BLE001 - one line for the operator
-        print(f"dashboard: cannot reach Redis at {settings.redis_url} ({e.__class__.__name__}); is `make run` "
+        print(f"dashboard: cannot reach Redis at {settings.redis_url_shown} ({e.__class__.__name__}); is `make run` "
               f"running, or is REDIS_URL right?", file=sys.stderr)
         return 1
     from waitress import serve
 
     print(f"12315 dashboard on http://{args.host}:{args.port}/wall  (duty console /duty, review /review)", flush=True)
-    serve(app.server, host=args.host, port=args.port, threads=args.threads, ident="c12315", clear_untrusted_proxy_headers=True)
+    import signal
+
+    def on_term(signum, frame):  # SIGTERM (the stack, systemd, a test) ends like Ctrl-C: pool included
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        serve(app.server, host=args.host, port=args.port, threads=args.threads, ident="c12315",
+              clear_untrusted_proxy_headers=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.ctx.background.shutdown(wait=True)
     return 0
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -37,8 +38,10 @@ class Background:
             return ThreadPoolExecutor(max_workers=self._processes, thread_name_prefix="dashboard-bg")
         from dashboard import jobs
 
+        # The worker watches for this process: if it dies (SIGKILL, a crash, a parent that never ran
+        # shutdown) the worker ends itself within a second instead of living on as an orphan.
         return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=jobs.init, initargs=(self._raw,))
+                                   initializer=jobs.init, initargs=(self._raw, os.getpid()))
 
     def get(self, key, fn: Callable, *args, max_age: float) -> Any:
         """The last value of ``key`` (None before the first); ``fn(*args)`` recomputes it when stale.
@@ -90,5 +93,15 @@ class Background:
             time.sleep(0.02)
         raise TimeoutError(f"{key!r} not computed within {timeout:.0f} s")
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, wait: bool = False) -> None:
+        """Stop the worker process(es). ``wait`` blocks until they have exited (used on the
+        dashboard's own exit, so that nothing it started outlives it)."""
+        pool = self._pool
+        procs = list(getattr(pool, "_processes", {}).values()) if isinstance(pool, ProcessPoolExecutor) else []
+        pool.shutdown(wait=False, cancel_futures=True)
+        if wait:
+            for p in procs:
+                p.join(timeout=3)
+                if p.is_alive():
+                    p.kill()
+                    p.join(timeout=2)

@@ -109,14 +109,23 @@ def stylesheet(files: dict[str, Path]) -> str:
     return "\n".join(rules) + "\n"
 
 
+def build_watched(srcs: dict[str, str], folder: str, parent_pid: int) -> None:
+    """:func:`build` in a process that ends with the dashboard (see ``dashboard.lifeline``)."""
+    from dashboard.lifeline import watch_parent
+
+    watch_parent(parent_pid)
+    build(srcs, folder)
+
+
 def ensure(srcs: dict[str, str], folder: Path) -> "object | None":
     """Start cutting the fonts in a process of their own when they are not there yet (about
     12 s a weight, once per machine); returns the process, or None when all are ready."""
     if not srcs or len(ready(srcs, folder)) == len(srcs):
         return None
     import multiprocessing
+    import os
 
-    proc = multiprocessing.get_context("spawn").Process(target=build, args=(srcs, str(folder)), name="dashboard-fonts",
-                                                         daemon=True)
+    proc = multiprocessing.get_context("spawn").Process(target=build_watched, args=(srcs, str(folder), os.getpid()),
+                                                         name="dashboard-fonts", daemon=True)
     proc.start()
     return proc

@@ -15,10 +15,14 @@ _read = None
 WALL_CLOUD_SIZE = (1200, 760)     # drawn once, scaled by the browser to 1080p or 4K panels
 
 
-def init(raw: dict) -> None:
+def init(raw: dict, parent_pid: int | None = None) -> None:
     global _settings, _read
     _settings = Settings(raw)
     _read = None
+    if parent_pid is not None:
+        from dashboard.lifeline import watch_parent
+
+        watch_parent(parent_pid)
 
 
 def read():

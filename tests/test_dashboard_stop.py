@@ -1,0 +1,119 @@
+"""Stopping the dashboard ends every process it started (its background worker included),
+whether it is stopped with SIGTERM, Ctrl-C, or killed outright."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from streams.services import free_port
+from tests.conftest import Proc, wait_http, wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gone(pids: list[int]) -> bool:
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.NoSuchProcess:
+            pass
+    return True
+
+
+def slow_refresh(url: str) -> httpx.Response:
+    """The wall's slow callback (cloud and rising phrases): it hands work to the background process."""
+    body = {
+        "output": "..wall-cloud.src...wall-cloud-note.children...wall-rising.children..",
+        "outputs": [{"id": "wall-cloud", "property": "src"}, {"id": "wall-cloud-note", "property": "children"},
+                    {"id": "wall-rising", "property": "children"}],
+        "inputs": [{"id": "wall-slow", "property": "n_intervals", "value": 1},
+                   {"id": "wall-sel", "property": "data", "value": {"level": "province", "code": "140000"}}],
+        "changedPropIds": ["wall-slow.n_intervals"], "state": [],
+    }
+    return httpx.post(url + "/_dash-update-component", json=body, timeout=30)
+
+
+@pytest.fixture
+def dash_env(services, tmp_path):
+    from config import load_settings  # noqa: F401 - the settings module must import for the server to start
+
+    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
+           "REDIS_URL": services["redis_url"](7) if "redis_url" in services
+           else f"redis://127.0.0.1:{services['redis'].port}/7",
+           "DATA_DIR": str(tmp_path), "COMPLAINTS_TOPIC": f"complaints-{uuid.uuid4().hex[:8]}",
+           "DASHBOARD_USERS": str(tmp_path / "users.json"), "DASHBOARD_SECRET_KEY": "stop-test"}
+    return env
+
+
+def start_dashboard(env: dict, tmp_path: Path) -> tuple[Proc, str, list[int]]:
+    port = free_port()
+    dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp_path / "dashboard.log").start()
+    url = f"http://127.0.0.1:{port}"
+    wait_http(url + "/healthz", dash, "the dashboard", 60)
+    assert slow_refresh(url).status_code in (200, 204)
+    me = psutil.Process(dash.proc.pid)
+    wait_until(lambda: me.children(recursive=True), 30, "the dashboard's background process")
+    return dash, url, [c.pid for c in me.children(recursive=True)]
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
+def test_stopping_the_dashboard_ends_its_background_process(dash_env, tmp_path, how):
+    dash, url, children = start_dashboard(dash_env, tmp_path)
+    dash.proc.send_signal(getattr(signal, how))
+    dash.proc.wait(timeout=15)
+    wait_until(lambda: gone(children), 10, f"the background process to end after {how}")
+    assert dash.proc.returncode == 0, dash.output()[-2000:]
+
+
+def test_a_killed_dashboard_leaves_no_orphan(dash_env, tmp_path):
+    dash, url, children = start_dashboard(dash_env, tmp_path)
+    dash.proc.kill()
+    dash.proc.wait(timeout=10)
+
+    def left():
+        out = []
+        for pid in children:
+            try:
+                out.append((pid, psutil.Process(pid).cmdline()[-2:]))
+            except psutil.NoSuchProcess:
+                pass
+        return out
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not gone(children):
+        time.sleep(0.1)
+    assert gone(children), f"orphans of the killed dashboard: {left()}"
+
+
+def test_a_pool_worker_ends_when_its_parent_is_killed(tmp_path):
+    """The bare mechanism, without a server: a process holding a Background pool is SIGKILLed."""
+    script = ("import os, sys, time\n"
+              "from config import load_settings\n"
+              "from dashboard.background import Background\n"
+              "b = Background(load_settings().raw)\n"
+              "print(b.wait(('pid',), os.getpid, timeout=60), flush=True)\n"
+              "time.sleep(600)\n")
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(p.stdout.readline())
+        assert child != p.pid and psutil.pid_exists(child)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not gone([child]):
+            time.sleep(0.1)
+        assert gone([child]), "the pool worker outlived its killed parent"
+    finally:
+        if p.poll() is None:
+            p.kill()
