@@ -45,7 +45,7 @@ bench: setup  ## throughput and latency benchmarks, and the wall's refresh time 
 	$(PY) -m streams.bench
 	$(PY) -m dashboard.bench
 
-eval-alerts: setup  ## score the surge detectors on a simulated year (about 8 min; QUICK=1 for 30 s)
+eval-alerts: setup  ## score the surge detectors on two simulated years, alerts/synth.py and alerts/synth2.py (about 20 min; QUICK=1 about 1 min)
 	$(PY) -m alerts.evaluate $(if $(QUICK),--quick)
 
 clean:  ## remove the venv and the data directory

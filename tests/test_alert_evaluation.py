@@ -247,6 +247,61 @@ def test_cli_runs_on_a_tiny_province(capsys):
     assert main(["--counties", "2", "--days", "32", "--industries", "1", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "POD k=10" in out and "FA/city/day" in out and "calibrating" in out
+    # both generators, one table each, and one verdict over both
+    assert "== generator synth ==" in out and "== generator synth2 ==" in out
+    assert "ahead on both generators:" in out
+
+
+# ----------------------------------------------------------------------------- the second generator
+
+def _synth2(seed=4, **kw):
+    from alerts.synth2 import generate as generate2
+
+    args = dict(counties=12, industries=("一般消费纠纷", "房地产", "旅游", "食品"), days=120)
+    args.update(kw)
+    return generate2(seed, **args)
+
+
+def test_synth2_is_deterministic_and_keeps_the_scoring_conventions():
+    a, b = _synth2(), _synth2()
+    assert np.array_equal(a.counts, b.counts) and a.surges == b.surges
+    assert not np.array_equal(a.counts, _synth2(seed=5).counts)
+    # not synth.py's data for the same seed and shape
+    assert not np.array_equal(a.counts[:, :100], generate(4, counties=12, days=120,
+                                                          industries=("一般消费纠纷", "房地产", "旅游", "食品")).counts[:, :100])
+    assert a.counts.shape == a.mean.shape == (48, 120 * 24) and a.size.shape == (48,)
+    assert {s.k for s in a.surges} == {2.0, 3.0, 5.0, 10.0}
+    for s in a.surges:
+        assert s.start >= a.warmup and s.duration >= 6
+        mu = a.mean[s.series, s.start:s.end].astype(float)
+        sd = math.sqrt(np.sum(mu + mu * mu / a.size[s.series]))
+        assert s.excess == max(1, round(s.k * sd))
+    # the counts around a surge carry its excess on top of the baseline
+    clean = _synth2(k_values=())
+    s = a.surges[0]
+    assert (a.counts[s.series, s.start:s.end] - clean.counts[s.series, s.start:s.end]).sum() >= 0
+
+
+def test_synth2_industries_keep_their_own_hours_holidays_and_dispersion():
+    d = _synth2(k_values=(), days=365)
+    ind = [k[1] for k in d.series_keys]
+    by_hour = {i: d.mean[[n for n, x in enumerate(ind) if x == i]].sum(axis=0).reshape(-1, 24).sum(axis=0)
+               for i in set(ind)}
+    assert int(np.argmax(by_hour["一般消费纠纷"])) >= 18          # online shopping: evening
+    assert 7 <= int(np.argmax(by_hour["房地产"])) <= 11          # offices: morning
+    cal = default_calendar()
+    days = [(date(2025, 1, 1) + (datetime(2025, 1, 2) - datetime(2025, 1, 1)) * i) for i in range(365)]
+    hol = np.array([cal.is_holiday(x) and not cal.is_makeup_workday(x) for x in days])
+    daily = {i: d.mean[[n for n, x in enumerate(ind) if x == i]].sum(axis=0).reshape(-1, 24).sum(axis=1)
+             for i in set(ind)}
+    ratio = {i: v[hol].mean() / v[~hol].mean() for i, v in daily.items()}
+    assert ratio["旅游"] > 1.3 and ratio["房地产"] < 0.6                 # tourism up, offices down
+    # a city's day moves all its series together: shares of the province are not constant
+    city = np.array(d.series_city)
+    c0 = d.mean[city == city[0]].sum(axis=0).reshape(-1, 24).sum(axis=1)
+    share = c0 / d.mean.sum(axis=0).reshape(-1, 24).sum(axis=1)
+    assert share.std() / share.mean() > 0.08
+    assert d.size.max() / d.size.min() > 5                            # dispersion varies by series
 
 
 def test_synth_daily_frequency_and_bad_arguments():
