@@ -6,6 +6,7 @@ YAML defaults (``config/settings.yaml``) merged with an optional site file
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -36,7 +37,103 @@ ENV_OVERRIDES = {
     "DEAD_LETTER_TOPIC": "kafka.dead_letter_topic",
     "CONSUMER_GROUP": "kafka.consumer_group",
     "NLP_ENABLED": "nlp.enabled",
+    "KAFKA_SECURITY_PROTOCOL": "kafka.security_protocol",
+    "KAFKA_SASL_MECHANISM": "kafka.sasl_mechanism",
+    "KAFKA_SASL_USERNAME": "kafka.sasl_username",
+    "KAFKA_SASL_PASSWORD": "kafka.sasl_password",
+    "KAFKA_SSL_CAFILE": "kafka.ssl_cafile",
 }
+
+KAFKA_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+# An external Kafka's security settings, with the defaults an older site file lacks.
+KAFKA_SECURITY_DEFAULTS = {"security_protocol": "PLAINTEXT", "sasl_mechanism": "PLAIN", "sasl_username": "",
+                           "sasl_password": "", "ssl_cafile": ""}
+
+# The embedded redis-server's generated password, kept 0600 in the data directory.
+REDIS_PASSWORD_FILE = "redis.pass"
+
+
+def redis_password_path(data_dir: Path) -> Path:
+    return Path(data_dir) / REDIS_PASSWORD_FILE
+
+
+def embedded_redis_password(data_dir: Path, create: bool = False) -> str | None:
+    """The embedded redis-server's password from ``data_dir/redis.pass``; with ``create`` a new
+    random one is written first when there is none (directory 0700, file 0600)."""
+    import secrets
+
+    path = redis_password_path(data_dir)
+    try:
+        pw = path.read_text(encoding="ascii").strip()
+        if pw:
+            return pw
+    except FileNotFoundError:
+        pass
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    pw = secrets.token_urlsafe(32)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(pw + "\n")
+    os.chmod(tmp, 0o600)
+    try:
+        os.link(tmp, path)           # first writer wins: two starters never hold different passwords
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
+    return embedded_redis_password(data_dir)
+
+
+def redis_url_with_password(host: str, port: int, password: str | None, db: int = 0) -> str:
+    from urllib.parse import quote
+
+    auth = f":{quote(password, safe='')}@" if password else ""
+    return f"redis://{auth}{host}:{port}/{db}"
+
+
+def redacted_url(url: str) -> str:
+    """A URL fit for a log line or a message: any password replaced by ***."""
+    return re.sub(r"^([a-z][a-z0-9+.\-]*://)([^/@]*:)?[^/@]*@", lambda m: f"{m[1]}{m[2] or ''}***@", str(url))
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_NL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text, keep_newlines: bool = False) -> str:
+    """``text`` with every C0/C1 control character written as a visible escape (\\x1b, \\n),
+    so an outside value can neither colour a terminal nor forge a log line."""
+    pattern = _CONTROLS_BUT_NL if keep_newlines else _CONTROLS
+    return pattern.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), str(text))
+
+
+class SafeFormatter(logging.Formatter):
+    """A log formatter that escapes control characters: in the message all of them (a value with
+    a newline cannot start a fake line), in tracebacks all but the newlines between frames."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:
+        return escape_controls(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        return escape_controls(super().formatStack(stack_info), keep_newlines=True)
+
+
+def install_safe_logging(logger: logging.Logger | None = None) -> None:
+    """Give every handler of ``logger`` (default: the root logger) a :class:`SafeFormatter`
+    with the format it had."""
+    for h in (logger or logging.getLogger()).handlers:
+        f = h.formatter or logging.Formatter()
+        if not isinstance(f, SafeFormatter):
+            safe = SafeFormatter(datefmt=f.datefmt)
+            safe._style, safe._fmt = f._style, f._fmt
+            h.setFormatter(safe)
 
 
 class SettingsError(ValueError):
@@ -78,8 +175,23 @@ class Settings:
 
     @property
     def redis_url(self) -> str:
+        """REDIS_URL as given, or the embedded redis-server's, with its password from the data
+        directory (redis://:PASSWORD@127.0.0.1:PORT/0) once the server made one."""
         r = self.raw["redis"]
-        return r["url"] or f"redis://127.0.0.1:{r['embedded_port']}/0"
+        if r["url"]:
+            return r["url"]
+        return redis_url_with_password("127.0.0.1", r["embedded_port"], embedded_redis_password(self.data_dir))
+
+    @property
+    def redis_url_shown(self) -> str:
+        """The Redis URL without its password, for messages and logs."""
+        return redacted_url(self.redis_url)
+
+    @property
+    def kafka_security(self) -> dict:
+        """The external Kafka's security settings (see streams/kafka_security.py)."""
+        k = self.raw["kafka"]
+        return {key: k.get(key, default) for key, default in KAFKA_SECURITY_DEFAULTS.items()}
 
     @property
     def api_url(self) -> str:
@@ -174,6 +286,20 @@ def _check(raw: dict) -> None:
         need(len(set(v)) == len(v), f"complaints.{key}", "lists a name twice")
         need(all("|" not in x for x in v), f"complaints.{key}", "names may not contain '|'")
     need(c["unclassified"] not in c["industries"], "complaints.unclassified", "must not be one of the industries")
+    sec = Settings(raw).kafka_security
+    need(sec["security_protocol"] in KAFKA_PROTOCOLS, "kafka.security_protocol (KAFKA_SECURITY_PROTOCOL)",
+         f"{sec['security_protocol']!r} must be one of {', '.join(KAFKA_PROTOCOLS)}")
+    need(bool(broker) or sec["security_protocol"] == "PLAINTEXT", "kafka.security_protocol (KAFKA_SECURITY_PROTOCOL)",
+         "applies to an external Kafka only (set KAFKA_BROKER); the embedded broker listens on loopback")
+    if sec["security_protocol"].startswith("SASL_"):
+        need(sec["sasl_mechanism"] in KAFKA_SASL_MECHANISMS, "kafka.sasl_mechanism (KAFKA_SASL_MECHANISM)",
+             f"{sec['sasl_mechanism']!r} must be one of {', '.join(KAFKA_SASL_MECHANISMS)}")
+        need(bool(sec["sasl_username"]) and bool(sec["sasl_password"]),
+             "kafka.sasl_username (KAFKA_SASL_USERNAME)",
+             f"{sec['security_protocol']} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+    if sec["ssl_cafile"]:
+        need(Path(str(sec["ssl_cafile"])).is_file(), "kafka.ssl_cafile (KAFKA_SSL_CAFILE)",
+             f"{sec['ssl_cafile']!r} is not a readable file")
     for name in ("complaints_topic", "dead_letter_topic", "consumer_group"):
         v = raw["kafka"][name]
         need(isinstance(v, str) and re.match(r"^[A-Za-z0-9._\-]{1,200}$", v) is not None,

@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="dash-bench-"))
     rds = EmbeddedRedis(free_port(), tmp).start()
     try:
-        url = f"redis://127.0.0.1:{rds.port}/0"
+        url = rds.url(0)
         S = load_settings({"REDIS_URL": url, "DATA_DIR": str(tmp)})
         r = redis.Redis.from_url(url, decode_responses=True)
         now = datetime.now(S.tz)

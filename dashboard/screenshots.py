@@ -88,7 +88,7 @@ class DemoStack:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{broker.port}",
-                    "REDIS_URL": f"redis://127.0.0.1:{rds.port}/0", "DATA_DIR": str(self.data),
+                    "REDIS_URL": rds.url(0), "DATA_DIR": str(self.data),
                     "DASHBOARD_USERS": str(self.data / "users.json"), "DASHBOARD_SECRET_KEY": "demo-not-secret"}
         if self.boundaries:
             self.env.update(BOUNDARY_CITIES=str(CITIES), BOUNDARY_COUNTIES=str(COUNTIES))

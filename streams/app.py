@@ -5,6 +5,7 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from config import settings
+from streams.kafka_security import faust_credentials
 
 S = settings()
 K = S.raw["kafka"]
@@ -27,6 +28,7 @@ faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _short_fetch_wai
 app = faust.App(
     K["consumer_group"],
     broker=[f"kafka://{b.strip().removeprefix('kafka://')}" for b in S.broker.split(",")],
+    broker_credentials=faust_credentials(S),   # an external Kafka's SASL/TLS (KAFKA_SECURITY_PROTOCOL …)
     store="memory://",
     origin="streams",
     topic_partitions=K["partitions"],

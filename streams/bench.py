@@ -52,17 +52,20 @@ def complaints(n: int, tag: str, seed: int = 1) -> list[dict]:
     return out
 
 
-async def raw_reference(broker: str, n: int, partitions: int) -> tuple[float, float]:
+async def raw_reference(settings, n: int, partitions: int) -> tuple[float, float]:
     """Raw aiokafka: n ~300-byte JSON records, one per message; produce rate, consume+json.loads rate."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+    from streams.kafka_security import aiokafka_kwargs
+
+    kafka = aiokafka_kwargs(settings)
     topic = f"raw-ref-{os.getpid()}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     await admin.create_topics([NewTopic(topic, partitions, 1)])
     await admin.close()
     value = orjson.dumps({"id": "x" * 20, "text": "衣服掉色" * 40, "district": "140403"})
-    p = AIOKafkaProducer(bootstrap_servers=broker, linger_ms=20, max_batch_size=1 << 20)
+    p = AIOKafkaProducer(**kafka, linger_ms=20, max_batch_size=1 << 20)
     await p.start()
     t0 = time.perf_counter()
     for _ in range(n):
@@ -70,7 +73,7 @@ async def raw_reference(broker: str, n: int, partitions: int) -> tuple[float, fl
     await p.flush()
     produce = n / (time.perf_counter() - t0)
     await p.stop()
-    c = AIOKafkaConsumer(bootstrap_servers=broker, enable_auto_commit=False, auto_offset_reset="earliest",
+    c = AIOKafkaConsumer(**kafka, enable_auto_commit=False, auto_offset_reset="earliest",
                          max_partition_fetch_bytes=8 << 20, fetch_max_bytes=32 << 20)
     await c.start()
     tps = [TopicPartition(topic, i) for i in range(partitions)]
@@ -168,15 +171,16 @@ def main(argv=None) -> None:
     broker = EmbeddedBroker(free_port(), data).start()
     rds = EmbeddedRedis(free_port(), data).start()
     api_port = free_port()
-    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{broker.port}", "REDIS_URL": f"redis://127.0.0.1:{rds.port}/0",
+    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{broker.port}", "REDIS_URL": rds.url(0),
+           "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT",
            "DATA_DIR": str(data), "API_PORT": str(api_port), "COMPLAINTS_TOPIC": "bench-complaints",
            "DEAD_LETTER_TOPIC": "bench-dlq", "CONSUMER_GROUP": "bench-tally"}
     settings = load_settings(env)
-    r = redis.Redis(port=rds.port, decode_responses=True)
+    r = redis.Redis.from_url(rds.url(0), decode_responses=True)
     procs = []
     try:
         say(f"1/4 raw aiokafka reference, {args.reference:,} records …")
-        raw_produce, raw_consume = asyncio.run(raw_reference(settings.broker, args.reference, settings.raw["kafka"]["partitions"]))
+        raw_produce, raw_consume = asyncio.run(raw_reference(settings, args.reference, settings.raw["kafka"]["partitions"]))
         say(f"    produce {raw_produce:,.0f} records/s, consume+json.loads {raw_consume:,.0f} records/s")
 
         def start_worker(nlp: bool) -> subprocess.Popen:

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 
 from config import Settings
 from streams import deadletter
+from streams.kafka_security import aiokafka_kwargs
 
 MAX_MESSAGE_BYTES = 900_000
 
@@ -33,7 +34,7 @@ class Intake:
         self.source = source
         self.batch_size = settings.raw["kafka"]["batch_size"]
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=settings.broker, linger_ms=linger_ms, acks="all",
+            **aiokafka_kwargs(settings), linger_ms=linger_ms, acks="all",
             max_batch_size=1 << 20, max_request_size=4 << 20, enable_idempotence=False,
             request_timeout_ms=10000,
             client_id=f"c12315-intake-{source}")

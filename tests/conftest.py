@@ -28,7 +28,8 @@ def services(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
     broker = EmbeddedBroker(free_port(), data).start()
     rds = EmbeddedRedis(free_port(), data).start()
-    yield {"broker": broker, "redis": rds, "data_dir": data}
+    # the embedded redis-server asks for its generated password: clients use rds.url(db)
+    yield {"broker": broker, "redis": rds, "data_dir": data, "redis_url": rds.url}
     broker.stop()
     rds.stop()
 
@@ -39,7 +40,7 @@ def stack(services, tmp_path):
     tag = uuid.uuid4().hex[:8]
     env = {
         "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-        "REDIS_URL": f"redis://127.0.0.1:{services['redis'].port}/0",
+        "REDIS_URL": services["redis"].url(0),
         "DATA_DIR": str(tmp_path),
         "COMPLAINTS_TOPIC": f"complaints-{tag}",
         "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
@@ -57,7 +58,9 @@ async def consume_all(settings, topic: str, expect: int, timeout: float = 20.0) 
     """Read a topic from the start until ``expect`` messages arrived (or time out)."""
     from aiokafka import AIOKafkaConsumer
 
-    c = AIOKafkaConsumer(topic, bootstrap_servers=settings.broker, auto_offset_reset="earliest",
+    from streams.kafka_security import aiokafka_kwargs
+
+    c = AIOKafkaConsumer(topic, **aiokafka_kwargs(settings), auto_offset_reset="earliest",
                          enable_auto_commit=False, group_id=None)
     await c.start()
     out: list[bytes] = []

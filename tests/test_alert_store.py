@@ -395,7 +395,7 @@ def test_survives_a_redis_restart(tmp_path):
 
     srv = EmbeddedRedis(free_port(), tmp_path, appendfsync="always").start()
     try:
-        r = redis.Redis(port=srv.port, decode_responses=True)
+        r = srv.client(decode_responses=True)
         s = AlertStore(r)
         aid, _ = s.raise_or_update(det(), T0)
         s.act(aid, "ack", "李值班", now=T0 + M)
@@ -405,7 +405,7 @@ def test_survives_a_redis_restart(tmp_path):
         r.close()
         srv.stop(kill=True)                           # no clean shutdown: the AOF alone must hold it
         srv = EmbeddedRedis(srv.port, tmp_path, appendfsync="always").start()
-        r = redis.Redis(port=srv.port, decode_responses=True)
+        r = srv.client(decode_responses=True)
         s = AlertStore(r)
         assert {k: r.dump(k) for k in r.scan_iter("cc:*")} == before
         assert s.get(aid)["state"] == "acknowledged" and [e["action"] for e in s.history(aid)] == ["raised", "ack"]

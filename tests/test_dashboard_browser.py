@@ -36,7 +36,7 @@ def site(services, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dashboard")
     tag = uuid.uuid4().hex[:8]
     env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-           "REDIS_URL": f"redis://127.0.0.1:{services['redis'].port}/6", "DATA_DIR": str(tmp),
+           "REDIS_URL": services["redis"].url(6), "DATA_DIR": str(tmp),
            "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
            "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "4",
            "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "browser-test", **geo_env()}

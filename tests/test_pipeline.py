@@ -107,12 +107,12 @@ def test_two_workers_share_partitions_and_count_exactly(stack, procs):
 
 def test_redis_restart_keeps_tallies_from_the_append_only_file(stack, procs, tmp_path):
     own = EmbeddedRedis(free_port(), tmp_path / "own").start()
-    env = dict(stack["env"], REDIS_URL=f"redis://127.0.0.1:{own.port}/0")
+    env = dict(stack["env"], REDIS_URL=own.url(0))
     from config import load_settings
     import redis as redis_lib
     settings = load_settings(env)
     stack["env"].update(env)  # the worker started below uses this Redis
-    r = redis_lib.Redis(port=own.port, decode_responses=True)
+    r = own.client(decode_responses=True)
     try:
         start_worker(procs, {**stack, "redis": r})
         asyncio.run(publish_raw(settings, make_complaints(2000, prefix="aof")))
@@ -123,7 +123,7 @@ def test_redis_restart_keeps_tallies_from_the_append_only_file(stack, procs, tmp
         asyncio.run(publish_raw(settings, make_complaints(500, prefix="while-down")))
         time.sleep(1)
         own.start()
-        r = redis_lib.Redis(port=own.port, decode_responses=True)
+        r = own.client(decode_responses=True)
         read = ReadModel(settings, r)
         wait_until(lambda: accepted(r) == 2500, 60, "the 500 sent during the outage to be tallied")
         after = read.counts("province", "140000", "day")
