@@ -3,6 +3,7 @@ import sys
 
 COMMANDS = {
     "detect": ("alerts.detect", "surge episodes in a CSV of timestamp,count[,parent], as JSON lines"),
+    "replay": ("alerts.replay", "the stream's detector over DIR/series/*.csv, alerts to --out DIR/<name>.jsonl"),
     "list": ("alerts.cli", "alerts, most urgent first (--state open|closed|all, --json)"),
     "show": ("alerts.cli", "one alert: SLA clocks, audit trail, deliveries"),
     "ack": ("alerts.cli", "acknowledge an alert (--by NAME)"),
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     import importlib
 
     module = importlib.import_module(COMMANDS[argv[0]][0])
-    return module.main(argv[1:] if argv[0] == "detect" else argv)
+    return module.main(argv[1:] if argv[0] in ("detect", "replay") else argv)
 
 
 if __name__ == "__main__":
