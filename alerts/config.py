@@ -58,6 +58,8 @@ class AlertConfig:
     teams: tuple[str, ...] = ()
     source: str = ""
     detection: dict = field(default_factory=dict)
+    # Warning-level rules (alerts/severity.py); empty: the defaults there.
+    severity: dict = field(default_factory=dict)
 
     def clock(self, name: str) -> Clock:
         for c in self.clocks:
@@ -141,7 +143,7 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     def err(key: str, msg: str) -> AlertConfigError:
         return AlertConfigError(f"{where}: {key}: {msg}")
 
-    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams", "detection"), where)
+    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams", "detection", "severity"), where)
     detection = _detection(top.get("detection") or {}, where)
     cooldown = parse_duration(top.get("cooldown", "6h"), f"{where}: cooldown")
     esc = top.get("escalate_factor", 2)
@@ -190,7 +192,18 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     return AlertConfig(cooldown=cooldown, escalate_factor=float(esc), max_samples=max_samples,
                        reminder_at=reminder_at, clocks=tuple(clocks), team_default=default.strip(),
                        team_by_industry={str(k): v.strip() for k, v in by_ind.items()}, teams=valid,
-                       source=where, detection=detection)
+                       source=where, detection=detection,
+                       severity=_severity(top.get("severity"), where))
+
+
+def _severity(raw, where: str) -> dict:
+    """The ``severity`` section checked (alerts/severity.py), defaults filled in."""
+    from alerts.severity import SeverityError, parse_rules
+
+    try:
+        return parse_rules(raw, f"{where}: severity")
+    except SeverityError as e:
+        raise AlertConfigError(str(e)) from None
 
 
 DETECTION_DEFAULTS = {

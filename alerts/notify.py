@@ -119,7 +119,7 @@ _FALSE_ALARM = {"false_alarm", "false-alarm", "dismissed", "误报"}
 
 # Keys of an alert (and of its samples / SLA items) that hold codes, ids and times, not free
 # text: they are passed through to webhooks unmasked.
-_STRUCTURAL_KEYS = {"id", "level", "district", "city", "province", "state", "opened_at", "since",
+_STRUCTURAL_KEYS = {"id", "level", "severity", "district", "city", "province", "state", "opened_at", "since",
                     "closed_at", "updated_at", "at", "due", "mark", "event", "group_id"}
 
 
@@ -212,6 +212,14 @@ class _Message:
     link: str | None
 
 
+def _severity_tag(alert: Mapping) -> str:
+    """红色预警 / 橙色预警 / 黄色预警 / 蓝色预警 from the alert's ``severity`` (set by the store on
+    read, alerts/severity.py); empty when the alert carries none."""
+    from alerts.severity import TAGS
+
+    return TAGS.get(str(alert.get("severity") or ""), "")
+
+
 def _link(alert: Mapping, dashboard_url: str | None) -> str | None:
     if not dashboard_url:
         return None
@@ -252,6 +260,9 @@ def _compose(alert: Mapping, event: str, dashboard_url: str | None, max_samples:
         tag, what = "误报", "预警已关闭（误报）"
     else:
         what = "预警已结案"
+    level = _severity_tag(alert)
+    if level and event in ("new", "grouped", "escalated"):
+        tag = level if event == "new" else f"{tag}·{level}"
     title = f"【{tag}】" + " ".join(p for p in (place, industry, what) if p)
 
     lines: list[str] = []
@@ -263,6 +274,8 @@ def _compose(alert: Mapping, event: str, dashboard_url: str | None, max_samples:
             if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and math.isfinite(ratio):
                 line += f"（{_num(ratio)} 倍）"
         lines.append(line)
+    if _severity_tag(alert):
+        lines.insert(0, f"预警等级：{bold(_severity_tag(alert))}")
     if event in ("reminder", "urging", "overdue") and sla:
         lines.insert(0, f"{sla_label}时限：{bold(_when(sla.get('due')) or '未知')}")
         if alert.get("opened_at"):

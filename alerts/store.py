@@ -44,6 +44,7 @@ import redis
 from alerts.config import AlertConfig, default_alert_config, load_alert_config
 from alerts.lifecycle import (CLOSED_STATES, OPEN_STATES, STATE_LABELS, STATES, TZ, LifecycleError, apply,
                               due_notices, iso, parse_time, urgency)
+from alerts.severity import severity_of
 from nlp.pii import mask_contact, mask_text
 
 __all__ = ["AlertStore", "alert_id", "district_covers", "LEVELS"]
@@ -371,14 +372,20 @@ class AlertStore:
         return outcome
 
     # -- reading -----------------------------------------------------------------------
+    def _rated(self, alert: dict) -> dict:
+        """The alert with its warning level (``severity``: red, orange, yellow, blue; alerts/severity.py),
+        judged on read from its current numbers and the configured rules."""
+        alert["severity"] = severity_of(alert, self.config.severity or None)
+        return alert
+
     def get(self, alert_id: str) -> dict | None:
         raw = self.r.get(self._k_alert(alert_id))
-        return json.loads(raw) if raw else None
+        return self._rated(json.loads(raw)) if raw else None
 
     def _many(self, ids: list[str]) -> list[dict]:
         if not ids:
             return []
-        return [json.loads(x) for x in self.r.mget([self._k_alert(i) for i in ids]) if x]
+        return [self._rated(json.loads(x)) for x in self.r.mget([self._k_alert(i) for i in ids]) if x]
 
     @staticmethod
     def _states(states) -> set[str] | None:
@@ -488,7 +495,7 @@ class AlertStore:
                             fields["open"] = ""
                         p.hset(skey, mapping=fields)
                     p.execute()
-                    return new
+                    return self._rated(new)
                 except redis.WatchError:
                     time.sleep(0.001)
                     continue
