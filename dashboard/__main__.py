@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from config import install_safe_logging
+
+    install_safe_logging()   # outside values (merchants, names) never put a terminal escape into the log
 
     from config import SettingsError, load_settings
     from streams.services import port_free

@@ -3,19 +3,58 @@ with the period before and the same period a year earlier; its industries, distr
 phrases, most complained-about merchants and alerts with their SLA compliance.
 
 ``review_data`` gathers it as plain data; ``tables_xlsx`` writes the tables as one workbook,
-``report_docx`` the monthly analysis (月分析) or quarterly report (季报告) as one Word document
+``tables_csv`` as one CSV file, ``report_docx`` the monthly analysis (月分析) or quarterly report (季报告) as one Word document
 with the keyword cloud in it. A period still running is compared like for like: the same
 elapsed time of the period before and of last year.
+
+Every text that goes into an export passes :func:`export_text` first (merchant names and
+teams come from outside): control characters and invisible format characters are removed, so
+a hostile merchant cannot break a document or smuggle a terminal escape; a cell that would
+start with ``= + - @`` (or a tab / CR) is written as text, never as a formula
+(:func:`formula_like`; XLSX: a string cell with Excel's quote prefix, CSV: a leading ``'``).
 """
 from __future__ import annotations
 
+import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 from dashboard import alertview
 from dashboard.data import (KINDS, TOTAL, Period, by, change, child_codes, last_year_period, previous_period, select)
 
 CLOCKS = (("dispatch", "派单"), ("respond", "响应"), ("on_site", "到场"), ("feedback", "反馈"))
+
+
+# C0 and C1 controls (openpyxl and python-docx refuse most of them; a terminal obeys them) and
+# the invisible format characters: zero-width ones, bidi embeddings/overrides/isolates, BOM.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+# What a spreadsheet takes for the start of a formula (or DDE), OWASP's list.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def formula_like(text: str) -> bool:
+    """Would a spreadsheet read this cell as a formula? (leading blanks are trimmed by some)"""
+    return isinstance(text, str) and (text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START))
+
+
+def export_text(value):
+    """A value fit for an export cell: strings without control or invisible format characters
+    (tabs and line breaks become spaces); numbers and None as they are."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    text = str(value).replace("\t", " ").replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return _UNSAFE.sub("", text)
+
+
+def csv_cell(value):
+    """One CSV cell: cleaned, and a leading ``'`` before anything a spreadsheet would run."""
+    v = export_text(value)
+    if v is None:
+        return ""
+    if isinstance(v, str) and formula_like(v):
+        return "'" + v
+    return v
 
 
 def _dt(d, tz) -> datetime:
@@ -140,6 +179,46 @@ def phrase_rows(topics: dict | None, n: int = 15) -> list[dict]:
 
 # -- exports ---------------------------------------------------------------------------------
 
+CMP_HEAD = ["项目", "本期", "上期", "环比", "去年同期", "同比"]
+
+
+def table_sheets(data: dict, topics: dict | None) -> list[tuple[str, list[str], list[list]]]:
+    """The review's tables as (sheet name, header, rows), as the XLSX and CSV exports write them."""
+    def cmp(rows):
+        return [[r["name"], r["current"], r["previous"], pct(r["mom"]), r["last_year"], pct(r["yoy"])] for r in rows]
+
+    return [
+        ("总体", CMP_HEAD, cmp(data["kinds"])),
+        ("行业", CMP_HEAD, cmp(data["industries"])),
+        ("地区", CMP_HEAD, cmp(data["districts"])),
+        ("热点短语", ["短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
+         [[r["phrase"], r["count"], r["expected"] if r["expected"] is not None else "", "是" if r["rising"] else "",
+           " ".join(str(v) for v in r["trend"])] for r in phrase_rows(topics, 50)]),
+        ("商户", ["经营者", "件数"], [[m["name"], m["count"]] for m in data["merchants"]]),
+        ("预警", ["开出时间", "地区", "行业", "件数", "常态", "状态", "派单对象"] + [label for _, label in CLOCKS],
+         [[a["opened"], a["place"], a["industry"], a["observed"], a["expected"], a["state"], a["team"]]
+          + [alertview.MARK_LABELS.get(a["marks"][n], "") for n, _ in CLOCKS] for a in data["alerts"]]),
+        ("时效", ["环节", "达标", "超时", "办理中", "其中已超时", "达标率"],
+         [[s["clock"], s["met"], s["missed"], s["running"], s["overdue"], "—" if s["rate"] is None else f"{s['rate']}%"]
+          for s in data["sla"]]),
+    ]
+
+
+def tables_csv(data: dict, topics: dict | None) -> bytes:
+    """The review's tables as one CSV file (UTF-8 with BOM, so Excel reads the Chinese): the title,
+    then each table under a line with its name, a blank line between."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([csv_cell(title(data))])
+    for name, header, rows in table_sheets(data, topics):
+        w.writerow([])
+        w.writerow([csv_cell(f"【{name}】")])
+        w.writerow([csv_cell(h) for h in header])
+        for r in rows:
+            w.writerow([csv_cell(v) for v in r])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
 def tables_xlsx(data: dict, topics: dict | None) -> bytes:
     """The review's tables as one workbook, one sheet each."""
     from openpyxl import Workbook
@@ -149,41 +228,33 @@ def tables_xlsx(data: dict, topics: dict | None) -> bytes:
     wb = Workbook()
     head_font, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
 
+    def put_row(ws, values: list) -> None:
+        ws.append([export_text(v) for v in values])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"            # never "f": a merchant "=HYPERLINK(…)" stays text
+                if formula_like(cell.value):
+                    cell.quotePrefix = True     # and stays text when someone edits the cell
+
     def sheet(name: str, header: list[str], rows: list[list], first: bool = False):
         ws = wb.active if first else wb.create_sheet()
         ws.title = name
-        ws.append([title(data)])
+        put_row(ws, [title(data)])
         ws["A1"].font = Font(bold=True, size=12)
-        ws.append(header)
+        put_row(ws, header)
         for cell in ws[2]:
             cell.font, cell.fill = head_font, head_fill
             cell.alignment = Alignment(horizontal="center")
         for r in rows:
-            ws.append(r)
+            put_row(ws, r)
         for i, h in enumerate(header, 1):
             width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if i - 1 < len(r)]) * 2 + 2
             ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width))
         ws.freeze_panes = "A3"
         return ws
 
-    cmp_head = ["项目", "本期", "上期", "环比", "去年同期", "同比"]
-
-    def cmp(rows):
-        return [[r["name"], r["current"], r["previous"], pct(r["mom"]), r["last_year"], pct(r["yoy"])] for r in rows]
-
-    sheet("总体", cmp_head, cmp(data["kinds"]), first=True)
-    sheet("行业", cmp_head, cmp(data["industries"]))
-    sheet("地区", cmp_head, cmp(data["districts"]))
-    sheet("热点短语", ["短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
-          [[r["phrase"], r["count"], r["expected"] if r["expected"] is not None else "", "是" if r["rising"] else "",
-            " ".join(str(v) for v in r["trend"])] for r in phrase_rows(topics, 50)])
-    sheet("商户", ["经营者", "件数"], [[m["name"], m["count"]] for m in data["merchants"]])
-    sheet("预警", ["开出时间", "地区", "行业", "件数", "常态", "状态", "派单对象"] + [label for _, label in CLOCKS],
-          [[a["opened"], a["place"], a["industry"], a["observed"], a["expected"], a["state"], a["team"]]
-           + [alertview.MARK_LABELS.get(a["marks"][n], "") for n, _ in CLOCKS] for a in data["alerts"]])
-    sheet("时效", ["环节", "达标", "超时", "办理中", "其中已超时", "达标率"],
-          [[s["clock"], s["met"], s["missed"], s["running"], s["overdue"], "—" if s["rate"] is None else f"{s['rate']}%"]
-           for s in data["sla"]])
+    for i, (name, header, rows) in enumerate(table_sheets(data, topics)):
+        sheet(name, header, rows, first=i == 0)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -237,22 +308,22 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
     for s in ("Title", "Heading 1", "Heading 2"):
         doc.styles[s].element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "黑体")
     name = "消费投诉举报月分析" if kind == "month" else "消费投诉举报季度报告"
-    h = doc.add_heading(f"{data['place']}{data['label']}{name}", level=0)
+    h = doc.add_heading(export_text(f"{data['place']}{data['label']}{name}"), level=0)
     h.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p = doc.add_paragraph(f"统计范围：{data['start']:%Y年%m月%d日}至{(data['end'] - timedelta(seconds=1)):%Y年%m月%d日}"
+    p = doc.add_paragraph(export_text(f"统计范围：{data['start']:%Y年%m月%d日}至{(data['end'] - timedelta(seconds=1)):%Y年%m月%d日}"
                           f"{'（本期尚未结束，按同等时长比较）' if data['running'] else ''}；行业：{data['industry']}。"
-                          f"数据来源：12315 投诉举报预警系统，生成于 {datetime.now(data['end'].tzinfo):%Y-%m-%d %H:%M}。")
+                          f"数据来源：12315 投诉举报预警系统，生成于 {datetime.now(data['end'].tzinfo):%Y-%m-%d %H:%M}。"))
     p.runs[0].font.size = Pt(9)
 
     def table(header: list[str], rows: list[list]):
         t = doc.add_table(rows=1, cols=len(header))
         t.style = "Light Grid Accent 1"
         for i, x in enumerate(header):
-            t.rows[0].cells[i].text = str(x)
+            t.rows[0].cells[i].text = export_text(str(x))
         for r in rows:
             cells = t.add_row().cells
             for i, x in enumerate(r):
-                cells[i].text = "" if x is None else str(x)
+                cells[i].text = "" if x is None else export_text(str(x))
         return t
 
     def cmp(rows):
@@ -262,7 +333,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
     head = ["项目", "本期", "上期", "环比", "去年同期", "同比"]
     doc.add_heading("一、总体情况", level=1)
     for para in summary_text(data):
-        doc.add_paragraph(para)
+        doc.add_paragraph(export_text(para))
     table(head, cmp(data["kinds"]))
     doc.add_heading("二、行业分布", level=1)
     table(head, cmp(data["industries"]))

@@ -2,20 +2,32 @@
 a district and an industry; see the keyword cloud, the top phrases with their trend, the
 comparison with the previous period and the same period last year, the most complained-about
 merchants and the alert history with SLA compliance. Exports: the cloud as PNG, the tables as
-XLSX, and the monthly analysis (月分析) and quarterly report (季报告) as one Word document each.
+XLSX or CSV, and the monthly analysis (月分析) and quarterly report (季报告) as one Word
+document each.
+
+Callbacks check what they are sent (:func:`check_selection`): a request forged or garbled
+(an unknown period, a bad date, an unknown district or industry, a list where a string
+belongs) is answered with a message on the page, never an error 500.
 """
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from datetime import date, datetime
 from urllib.parse import parse_qs
 
 from dash import Input, Output, State, ctx as dash_ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import alertview, figures, ids, jobs, reports
 from dashboard.data import PERIOD_NAMES, period_of
 
 CLOUD_SCREEN = (1300, 700)
+EARLIEST = date(2000, 1, 1)
+MAX_CUSTOM_DAYS = 2 * 366
+
+log = logging.getLogger(__name__)
 
 
 def district_options(ctx) -> list[dict]:
@@ -57,6 +69,7 @@ def layout(ctx, user, search: str = ""):
                                            options=[{"label": "全部行业", "value": ""}] + [{"label": i, "value": i} for i in industries],
                                            clearable=False)]),
             html.Div([html.Button("导出词云 PNG", id=ids.REVIEW_EXPORT_PNG), html.Button("导出表格 XLSX", id=ids.REVIEW_EXPORT_XLSX),
+                      html.Button("导出表格 CSV", id=ids.REVIEW_EXPORT_CSV),
                       html.Button("月分析报告", id=ids.REVIEW_REPORT_MONTH), html.Button("季度报告", id=ids.REVIEW_REPORT_QUARTER)],
                      className="review-exports"),
         ], className="review-controls"),
@@ -77,17 +90,81 @@ def layout(ctx, user, search: str = ""):
 
 # -- plain helpers ----------------------------------------------------------------------------
 
+class BadSelection(ValueError):
+    """A callback got a value no control of the page can send; the message is shown as is."""
+
+
 def _date(value) -> date | None:
-    if not value:
+    """A date picker's value ("2026-10-03" or "2026-10-03T00:00:00"); None when empty;
+    BadSelection for anything else."""
+    if value is None or value == "":
         return None
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", str(value))
-    return date(int(m[1]), int(m[2]), int(m[3])) if m else None
+    if not isinstance(value, str):
+        raise BadSelection("日期格式不正确")
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]{0,15})?", value)
+    if not m:
+        raise BadSelection("日期格式不正确（应为 YYYY-MM-DD）")
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise BadSelection("日期不存在") from None
+
+
+def check_selection(ctx, kind, anchor, start, end, district, industry, today: date) -> tuple:
+    """The review's controls as sent by the browser, checked: (kind, anchor, start, end,
+    district code, industry or None). Anything a control cannot send raises BadSelection
+    with a message for the page."""
+    if kind in (None, ""):
+        kind = "month"
+    if not isinstance(kind, str) or kind not in PERIOD_NAMES:
+        raise BadSelection("未知的统计周期")
+    dates = []
+    for v in (anchor, start, end):
+        d = _date(v)
+        if d is not None and not EARLIEST <= d <= today:
+            raise BadSelection(f"日期须在 {EARLIEST:%Y-%m-%d} 至今天之间")
+        dates.append(d)
+    anchor, start, end = dates
+    if kind == "custom":
+        s, e = start or today, end or today
+        if abs((e - s).days) >= MAX_CUSTOM_DAYS:
+            raise BadSelection(f"自定义区间最长 {MAX_CUSTOM_DAYS} 天")
+    if district in (None, ""):
+        district = ctx.province
+    if not isinstance(district, str) or not re.fullmatch(r"\d{6}", district) or ctx.table.get(district) is None:
+        raise BadSelection("未知的地区代码")
+    industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
+    if industry in (None, ""):
+        industry = None
+    elif not isinstance(industry, str) or industry not in industries:
+        raise BadSelection("未知的行业")
+    return kind, anchor, start, end, district, industry
+
+
+def guarded(fallback):
+    """A callback that answers ``fallback(message)`` instead of an error 500: for a bad selection
+    its message, for anything unexpected a short note (the cause goes to the log)."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args):
+            try:
+                return fn(*args)
+            except BadSelection as e:
+                return fallback(f"无法查询：{e}")
+            except PreventUpdate:
+                raise
+            except Exception:  # noqa: BLE001 - the page gets a message, the log the traceback
+                log.exception("review callback %s failed", fn.__name__)
+                return fallback("查询出错，请稍后重试；如仍出错请联系管理员")
+        return inner
+    return wrap
 
 
 def choose_period(kind: str, anchor, start, end, today: date):
-    anchor = _date(anchor) or today
+    anchor = (anchor if isinstance(anchor, date) else _date(anchor)) or today
     if kind == "custom":
-        s, e = _date(start) or today, _date(end) or today
+        s = (start if isinstance(start, date) else _date(start)) or today
+        e = (end if isinstance(end, date) else _date(end)) or today
         return period_of("custom", min(s, e), max(s, e))
     return period_of(kind or "month", anchor)
 
@@ -161,9 +238,10 @@ def cloud_args(data: dict, size, title: str | None = None) -> tuple:
 
 def selection(ctx, kind, anchor, start, end, district, industry):
     now = datetime.now(ctx.settings.tz)
+    kind, anchor, start, end, code, industry = check_selection(ctx, kind, anchor, start, end, district, industry,
+                                                               now.date())
     period = choose_period(kind, anchor, start, end, now.date())
-    code = district if ctx.table.get(district or "") else ctx.province
-    return reports.review_data(ctx, period, code, industry or None, now)
+    return reports.review_data(ctx, period, code, industry, now)
 
 
 # -- callbacks --------------------------------------------------------------------------------
@@ -173,10 +251,14 @@ def register(app, ctx) -> None:
               Input(ids.REVIEW_RANGE, "end_date"), Input(ids.REVIEW_DISTRICT, "value"), Input(ids.REVIEW_INDUSTRY, "value")]
     states = [State(i.component_id, i.component_property) for i in inputs]
 
+    def table_message(msg):
+        return ("", *(html.P("—", className="muted"),) * 6, html.P(msg, className="review-error"))
+
     @app.callback(Output(ids.REVIEW_TITLE, "children"), Output(ids.REVIEW_COMPARE, "children"),
                   Output(ids.REVIEW_INDUSTRIES, "children"), Output(ids.REVIEW_DISTRICTS, "children"),
                   Output(ids.REVIEW_MERCHANTS, "children"), Output(ids.REVIEW_SLA, "children"),
                   Output(ids.REVIEW_ALERTS, "children"), Output(ids.REVIEW_STATUS, "children"), *inputs)
+    @guarded(table_message)
     def tables(kind, anchor, start, end, district, industry):
         data = selection(ctx, kind, anchor, start, end, district, industry)
         note = ""
@@ -187,6 +269,7 @@ def register(app, ctx) -> None:
                 sla_table(data["sla"]), alerts_table(data["alerts"]), "")
 
     @app.callback(Output(ids.REVIEW_CLOUD, "children"), Output(ids.REVIEW_PHRASES, "children"), *inputs)
+    @guarded(lambda msg: (html.P(msg, className="muted"), ""))
     def topics(kind, anchor, start, end, district, industry):
         data = selection(ctx, kind, anchor, start, end, district, industry)
         t_args, c_args = topic_args(data), cloud_args(data, CLOUD_SCREEN)
@@ -206,19 +289,24 @@ def register(app, ctx) -> None:
     @app.callback(Output(ids.REVIEW_DOWNLOAD, "data"), Output(ids.REVIEW_STATUS, "children", allow_duplicate=True),
                   Input(ids.REVIEW_EXPORT_PNG, "n_clicks"), Input(ids.REVIEW_EXPORT_XLSX, "n_clicks"),
                   Input(ids.REVIEW_REPORT_MONTH, "n_clicks"), Input(ids.REVIEW_REPORT_QUARTER, "n_clicks"),
+                  Input(ids.REVIEW_EXPORT_CSV, "n_clicks"),
                   *states, prevent_initial_call=True)
-    def export(_png, _xlsx, _month, _quarter, kind, anchor, start, end, district, industry):
+    @guarded(lambda msg: (no_update, html.Span(msg, className="review-error")))
+    def export(_png, _xlsx, _month, _quarter, _csv, kind, anchor, start, end, district, industry):
         trigger = dash_ctx.triggered_id
-        if trigger is None:
+        if trigger not in (ids.REVIEW_EXPORT_PNG, ids.REVIEW_EXPORT_XLSX, ids.REVIEW_REPORT_MONTH,
+                           ids.REVIEW_REPORT_QUARTER, ids.REVIEW_EXPORT_CSV):
             return no_update, no_update
         if trigger in (ids.REVIEW_REPORT_MONTH, ids.REVIEW_REPORT_QUARTER):
             kind = "month" if trigger == ids.REVIEW_REPORT_MONTH else "quarter"
         data = selection(ctx, kind, anchor, start, end, district, industry)
         stem = re.sub(r"[\\/:*?\"<>| ]", "", f"{data['place']}_{data['label']}_{data['industry']}")
         try:
-            if trigger == ids.REVIEW_EXPORT_XLSX:
+            if trigger in (ids.REVIEW_EXPORT_XLSX, ids.REVIEW_EXPORT_CSV):
                 t_args = topic_args(data)
                 topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+                if trigger == ids.REVIEW_EXPORT_CSV:
+                    return dcc.send_bytes(reports.tables_csv(data, topics), f"研判表格_{stem}.csv"), "已导出表格"
                 return dcc.send_bytes(reports.tables_xlsx(data, topics), f"研判表格_{stem}.xlsx"), "已导出表格"
             c_args = cloud_args(data, "print", f"{data['place']} {data['label']} 投诉举报热词")
             cloud = ctx.background.wait(("review-cloud",) + c_args, jobs.cloud, *c_args, timeout=180)
