@@ -20,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=int(os.environ.get("DASHBOARD_PORT", 8050)),
                     help="port (default 8050; env DASHBOARD_PORT)")
     ap.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    ap.add_argument("--trusted-proxy", default=os.environ.get("DASHBOARD_TRUSTED_PROXY", ""),
+                    help="address of a TLS reverse proxy in front (e.g. 127.0.0.1) whose X-Forwarded-For/-Proto/"
+                         "-Host headers are believed: the client's address and https (default: none; env "
+                         "DASHBOARD_TRUSTED_PROXY)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from config import install_safe_logging
@@ -62,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     try:
+        proxy = {"trusted_proxy": args.trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host"} if args.trusted_proxy else {}
         serve(app.server, host=args.host, port=args.port, threads=args.threads, ident="c12315",
-              clear_untrusted_proxy_headers=True)
+              clear_untrusted_proxy_headers=True, **proxy)
     except KeyboardInterrupt:
         pass
     finally:

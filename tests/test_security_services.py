@@ -239,3 +239,33 @@ def _self_signed_ca(tmp_path: Path) -> str:
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(crt),
                     "-days", "1", "-subj", "/CN=c12315-test-ca"], check=True, capture_output=True)
     return crt.read_text()
+
+
+def test_behind_a_trusted_tls_proxy_the_dashboard_sees_https(stack, tmp_path):
+    """With DASHBOARD_TRUSTED_PROXY the dashboard believes the proxy's X-Forwarded-Proto/-Host: a
+    browser's https Origin is its own, not a cross-site one; from others the headers are ignored."""
+    import httpx
+
+    from streams.services import free_port
+    from tests.conftest import Proc, wait_http
+
+    port = free_port()
+    env = {**stack["env"], "DASHBOARD_USERS": str(tmp_path / "users.json"), "DASHBOARD_SECRET_KEY": "proxy-test",
+           "DASHBOARD_TRUSTED_PROXY": "127.0.0.1"}
+    proc = Proc(["-m", "dashboard", "--port", str(port)], env, tmp_path / "dashboard.log").start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/healthz", proc, "the dashboard", 90)
+        site = {"Origin": "https://c12315.example", "Host": "c12315.example"}
+        proxied = {**site, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "c12315.example",
+                   "X-Forwarded-For": "10.1.2.3"}
+        with httpx.Client(base_url=url, timeout=30) as c:
+            direct = c.post("/login", data={"username": "x", "password": "y"}, headers=site)
+            assert direct.status_code == 403 and "cross-origin" in direct.text   # http:// host, https:// origin
+            via_proxy = c.post("/login", data={"username": "x", "password": "y"}, headers=proxied)
+            assert "cross-origin" not in via_proxy.text, via_proxy.text[:200]
+            foreign = c.post("/login", data={"username": "x", "password": "y"},
+                             headers={**proxied, "Origin": "https://evil.example"})
+            assert foreign.status_code == 403 and "cross-origin" in foreign.text
+    finally:
+        proc.stop()
