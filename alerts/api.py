@@ -6,18 +6,22 @@ the same store.  Every endpoint answers JSON; an illegal step is a 409 that says
   GET    /api/v1/alerts?state=open|closed|all&limit=N     the queue (open: most urgent first)
   GET    /api/v1/alerts/{id}                               one alert, with SLA clocks, audit trail, deliveries
   POST   /api/v1/alerts/{id}/{action}                      action: ack, dispatch, respond, onsite, close,
-                                                           false_alarm; body {"by": ..., "team": ..., "note": ...}
+                                                           false_alarm; body {"team": ..., "note": ...}
   GET    /api/v1/alerts-teams                              the teams a dispatch may name
   GET    /api/v1/silences                                  active silences
-  POST   /api/v1/silences                                  {"district", "industry", "level", "until", "reason", "by"}
-  DELETE /api/v1/silences/{id}?by=NAME
+  POST   /api/v1/silences                                  {"district", "industry", "level", "until", "reason"}
+  DELETE /api/v1/silences/{id}
+
+Who acts is the API token's name (set on ``request.state.actor`` by the API's token check,
+``streams/api.py``); a ``by`` in a body or query is ignored.  Scopes: GETs need ``read``,
+alert actions ``act``, creating and ending silences ``admin`` (``streams.access``).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
 import redis
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -29,6 +33,11 @@ __all__ = ["router"]
 
 def _problem(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
+
+
+def _actor(request: Request) -> str | None:
+    """The caller's token name (checked by the API before the route runs), never the body's."""
+    return getattr(request.state, "actor", None)
 
 
 def router(settings, notifier_factory=None) -> APIRouter:
@@ -82,13 +91,13 @@ def router(settings, notifier_factory=None) -> APIRouter:
             return e.response
 
     @r.post("/api/v1/alerts/{alert_id}/{action}")
-    async def act(alert_id: str, action: str, body: dict = Body(default_factory=dict)):
-        """Move an alert on: who (``by``) is required; ``team`` for dispatch, ``note`` for false_alarm."""
+    async def act(alert_id: str, action: str, request: Request, body: dict = Body(default_factory=dict)):
+        """Move an alert on as the token's name; ``team`` for dispatch, ``note`` for false_alarm."""
         if action not in ACTIONS:
             return _problem(404, f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-        by = str(body.get("by") or "").strip()
+        by = _actor(request)
         if not by:
-            return _problem(422, "'by' (who acts) is required")
+            return _problem(401, "an API token is required to act on an alert")
         team = body.get("team")
         if action == "dispatch" and team is not None and team not in store().teams:
             return _problem(422, f"team {team!r} is not one of {', '.join(store().teams)} (config/alerts.yaml teams.valid)")
@@ -115,12 +124,16 @@ def router(settings, notifier_factory=None) -> APIRouter:
             return e.response
 
     @r.post("/api/v1/silences", status_code=201)
-    async def add_silence(body: dict = Body(...)):
-        """Silence alerts of a district (and everything under it), an industry or a level until a time."""
+    async def add_silence(request: Request, body: dict = Body(...)):
+        """Silence alerts of a district (and everything under it), an industry or a level until a time
+        (ISO 8601, or from now: "+2h", "+3d"); a reason is required; at most alerts.silence_max_days."""
+        by = _actor(request)
+        if not by:
+            return _problem(401, "an API token is required to add a silence")
         try:
             sid = await call(store().add_silence, district=body.get("district"), industry=body.get("industry"),
                              level=body.get("level"), start=body.get("start"), until=body.get("until"),
-                             reason=body.get("reason"), by=body.get("by"), now=now())
+                             reason=body.get("reason"), by=by, now=now())
         except ValueError as e:
             return _problem(422, str(e))
         except _Unavailable as e:
@@ -128,7 +141,10 @@ def router(settings, notifier_factory=None) -> APIRouter:
         return JSONResponse({"id": sid}, status_code=201)
 
     @r.delete("/api/v1/silences/{silence_id}")
-    async def remove_silence(silence_id: str, by: str = Query(..., min_length=1)):
+    async def remove_silence(silence_id: str, request: Request):
+        by = _actor(request)
+        if not by:
+            return _problem(401, "an API token is required to end a silence")
         try:
             ok = await call(store().remove_silence, silence_id, by, now())
         except _Unavailable as e:

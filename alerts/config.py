@@ -58,6 +58,7 @@ class AlertConfig:
     teams: tuple[str, ...] = ()
     source: str = ""
     detection: dict = field(default_factory=dict)
+    silence_max_days: int = 7
     # Warning-level rules (alerts/severity.py); empty: the defaults there.
     severity: dict = field(default_factory=dict)
 
@@ -143,7 +144,11 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     def err(key: str, msg: str) -> AlertConfigError:
         return AlertConfigError(f"{where}: {key}: {msg}")
 
-    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams", "detection", "severity"), where)
+    top = _mapping(raw, "", ("cooldown", "escalate_factor", "max_samples", "sla", "teams", "detection",
+                             "silence_max_days", "severity"), where)
+    silence_max_days = top.get("silence_max_days", 7)
+    if isinstance(silence_max_days, bool) or not isinstance(silence_max_days, int) or not 1 <= silence_max_days <= 90:
+        raise err("silence_max_days", f"{silence_max_days!r} must be a whole number of days from 1 to 90")
     detection = _detection(top.get("detection") or {}, where)
     cooldown = parse_duration(top.get("cooldown", "6h"), f"{where}: cooldown")
     esc = top.get("escalate_factor", 2)
@@ -192,7 +197,7 @@ def load_alert_config(path: str | Path | None = None) -> AlertConfig:
     return AlertConfig(cooldown=cooldown, escalate_factor=float(esc), max_samples=max_samples,
                        reminder_at=reminder_at, clocks=tuple(clocks), team_default=default.strip(),
                        team_by_industry={str(k): v.strip() for k, v in by_ind.items()}, teams=valid,
-                       source=where, detection=detection,
+                       source=where, detection=detection, silence_max_days=silence_max_days,
                        severity=_severity(top.get("severity"), where))
 
 

@@ -36,7 +36,8 @@ import json
 import math
 import time
 import uuid
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
@@ -125,6 +126,34 @@ def _lenient_time(value) -> datetime | None:
             return None
         return t if t.tzinfo else t.replace(tzinfo=TZ)
     return None
+
+
+_RELATIVE = re.compile(r"^\s*\+\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", re.I)
+_REL_UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+              "d": 86400, "day": 86400, "w": 7 * 86400, "week": 7 * 86400, "month": 30 * 86400,
+              "y": 365 * 86400, "year": 365 * 86400}
+
+
+def silence_until(value, now: datetime) -> datetime | None:
+    """A silence's end: an aware datetime, an ISO 8601 time with offset, or a span from now such
+    as ``+2h``, ``+3d``, ``+1 week`` (``+100 years`` parses, and is then refused as too long).
+
+    >>> from datetime import timezone
+    >>> silence_until("+2h", datetime(2026, 1, 1, tzinfo=timezone.utc)).isoformat()
+    '2026-01-01T02:00:00+00:00'
+    """
+    if isinstance(value, str):
+        m = _RELATIVE.match(value)
+        if m:
+            unit = m.group(2).lower()
+            unit = unit[:-1] if unit.endswith("s") and unit[:-1] in _REL_UNITS else unit
+            if unit not in _REL_UNITS:
+                raise ValueError(f"until {value!r}: unknown unit {m.group(2)!r} (use m, h, d or w, e.g. +2h)")
+            secs = float(m.group(1)) * _REL_UNITS[unit]
+            if secs > 1e11:
+                raise ValueError(f"until {value!r} is far too long")
+            return now + timedelta(seconds=secs)
+    return parse_time(value, "until")
 
 
 def _mask_sample(s):
@@ -508,8 +537,9 @@ class AlertStore:
         """Silence new alerts matching district (and everything under it), industry and level
         from ``start`` (default now) until ``until``.  Returns the silence id."""
         now = parse_time(now, "now") or datetime.now(TZ)
-        until_t = parse_time(until, "until")
+        until_t = silence_until(until, now)
         start_t = parse_time(start, "start") or now
+        max_days = self.config.silence_max_days
         problems = []
         if until_t is None:
             problems.append("until is required")
@@ -517,6 +547,12 @@ class AlertStore:
             problems.append(f"until {iso(until_t)} is not in the future")
         elif start_t >= until_t:
             problems.append("start must be before until")
+        elif until_t - max(start_t, now) > timedelta(days=max_days):
+            days = (until_t - max(start_t, now)).total_seconds() / 86400
+            problems.append(f"a silence lasts at most {max_days} days (alerts.silence_max_days); this one would "
+                            f"last {days:,.1f} days (静默最长{max_days}天)")
+        if start_t - now > timedelta(days=max_days):
+            problems.append(f"start may be at most {max_days} days ahead")
         if not isinstance(reason, str) or not reason.strip():
             problems.append("a reason is required (需填写原因)")
         if not isinstance(by, str) or not by.strip():

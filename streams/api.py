@@ -22,15 +22,17 @@ from fastapi.responses import JSONResponse, Response
 
 from config import Settings, SettingsError, settings as load_default
 from streams import deadletter, keys
+from streams.access import required_scope
 from streams.intake import Intake
 from streams.readmodel import QueryError, ReadModel
 from streams.schema import Rules, error, json_schema
+from streams.tokens import bearer, lookup_async
 
 WORKER_STALE_S = 10
 
 
-def problem(status: int, message: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+def problem(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,6 +72,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from alerts.api import router as alerts_router
     app.include_router(alerts_router(S, notifier))
 
+    @app.middleware("http")
+    async def authorize(request: Request, call_next):
+        """Every route but /healthz needs a valid token with the route's scope (streams.access)."""
+        need = required_scope(request.method, request.url.path)
+        if need is None:
+            return await call_next(request)
+        token = bearer(request.headers.get("authorization"))
+        if token is None:
+            return problem(401, "an API token is required: send 'Authorization: Bearer <token>' "
+                                "(python -m streams.tokens add NAME --scopes ...)",
+                           headers={"WWW-Authenticate": "Bearer"})
+        try:
+            who = await lookup_async(state["redis"], token)
+        except aioredis.RedisError as e:
+            return problem(503, f"Redis is unavailable ({e.__class__.__name__}); cannot check the API token")
+        if who is None:
+            return problem(401, "the API token is not valid (unknown or revoked)",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if need not in who.get("scopes", ()):
+            return problem(403, f"token {who['name']!r} lacks the '{need}' scope this request needs "
+                                f"(it has: {', '.join(who.get('scopes', ())) or 'none'})")
+        request.state.actor = who["name"]      # the audit trail's "by": never a field of the body
+        request.state.scopes = tuple(who.get("scopes", ()))
+        return await call_next(request)
+
     async def reject(status: int, message: str, rejects: list[tuple[object, list[dict]]], **extra) -> JSONResponse:
         try:
             await state["intake"].dead_letter_many([(raw, errs, None) for raw, errs in rejects])
@@ -86,6 +113,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          503: {"description": "broker unavailable; nothing accepted"}})
     async def post_complaints(request: Request):
         """Accept one complaint (an object) or a batch (a list); all or nothing for field errors."""
+        media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if media != "application/json":
+            return problem(415, "complaints are accepted as JSON only: send 'Content-Type: application/json' "
+                                f"(got {media[:60] or 'no content type'})")
+        length = request.headers.get("content-length")
+        if length is None:
+            return problem(411, "a Content-Length header is required (chunked bodies are not accepted)")
+        if not length.strip().isdigit():
+            return problem(400, "the Content-Length header is not a whole number")
+        if int(length) > api_cfg["max_body_bytes"]:       # refused before a byte of the body is read
+            msg = f"the body is {int(length)} bytes; the limit is {api_cfg['max_body_bytes']}"
+            return await reject(413, msg, [(None, [error("", deadletter.TOO_LARGE, f"body of {int(length)} bytes, not read")])])
         body = await request.body()
         if len(body) > api_cfg["max_body_bytes"]:
             return await reject(413, f"the body is {len(body)} bytes; the limit is {api_cfg['max_body_bytes']}",
@@ -114,7 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for i, raw in enumerate(items):
             rec, errs = rules.validate(raw, now)
             if errs:
-                bad.append({"index": i, "id": raw.get("id") if isinstance(raw, dict) else None, "errors": errs})
+                rid = raw.get("id") if isinstance(raw, dict) else None   # echoed only as a short string
+                bad.append({"index": i, "id": rid[:64] if isinstance(rid, str) else None, "errors": errs})
             else:
                 good.append((i, rec))
         if bad:

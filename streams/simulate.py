@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -116,7 +117,10 @@ class FileSink:
 class ApiSink:
     """Raw complaints POSTed as JSON lists to the intake API, which validates and publishes them."""
 
-    def __init__(self, url: str, settings: Settings):
+    def __init__(self, url: str, settings: Settings, token: str | None = None):
+        self.headers = {"content-type": "application/json"}
+        if token:
+            self.headers["authorization"] = f"Bearer {token}"
         base = url.rstrip("/")
         self.url = base if base.endswith("/api/v1/complaints") else base + "/api/v1/complaints"
         self.where = f"API {self.url}"
@@ -141,7 +145,7 @@ class ApiSink:
             for attempt in range(4):
                 try:
                     r = await self.client.post(self.url, content=orjson.dumps(part),
-                                               headers={"content-type": "application/json"})
+                                               headers=self.headers)
                 except httpx.HTTPError as e:
                     raise Unreachable(f"cannot reach the intake API at {self.url} ({e.__class__.__name__}); stopped") from None
                 if r.status_code == 503 and attempt < 3:      # broker busy or down: the API asks to retry
@@ -159,8 +163,10 @@ class ApiSink:
                 stats.invalid += len(body.get("items", part))
                 say(f"the API rejected a batch of {len(part)}: {body.get('detail') or body.get('message') or r.text[:200]}")
             else:
+                hint = (" (give a token with the submit scope: --token or env API_TOKEN; "
+                        "python -m streams.tokens add NAME --scopes submit)") if r.status_code in (401, 403) else ""
                 raise Unreachable(f"the intake API answered {r.status_code}: "
-                                  f"{body.get('detail') or body.get('message') or r.text[:200]}")
+                                  f"{body.get('error') or body.get('detail') or body.get('message') or r.text[:200]}{hint}")
 
     async def stop(self) -> None:
         if self.client is not None:
@@ -441,6 +447,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     dest.add_argument("--api", metavar="URL",
                       help="POST batches to URL/api/v1/complaints (the intake API, e.g. http://127.0.0.1:8000) "
                            "instead of writing to Kafka")
+    d.add_argument("--token", metavar="TOKEN", default=os.environ.get("API_TOKEN"),
+                   help="with --api: the API token (scope submit) sent as 'Authorization: Bearer'; "
+                        "default env API_TOKEN")
     return ap
 
 
@@ -492,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.out:
             return FileSink(args.out)
         if args.api:
-            return ApiSink(args.api, settings)
+            return ApiSink(args.api, settings, args.token)
         return KafkaSink(settings)
 
     try:

@@ -40,6 +40,28 @@ def demo_login(S) -> str:
             "                   adds real users)\n")
 
 
+def api_tokens(S) -> tuple[str, str]:
+    """The stack's own API token (submit + read, made anew on each start: the demo feed and the
+    progress lines use it) and the banner's line: on a first start an ``operator`` token of
+    every scope, printed once and stored only as a hash."""
+    import redis
+
+    from streams.tokens import Tokens
+
+    tokens = Tokens(redis.Redis.from_url(S.redis_url, decode_responses=True, socket_timeout=5))
+    try:
+        own = tokens.add("demo-feed", "submit,read", replace=True)
+        first = not tokens.exists("operator")
+        op = tokens.add("operator", "all") if first else None
+    except redis.RedisError as e:
+        raise ServiceError(f"cannot store the API tokens in Redis ({e.__class__.__name__})") from None
+    if not first:
+        return own, "    API tokens     python -m streams.tokens list | add NAME --scopes ... | revoke NAME\n"
+    return own, (f"    API token      operator (all scopes): {op}\n"
+                 "                   (made now, shown once; send 'Authorization: Bearer <token>'; "
+                 "python -m streams.tokens --help)\n")
+
+
 class Child:
     def __init__(self, name: str, cmd: list[str], env: dict, log: Path, restart: bool = False):
         self.name, self.cmd, self.env, self.log, self.restart = name, cmd, env, log, restart
@@ -119,6 +141,8 @@ def run(args) -> int:
         env.update(KAFKA_BROKER=S.broker, REDIS_URL=S.redis_url, DATA_DIR=str(data),
                    EMBEDDED_SERVICES=",".join(n for n, on in (("broker", S.broker_embedded),
                                                               ("redis", S.redis_embedded)) if on))
+        feed_token, token_line = api_tokens(S)
+        api_auth = {"Authorization": f"Bearer {feed_token}"}
         for i in range(args.workers):
             children.append(Child(f"worker-{i + 1}", [PY, "-m", "streams", "worker", "-l", "info"], env,
                                   logs / f"worker-{i + 1}.log", restart=True))
@@ -131,7 +155,7 @@ def run(args) -> int:
             c.start()
         say(f"starting {args.workers} faust worker(s) and the intake API; waiting for them to be healthy …")
         wait_healthy(S.api_url, args.start_timeout, children)
-        if args.history_days > 0 and not args.no_feed and httpx.get(S.api_url + "/api/v1/stats").json()["accepted"] == 0:
+        if args.history_days > 0 and not args.no_feed and httpx.get(S.api_url + "/api/v1/stats", headers=api_auth).json()["accepted"] == 0:
             say(f"first start: seeding {args.history_days:g} days of simulated history at {args.rate:g}/s, "
                 "so hot topics have a baseline …")
             seed = subprocess.run([PY, "-m", "streams.simulate", "--history-days", str(args.history_days),
@@ -143,7 +167,7 @@ def run(args) -> int:
             feed = [PY, "-m", "streams.simulate", "--rate", str(args.rate)]
             for s in args.surge or []:
                 feed += ["--surge", s]
-            c = Child("demo-feed", feed, env, logs / "demo-feed.log", restart=True)
+            c = Child("demo-feed", feed, {**env, "API_TOKEN": feed_token}, logs / "demo-feed.log", restart=True)
             c.start()
             children.append(c)
     except (ServiceError, SettingsError) as e:
@@ -156,10 +180,10 @@ def run(args) -> int:
 
     api = S.api_url
     login = "" if args.no_dashboard else demo_login(S)
-    dash = "" if args.no_dashboard else f"""
+    dash = "\n" + token_line if args.no_dashboard else f"""
     wall display   http://127.0.0.1:{dash_port}/wall     (no sign-in)
     duty console   http://127.0.0.1:{dash_port}/duty     review: http://127.0.0.1:{dash_port}/review
-{login}"""
+{login}{token_line}"""
     print(f"""
   12315 early-warning system is running.{dash}
     intake API     {api}/api/v1/complaints   (POST one complaint or a list)
@@ -194,7 +218,7 @@ def run(args) -> int:
         if time.time() - last_report > args.report_every > 0:
             last_report = time.time()
             try:
-                st = httpx.get(api + "/api/v1/stats", timeout=2).json()
+                st = httpx.get(api + "/api/v1/stats", timeout=2, headers=api_auth).json()
                 say(f"tallied {st['accepted']:,} complaints, rejected {st['rejected']:,}")
             except (httpx.HTTPError, ValueError, KeyError):
                 say("the API does not answer; see " + str(logs / "api.log"))

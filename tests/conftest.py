@@ -163,28 +163,44 @@ def start_worker(procs, stack, wait: bool = True) -> Proc:
     return w
 
 
-def wait_http(url: str, proc: Proc, what: str, timeout: float = 30) -> None:
+def wait_http(url: str, proc: Proc, what: str, timeout: float = 30, headers: dict | None = None) -> None:
     """Wait until ``url`` answers 200, failing with the process's output if it died first."""
     import httpx
 
     def up():
         try:
-            return httpx.get(url, timeout=1).status_code == 200
+            return httpx.get(url, timeout=1, headers=headers).status_code == 200
         except httpx.HTTPError:
             return not proc.alive() and proc.output()
     wait_until(up, timeout, what)
     assert proc.alive(), proc.output()
 
 
+class ApiURL(str):
+    """The API's base URL (a str) with ``.headers``: a bearer token of every scope, named ``tester``;
+    ``.token_headers(name, scopes)`` makes another token (``scopes`` as for ``streams.tokens add``)."""
+
+    def __new__(cls, url: str, r):
+        self = super().__new__(cls, url)
+        self.redis = r
+        self.headers = self.token_headers("tester", "all")
+        return self
+
+    def token_headers(self, name: str, scopes: str = "all") -> dict:
+        from streams.tokens import Tokens
+        return {"Authorization": "Bearer " + Tokens(self.redis).add(name, scopes, replace=True)}
+
+
 @pytest.fixture
 def api(stack, procs):
-    """The intake API on a free port (with ``stack["env"]`` as it is when requested); its base URL."""
+    """The intake API on a free port (with ``stack["env"]`` as it is when requested); its base URL
+    (an :class:`ApiURL`: send ``headers=api.headers``)."""
     from streams.services import free_port
 
     port = free_port()
     p = procs("-m", "streams.api", "--port", str(port), name="api")
-    url = f"http://127.0.0.1:{port}"
-    wait_http(url + "/openapi.json", p, "the API to answer")
+    url = ApiURL(f"http://127.0.0.1:{port}", stack["redis"])
+    wait_http(url + "/openapi.json", p, "the API to answer", headers=url.headers)
     return url
 
 

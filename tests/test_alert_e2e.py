@@ -88,7 +88,7 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     # the surge: 30 complaints of one county and industry in a minute
     t_sent = time.time()
     for i in range(0, 30, 10):
-        resp = httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10)
+        resp = httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10, headers=api.headers)
         assert resp.status_code == 202, resp.text
     wait_until(lambda: [a for a in store.list("open") if a["series"] == SURGE_SERIES], 30, "the surge alert")
     alert = next(a for a in store.list("open") if a["series"] == SURGE_SERIES)
@@ -125,7 +125,7 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     worker.kill9()
     start_worker(procs, stack)
     for i in range(30, 50, 10):
-        assert httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10).status_code == 202
+        assert httpx.post(api + "/api/v1/complaints", json=surge(10, i), timeout=10, headers=api.headers).status_code == 202
     wait_until(lambda: store.get(alert["id"])["observed"] >= alert["observed"] + 15, 60,
                "the restarted worker's detector to update the open alert")
     same = [a for a in store.list(None) if a["series"] == SURGE_SERIES or a["series"] in RELATED]
@@ -137,22 +137,24 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     assert events[0] == "new" and set(events[1:]) <= {"escalated"} and len(ding) == len(hook), events
 
     # the duty officer acts through the API; each step is recorded with who and when
+    # (who acts is the token's name, never a field of the body)
     base = f"{api}/api/v1/alerts/{alert['id']}"
-    assert httpx.post(base + "/close", json={"by": "值班员李"}, timeout=5).status_code == 409  # not dispatched
-    assert httpx.post(base + "/ack", json={"by": "值班员李"}, timeout=5).status_code == 200
-    bad = httpx.post(base + "/dispatch", json={"by": "值班员李", "team": "不存在的分队"}, timeout=5)
+    li, wang = api.token_headers("值班员李", "read,act"), api.token_headers("快反分队王", "act")
+    assert httpx.post(base + "/close", json={}, headers=li, timeout=5).status_code == 409  # not dispatched
+    assert httpx.post(base + "/ack", json={"by": "someone else"}, headers=li, timeout=5).status_code == 200
+    bad = httpx.post(base + "/dispatch", json={"team": "不存在的分队"}, headers=li, timeout=5)
     assert bad.status_code == 422 and "不存在的分队" in bad.json()["error"]
-    ok = httpx.post(base + "/dispatch", json={"by": "值班员李", "team": "产品质量快反分队"}, timeout=5)
+    ok = httpx.post(base + "/dispatch", json={"team": "产品质量快反分队"}, headers=li, timeout=5)
     assert ok.status_code == 200 and ok.json()["state"] == "dispatched"
-    assert httpx.post(base + "/respond", json={"by": "快反分队王"}, timeout=5).status_code == 200
-    closed = httpx.post(base + "/close", json={"by": "值班员李", "note": "商场已承诺退换"}, timeout=5)
+    assert httpx.post(base + "/respond", json={}, headers=wang, timeout=5).status_code == 200
+    closed = httpx.post(base + "/close", json={"note": "商场已承诺退换"}, headers=li, timeout=5)
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
-    got = httpx.get(base, timeout=5).json()
+    got = httpx.get(base, timeout=5, headers=api.headers).json()
     steps = [(h["action"], h["by"]) for h in got["history"] if h["action"] not in ("updated", "escalated")]
     assert steps == [("raised", "system"), ("ack", "值班员李"), ("dispatch", "值班员李"), ("respond", "快反分队王"),
                      ("close", "值班员李")]
     assert {c["name"]: c["mark"] for c in got["sla"]}["dispatch"] == "met"
-    assert not [a for a in httpx.get(api + "/api/v1/alerts", timeout=5).json()["alerts"] if a["id"] == alert["id"]]
+    assert not [a for a in httpx.get(api + "/api/v1/alerts", timeout=5, headers=api.headers).json()["alerts"] if a["id"] == alert["id"]]
     wait_until(lambda: [m for m in received(receiver) if m["path"] == "/webhook"
                         and m["body"]["event"] == "closed" and m["body"]["alert"]["id"] == alert["id"]],
                20, "the closing notice")
@@ -168,7 +170,7 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     cups = [{"id": f"CUP-{i}", "received_at": now, "channel": "12315", "kind": "投诉", "district": c,
              "industry": inds[i % 3], "text": f"网购的儿童保温杯涂层脱落，杯底有黑色碎屑，担心有毒，要求退货（{i}）。"}
             for i, c in enumerate(counties)]
-    assert httpx.post(api + "/api/v1/complaints", json=cups, timeout=10).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=cups, timeout=10, headers=api.headers).status_code == 202
     def cup_alerts():
         return [a for a in store.list(None) if "涂层脱落" in (a.get("phrase") or "")]
     wait_until(cup_alerts, 90, "the phrase alert")

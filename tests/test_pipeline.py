@@ -25,13 +25,13 @@ def test_api_to_tallies_at_every_level_and_window(stack, procs, api):
     start_worker(procs, stack)
     pool = ["140403", "140404", "140105", "140400"]  # two 长治 counties, one 太原 county, 长治 itself
     batch = make_complaints(120, prefix="lvl", district_pool=pool)
-    r = httpx.post(api + "/api/v1/complaints", json=batch, timeout=30)
+    r = httpx.post(api + "/api/v1/complaints", json=batch, timeout=30, headers=api.headers)
     assert r.status_code == 202, r.text
     assert r.json()["accepted"] == 120
     wait_until(lambda: accepted(stack["redis"]) == 120, 30, "120 tallied")
 
     def count(**q):
-        res = httpx.get(api + "/api/v1/counts", params={"window": "day", **q}, timeout=10)
+        res = httpx.get(api + "/api/v1/counts", params={"window": "day", **q}, timeout=10, headers=api.headers)
         assert res.status_code == 200, res.text
         return res.json()["total"]
 
@@ -45,7 +45,7 @@ def test_api_to_tallies_at_every_level_and_window(stack, procs, api):
     assert count(level="province", code="140000", window="hour") == 120
     assert count(level="province", code="140000", window="minute") == 120
     assert count(level="province", code="140000", window="total") == 120
-    bad = httpx.get(api + "/api/v1/counts", params={"level": "city", "code": "140403"})
+    bad = httpx.get(api + "/api/v1/counts", params={"level": "city", "code": "140403"}, headers=api.headers)
     assert bad.status_code == 400 and "county" in bad.json()["error"]
 
 
@@ -56,7 +56,7 @@ def test_late_events_land_in_their_own_window(stack, procs, api):
     local = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(t + 8 * 3600))  # noqa: E731
     within = make_complaints(3, prefix="g", district_pool=["140403"], when=local(now - 120))
     beyond = make_complaints(2, prefix="l", district_pool=["140403"], when="2024-10-01T10:15:00+08:00")
-    assert httpx.post(api + "/api/v1/complaints", json=within + beyond).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=within + beyond, headers=api.headers).status_code == 202
     wait_until(lambda: accepted(stack["redis"]) == 5, 30, "5 tallied")
     old = read.counts("county", "140403", "hour", "2024-10-01T10:00:00", "2024-10-01T11:00:00")
     assert old[0]["count"] == 2  # a year late, still in its own hour
@@ -137,9 +137,9 @@ def test_same_id_twice_is_counted_once(stack, procs, api):
     start_worker(procs, stack)
     r = stack["redis"]
     one = make_complaints(1, prefix="dup")
-    assert httpx.post(api + "/api/v1/complaints", json=one).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=one, headers=api.headers).status_code == 202
     wait_until(lambda: accepted(r) == 1, 30, "the first copy tallied")
-    again = httpx.post(api + "/api/v1/complaints", json=one)
+    again = httpx.post(api + "/api/v1/complaints", json=one, headers=api.headers)
     assert again.status_code == 409 and "already accepted" in again.text
     # behind the API's back, straight onto the topic: the worker's atomic dedup catches it
     asyncio.run(publish_raw(stack["settings"], one))
@@ -160,7 +160,7 @@ def test_bad_input_is_explained_dead_lettered_counted_and_harmless(stack, procs,
     r = stack["redis"]
     expected: dict[str, int] = {}
     for body, status, code, words in BAD_BODIES:
-        res = httpx.post(api + "/api/v1/complaints", content=body, headers={"content-type": "application/json"})
+        res = httpx.post(api + "/api/v1/complaints", content=body, headers={**api.headers, "content-type": "application/json"})
         assert res.status_code == status and words in res.json()["error"]
         expected[code] = expected.get(code, 0) + 1
     cases = [({"district": "999999"}, "district.unknown", "999999"),
@@ -171,12 +171,12 @@ def test_bad_input_is_explained_dead_lettered_counted_and_harmless(stack, procs,
         c = make_complaints(1, prefix=f"bad{i}-")[0]
         c.update(over)
         c = {k: v for k, v in c.items() if v is not None}
-        res = httpx.post(api + "/api/v1/complaints", json=[c])
+        res = httpx.post(api + "/api/v1/complaints", json=[c], headers=api.headers)
         assert res.status_code == 422 and words in res.text
         assert res.json()["items"][0]["errors"][0]["field"] == code.split(".")[0]
         expected[code] = expected.get(code, 0) + 1
     giant = b"[" + b",".join([orjson.dumps(make_complaints(1, prefix="g")[0])] * 60000) + b"]"
-    res = httpx.post(api + "/api/v1/complaints", content=giant, headers={"content-type": "application/json"})
+    res = httpx.post(api + "/api/v1/complaints", content=giant, headers={**api.headers, "content-type": "application/json"})
     assert res.status_code == 413 and "limit" in res.json()["error"]
     expected["too_large"] = 1
 
@@ -200,7 +200,7 @@ def test_bad_input_is_explained_dead_lettered_counted_and_harmless(stack, procs,
     assert all("13812345678" not in x["raw"] for x in letters), "dead letters hold masked phone numbers only"
     # still alive and still counting
     assert w.alive()
-    assert httpx.post(api + "/api/v1/complaints", json=make_complaints(5, prefix="after")).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=make_complaints(5, prefix="after"), headers=api.headers).status_code == 202
     wait_until(lambda: accepted(r) == 5, 30, "good complaints after the bad ones")
 
 
@@ -215,7 +215,7 @@ def test_healthz_reports_each_part(stack, procs, api):
 
 
 def test_openapi_describes_the_intake(stack, api):
-    spec = httpx.get(api + "/openapi.json").json()
+    spec = httpx.get(api + "/openapi.json", headers=api.headers).json()
     post = spec["paths"]["/api/v1/complaints"]["post"]
     schema = post["requestBody"]["content"]["application/json"]["schema"]["oneOf"][0]
     assert set(schema["required"]) >= {"id", "received_at", "district", "text"}
@@ -225,7 +225,7 @@ def test_openapi_describes_the_intake(stack, api):
 def test_no_pii_reaches_kafka_or_redis(stack, procs, api):
     start_worker(procs, stack)
     c = make_complaints(3, prefix="pii", text="我是张三，电话13812345678，身份证14040319900101123X")
-    assert httpx.post(api + "/api/v1/complaints", json=c).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=c, headers=api.headers).status_code == 202
     wait_until(lambda: accepted(stack["redis"]) == 3, 30, "3 tallied")
     from tests.conftest import consume_all
     values = asyncio.run(consume_all(stack["settings"], stack["settings"].complaints_topic, 1))
@@ -254,7 +254,9 @@ def test_a_dead_broker_is_reported_and_nothing_is_accepted_meanwhile(stack, proc
         own.stop(kill=True)
         health = httpx.get(url + "/healthz", timeout=20)
         assert health.status_code == 503 and health.json()["broker"]["ok"] is False
-        res = httpx.post(url + "/api/v1/complaints", json=make_complaints(1, prefix="down"), timeout=40)
+        from tests.conftest import ApiURL
+        res = httpx.post(url + "/api/v1/complaints", json=make_complaints(1, prefix="down"), timeout=40,
+                         headers=ApiURL(url, stack["redis"]).headers)
         assert res.status_code == 503 and "nothing was accepted" in res.json()["error"]
     finally:
         own.stop()

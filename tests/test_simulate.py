@@ -303,7 +303,11 @@ def test_cli_publishes_exactly_count_complaints_in_envelopes(stack):
 
 def test_cli_posts_batches_to_the_intake_api(stack, api):
     settings = stack["settings"]
-    p = cli("--count", "120", "--speedup", "1000", "--flat", "--api", api, env=stack["env"])
+    nobody = cli("--count", "5", "--speedup", "1000", "--flat", "--api", api,
+                 env={k: v for k, v in stack["env"].items() if k != "API_TOKEN"})
+    assert nobody.returncode == 1 and "answered 401" in nobody.stderr and "API_TOKEN" in nobody.stderr
+    token = api.token_headers("demo-feed", "submit")["Authorization"].split()[1]
+    p = cli("--count", "120", "--speedup", "1000", "--flat", "--api", api, env={**stack["env"], "API_TOKEN": token})
     assert p.returncode == 0, p.stderr
     assert f"sent 120 complaints to API {api}/api/v1/complaints" in p.stderr
     msgs = asyncio.run(consume_all(settings, settings.complaints_topic, expect=10**6, timeout=4))

@@ -1,5 +1,6 @@
 """`make run`'s orchestrator: embedded services, workers, API, demo feed; Ctrl-C stops all."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,14 +33,22 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
         wait_until(lambda: "is running" in log.read_text() or p.poll() is not None, 180, "the stack to start")
         assert p.poll() is None, log.read_text()
         assert "seeding 0.5 days of simulated history" in log.read_text()
-        seeded = httpx.get(api + "/api/v1/stats").json()["accepted"]
+        # the banner shows an operator token once; without a token the API answers 401
+        token = re.search(r"operator \(all scopes\): (cct_\S+)", log.read_text()).group(1)
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(api + "/api/v1/stats").status_code == 401
+        assert httpx.post(api + "/api/v1/complaints", json={}).status_code == 401
+        assert httpx.get(api + "/api/v1/alerts").status_code == 401
+        assert httpx.post(api + "/api/v1/silences", json={}).status_code == 401
+        seeded = httpx.get(api + "/api/v1/stats", headers=auth).json()["accepted"]
         assert seeded > 20_000  # 12 h at ~1/s, through the real pipeline
         health = httpx.get(api + "/healthz").json()
         assert health["status"] == "ok" and health["broker"]["embedded"] and health["redis"]["embedded"]
-        wait_until(lambda: httpx.get(api + "/api/v1/stats").json()["accepted"] >= seeded + 5, 60,
+        wait_until(lambda: httpx.get(api + "/api/v1/stats", headers=auth).json()["accepted"] >= seeded + 5, 60,
                    "the demo feed to flow")
         minute = httpx.get(api + "/api/v1/counts", params={"level": "province", "code": "140000", "window": "minute",
-                                                            "since": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 120))}).json()
+                                                            "since": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 120))},
+                           headers=auth).json()
         assert minute["total"] >= 5, "live complaints are counted in the current minutes"
         assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "Redis keeps its AOF under DATA_DIR"
         # the Dash screens come up too, with a first sign-in printed once
