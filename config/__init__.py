@@ -125,9 +125,19 @@ class SafeFormatter(logging.Formatter):
         return escape_controls(super().formatStack(stack_info), keep_newlines=True)
 
 
+class SafeLogRecord(logging.LogRecord):
+    """A log record whose message has its control characters escaped (newlines kept: faust's
+    multi-line tables stay readable), whatever handler or formatter writes it."""
+
+    def getMessage(self) -> str:
+        return escape_controls(super().getMessage(), keep_newlines=True)
+
+
 def install_safe_logging(logger: logging.Logger | None = None) -> None:
-    """Give every handler of ``logger`` (default: the root logger) a :class:`SafeFormatter`
-    with the format it had."""
+    """Make every log record of this process a :class:`SafeLogRecord`, and give every handler of
+    ``logger`` (default: the root logger) a :class:`SafeFormatter` with the format it had."""
+    if logging.getLogRecordFactory() is logging.LogRecord:
+        logging.setLogRecordFactory(SafeLogRecord)
     for h in (logger or logging.getLogger()).handlers:
         f = h.formatter or logging.Formatter()
         if not isinstance(f, SafeFormatter):

@@ -4,10 +4,11 @@ from __future__ import annotations
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from config import settings
+from config import install_safe_logging, settings
 from streams.kafka_security import faust_credentials
 
 S = settings()
+install_safe_logging()   # a control character in a logged value never reaches the worker's log raw
 K = S.raw["kafka"]
 
 

@@ -246,3 +246,23 @@ def test_the_running_dashboard_exports_hostile_merchants_as_text(dashboard, stac
     time.sleep(0.5)
     log = dashboard["proc"].output()
     assert "\x1b" not in log and "\x00" not in log and "Traceback" not in log
+
+
+def test_any_log_record_escapes_control_characters_once_installed(capsys):
+    """After install_safe_logging (the dashboard and the worker call it), a record's message has
+    no raw control character whatever handler writes it."""
+    from config import SafeLogRecord, install_safe_logging
+
+    before = logging.getLogRecordFactory()
+    try:
+        install_safe_logging(logging.getLogger("c12315-test-none"))
+        assert logging.getLogRecordFactory() is SafeLogRecord or before is not logging.LogRecord
+        logger = logging.getLogger("c12315-test-safe")
+        stream = io.StringIO()
+        h = logging.StreamHandler(stream)
+        logger.addHandler(h)
+        logger.propagate = False
+        logger.warning("merchant %s", "红\x1b[31m字\x07")
+        assert stream.getvalue() == "merchant 红\\x1b[31m字\\x07\n"
+    finally:
+        logging.setLogRecordFactory(before)
