@@ -156,6 +156,22 @@ def silence_until(value, now: datetime) -> datetime | None:
     return parse_time(value, "until")
 
 
+def silence_label(sil: dict) -> str:
+    """A silence in one short zh-CN line for the wall and the console: what, until when, why.
+
+    >>> silence_label({"district": "140400", "district_name": "长治市", "industry": "食品", "level": None,
+    ...                "until": "2026-05-03T08:00:00+08:00", "reason": "节日促销"})
+    '长治市·食品 至05-03 08:00（节日促销）'
+    """
+    level = {"county": "县级", "city": "市级", "province": "省级"}.get(sil.get("level") or "", "")
+    what = "·".join(x for x in (sil.get("district_name") or sil.get("district"), sil.get("industry"),
+                                level and f"{level}预警") if x) or "全部"
+    until = str(sil.get("until") or "")
+    until = f"{until[5:10]} {until[11:16]}" if len(until) >= 16 else until
+    reason = str(sil.get("reason") or "").strip()
+    return f"{what} 至{until}" + (f"（{reason[:40]}）" if reason else "")
+
+
 def _mask_sample(s):
     """A sample complaint with its free text masked again and contacts masked (defense in depth)."""
     if isinstance(s, str):

@@ -246,13 +246,9 @@ def install_security(server: flask.Flask, ctx: Context) -> None:
             return flask.Response("CSRF token missing or wrong; reload the sign-in page", 403)
         name, password = (req.form.get("username") or "").strip(), req.form.get("password") or ""
         token = flask.session["login_csrf"]
-        if ctx.sessions.locked(name):
-            return auth.login_page(token, next_url, "错误次数过多，请5分钟后再试", name), 429
-        user = ctx.users.check(name, password)
-        if user is None:
-            ctx.sessions.failed(name)
-            return auth.login_page(token, next_url, "用户名或密码错误", name), 401
-        ctx.sessions.clear_fails(name)
+        user, status, message = auth.sign_in(ctx.users, ctx.sessions, name, password, req.remote_addr or "")
+        if user is None:   # throttled per (client, name): another client signs in at once
+            return auth.login_page(token, next_url, message, name), status
         ctx.sessions.delete(flask.session.get("sid"))
         sid, csrf = ctx.sessions.create(user)
         flask.session.clear()

@@ -4,11 +4,17 @@
   ``DASHBOARD_USERS``, default ``DATA_DIR/dashboard/users.json``), managed with
   ``python -m dashboard.users``. Passwords are stored as salted scrypt hashes (werkzeug).
 - **Roles**: 值班员 ``duty`` (console, acts on alerts), 局长 ``head`` (console and review, acts),
-  观察员 ``viewer`` (console and review, read-only).
+  观察员 ``viewer`` (console and review, read-only).  Roles are sets of the API's scopes, written
+  once in ``streams.access``: "may act" is "holds the ``act`` scope".
 - **Sessions** are kept server-side in Redis with an idle timeout (``dashboard.session_idle_minutes``,
   default 30) and a hard limit (``dashboard.session_max_hours``, default 12); the browser holds
   only a random session id in a signed, HttpOnly, SameSite=Strict cookie. Signing out deletes the
-  session. Five wrong passwords for a name lock it for five minutes.
+  session.
+- **Sign-in throttling** is per (client address, name): after ``THROTTLE_FREE`` wrong passwords
+  from one client for one name, that client waits ``throttle_delay(n)`` seconds (doubling, at most
+  15 min) before its next try for that name.  Nobody else waits: the real officer signing in from
+  another client gets in at once, so an attacker cannot lock them out.  Every failure is logged
+  (name and client, never the password) and counted per day for the 局长 (``failure_counts``).
 - **CSRF**: every POST of a signed-in browser must carry the session's token: the sign-in and
   sign-out forms in a hidden field, Dash's callback requests in the ``X-CSRFToken`` header, which
   dash-renderer copies from the ``_csrf_token`` cookie (double submit). A request from another
@@ -16,8 +22,10 @@
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import time
@@ -29,18 +37,31 @@ from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import Settings
+from streams.access import ROLES, SCREENS, role_may
 
-ROLES = {"duty": "值班员", "head": "局长", "viewer": "观察员"}
-# Which roles may open each protected screen, and which may change an alert.
-SCREENS = {"/duty": ("duty", "head", "viewer"), "/review": ("head", "viewer")}
-ACTORS = ("duty", "head")
+log = logging.getLogger(__name__)
 
 # Redis keys of the dashboard (sessions and failed sign-ins).
 SESSION_KEY = "cc:dash:session:"
-FAILS_KEY = "cc:dash:fails:"
+FAILS_KEY = "cc:dash:fails:"          # + client|name: failures in a row from that client for that name
+WAIT_KEY = "cc:dash:wait:"            # + client|name: that client waits until this key expires
+FAIL_DAY_KEY = "cc:dash:signin_failures:"   # + YYYYMMDD: hash name -> failures that day (for the 局长)
+UNKNOWN_NAME = "（未知用户名）"
 CSRF_COOKIE = "_csrf_token"
 CSRF_HEADER = "X-CSRFToken"
-MAX_FAILS, LOCK_SECONDS = 5, 300
+# Throttling: free tries per (client, name), first wait, longest wait, memory of a client's failures.
+THROTTLE_FREE, THROTTLE_BASE_S, THROTTLE_MAX_S, FAILS_MEMORY_S = 3, 5, 900, 3600
+
+
+def throttle_delay(failures: int) -> int:
+    """Seconds a client waits after its ``failures``-th wrong password in a row for one name.
+
+    >>> [throttle_delay(n) for n in (1, 2, 3, 4, 5, 12)]
+    [0, 0, 5, 10, 20, 900]
+    """
+    if failures < THROTTLE_FREE:
+        return 0
+    return int(min(THROTTLE_MAX_S, THROTTLE_BASE_S * 2 ** (failures - THROTTLE_FREE)))
 
 
 class UsersError(ValueError):
@@ -62,7 +83,7 @@ class User:
 
     @property
     def may_act(self) -> bool:
-        return self.role in ACTORS
+        return role_may(self.role, "act")
 
 
 def dashboard_settings(settings: Settings) -> dict:
@@ -184,18 +205,76 @@ class Sessions:
         if sid:
             self.redis.delete(SESSION_KEY + sid)
 
-    def failed(self, name: str) -> int:
-        k = FAILS_KEY + name
-        n = self.redis.incr(k)
-        if n == 1:
-            self.redis.expire(k, LOCK_SECONDS)
-        return n
+    @staticmethod
+    def _who(client: str, name: str) -> str:
+        # the typed name is hashed: a password typed into the name field is not kept in Redis
+        return f"{client}|{hashlib.sha256(name.encode('utf-8', 'replace')).hexdigest()[:24]}"
 
-    def locked(self, name: str) -> bool:
-        return int(self.redis.get(FAILS_KEY + name) or 0) >= MAX_FAILS
+    def failed(self, client: str, name: str, known: bool = True) -> tuple[int, int]:
+        """Count a wrong password from ``client`` for ``name`` (``known``: a user of the users
+        file; other names are counted as one 未知用户名): (failures in a row, seconds it now waits)."""
+        who = self._who(client, name)
+        with self.redis.pipeline(transaction=True) as p:
+            p.incr(FAILS_KEY + who)
+            p.expire(FAILS_KEY + who, FAILS_MEMORY_S)
+            self._count_day(p, name, known)
+            n = p.execute()[0]
+        wait = throttle_delay(n)
+        if wait:
+            self.redis.set(WAIT_KEY + who, "1", ex=wait)
+        return n, wait
 
-    def clear_fails(self, name: str) -> None:
-        self.redis.delete(FAILS_KEY + name)
+    @staticmethod
+    def _count_day(p, name: str, known: bool) -> None:
+        day = FAIL_DAY_KEY + time.strftime("%Y%m%d")
+        p.hincrby(day, name[:64] if known else UNKNOWN_NAME, 1)
+        p.expire(day, 8 * 86400)
+
+    def refused(self, name: str, known: bool = True) -> None:
+        """Count a try refused while its client waits (a failed sign-in too, for the 局长's count)."""
+        with self.redis.pipeline(transaction=True) as p:
+            self._count_day(p, name, known)
+            p.execute()
+
+    def waiting(self, client: str, name: str) -> int:
+        """Seconds ``client`` must still wait before trying ``name`` again (0: it may try now)."""
+        ttl = self.redis.ttl(WAIT_KEY + self._who(client, name))
+        return max(0, int(ttl)) if ttl and ttl > 0 else 0
+
+    def clear_fails(self, client: str, name: str) -> None:
+        self.redis.delete(FAILS_KEY + self._who(client, name), WAIT_KEY + self._who(client, name))
+
+    def failure_counts(self, day: str | None = None) -> dict[str, int]:
+        """Wrong passwords per name on ``day`` (YYYYMMDD, default today), whoever sent them."""
+        raw = self.redis.hgetall(FAIL_DAY_KEY + (day or time.strftime("%Y%m%d")))
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+
+
+def sign_in(users: "Users", sessions: Sessions, name: str, password: str, client: str) -> tuple[User | None, int, str]:
+    """Check a sign-in from ``client`` (its address): (user, 200, "") or (None, status, message).
+
+    A client that failed too often for this name waits (429) without its password being checked;
+    any other client is not affected.  Failures are logged without the password."""
+    client = client or "unknown"
+    try:
+        known = name in users.load()
+    except UsersError:
+        known = False
+    shown = repr(name[:64]) if known else "an unknown user name"   # never a mistyped password
+    wait = sessions.waiting(client, name)
+    if wait:
+        sessions.refused(name, known)
+        log.warning("sign-in refused: %s from %s is waiting %d s after repeated wrong passwords", shown, client, wait)
+        return None, 429, f"此终端登录失败次数过多，请{wait}秒后再试"
+    user = users.check(name, password)
+    if user is None:
+        n, wait = sessions.failed(client, name, known)
+        (log.warning if n >= THROTTLE_FREE else log.info)(
+            "sign-in failed: %s from %s (%d wrong in a row from this client%s)", shown, client, n,
+            f"; it waits {wait} s" if wait else "")
+        return None, 401, "用户名或密码错误" + (f"；此终端请{wait}秒后再试" if wait else "")
+    sessions.clear_fails(client, name)
+    return user, 200, ""
 
 
 def same_token(a: str | None, b: str | None) -> bool:

@@ -14,7 +14,9 @@ from urllib.parse import parse_qs
 
 from dash import ALL, Input, Output, State, ctx as dash_ctx, dcc, html, no_update
 
+from alerts.store import silence_label
 from dashboard import alertview, ids
+from streams.access import role_may
 from dashboard.app import session_csrf, session_user
 
 QUEUE_LIMIT = 200
@@ -43,6 +45,7 @@ def layout(ctx, user, search: str = ""):
                       *([html.A("研判分析", href="/review")] if user.may_open("/review") else [])],
                      className="duty-nav"),
             html.Div([html.Span(f"{user.display}（{user.role_label}）", className="who"),
+                      *signin_failures(ctx, user),
                       html.Form([dcc.Input(type="hidden", name="csrf", value=session_csrf() or ""),
                                  html.Button("退出", type="submit", id="duty-logout")],
                                 action="/logout", method="POST", className="logout")], className="user-box"),
@@ -73,6 +76,21 @@ def layout(ctx, user, search: str = ""):
 
 
 # -- plain helpers ----------------------------------------------------------------------------
+
+def signin_failures(ctx, user) -> list:
+    """For the 局长 (admin scope): today's wrong passwords per user name, a small line."""
+    if not role_may(user.role, "admin"):
+        return []
+    try:
+        counts = ctx.sessions.failure_counts()
+    except Exception:  # noqa: BLE001 - Redis trouble shows elsewhere
+        return []
+    if not counts:
+        return []
+    top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
+    return [html.Span(f"今日登录失败 {sum(counts.values())} 次（" + "、".join(f"{n} {c}次" for n, c in top) + "）",
+                      className="signin-failures", id="duty-signin-failures")]
+
 
 def _digest(value) -> str:
     return hashlib.blake2b(json.dumps(value, sort_keys=True, default=str, ensure_ascii=False).encode(),
@@ -232,6 +250,11 @@ def register(app, ctx) -> None:
             shown["queue"] = key
             body = queue_rows(alerts, selected, now)
         count = f"在办 {len(alerts)} 条，其中新预警 {len(new_ids)} 条"
+        silences = store.silences(now)
+        if silences:   # active silences: their alerts are not raised while they last
+            count = [count, html.Span("静默中：" + "；".join(silence_label(x) for x in silences[:3])
+                                      + (f" 等{len(silences)}项" if len(silences) > 3 else ""),
+                                      className="silences", id="duty-silences")]
         send_cue = cue if (fresh or shown.get("title") != title) else no_update
         shown["title"] = title
         return body, sorted(set(open_ids) | set(known or [])), send_cue, count, shown

@@ -20,6 +20,7 @@ import redis
 
 from dash import Input, Output, Patch, State, ctx as dash_ctx, dcc, html, no_update
 
+from alerts.store import silence_label
 from dashboard import alertview, figures, ids, jobs
 from dashboard.data import by, child_codes, kpi_rows, ranking, select, today_vs, trend_24h, usual_so_far
 
@@ -135,6 +136,16 @@ def open_alerts(ctx, now: datetime) -> list[dict]:
     return [{**a, "_clocks": alertview.sla(a, now)} for a in store.list(states="open", limit=50, now=now)]
 
 
+def active_silences(ctx, now: datetime) -> list[dict]:
+    store = ctx.alerts()
+    return store.silences(now) if store is not None else []
+
+
+def silence_items(silences: list[dict]):
+    """A small ticker line per active silence: "静默中：长治市·食品 至05-03 08:00（原因）"."""
+    return [html.Span("静默中：" + silence_label(x), className="ticker-item silence") for x in silences[:3]]
+
+
 def build_figures(ctx, sel: dict, nums: dict, mode: str, scale: float) -> tuple:
     t = nums["trend"]
     return (figures.industry_bars(nums["industries"], scale), district_figure(ctx, nums["districts"], mode, scale),
@@ -246,6 +257,7 @@ def register(app, ctx) -> None:
         try:
             nums = wall_numbers(ctx, sel, now)
             alerts = open_alerts(ctx, now)
+            silences = active_silences(ctx, now)
         except redis.RedisError:
             # keep what the screen shows and say so; the next refresh tries again
             return (*[no_update] * 10, html.Span(f"数据连接中断 {now:%H:%M:%S}", className="stale"))
@@ -279,8 +291,9 @@ def register(app, ctx) -> None:
         out["crumb"] = place if changed("crumb", place) else no_update
         key = [[a["id"], a.get("state"), a.get("observed"), [(c.get("name"), c.get("mark"), str(c.get("due")))
                                                              for c in a["_clocks"]]] for a in alerts]
+        key.append([[x["id"], x["until"]] for x in silences])
         if changed("alerts", key):
-            out["ticker"] = ticker_items(alerts, now)
+            out["ticker"] = ticker_items(alerts, now) + silence_items(silences)
             out["banner"], out["banner_cls"] = banner(alerts)
         else:
             out["ticker"] = out["banner"] = out["banner_cls"] = no_update

@@ -330,7 +330,7 @@ def test_the_console_needs_a_signed_in_user_csrf_and_a_role_that_may_act(stack, 
                         changed.replace("ack", "dispatch"), {"X-CSRFToken": v.get_cookie("_csrf_token").value})
         assert "无处置权限" in json.dumps(res.get_json(), ensure_ascii=False)
         assert AlertStore(stack["redis"]).get(aid)["state"] == "acknowledged"
-        # five wrong passwords lock the name
+        # five wrong passwords make this client wait (other clients: tests/test_security_signin.py)
         for _ in range(5):
             sign_in(app.server.test_client(), "wang", "nope-nope-nope")
         assert sign_in(app.server.test_client(), "wang", "viewer-password-1").status_code == 429
