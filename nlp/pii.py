@@ -1,21 +1,138 @@
-"""Masking of complainants' personal data (names, phone, ID, bank card, plate numbers).
+"""Masking of complainants' personal data (names, phone, ID, bank card, plate numbers, e-mail).
 
 Pure functions, applied at intake so that nothing past it (Kafka, Redis, screens, logs,
-notifications) ever holds the unmasked value.
+notifications) ever holds the unmasked value:
+
+* :func:`fold` turns full-width and other non-ASCII digits (``１３８…``, ``①``) into ASCII
+  digits, as NFKC does, so that a number cannot hide from the patterns below;
+* :func:`mask_text` masks ID numbers (18 and 15 digits, X check digit), bank cards, mobile
+  numbers written with ``. - ( )`` or spaces between the groups, landlines, plates, e-mail,
+  the names it is given and names announced in the text (``我叫王小明``, ``联系人：李大伟``);
+* :func:`mask_contact` masks a contact in any shape (an object with any keys, a plain
+  string) and :func:`contact_names` finds the names in it, to be masked in every other field;
+* :func:`mask_value` masks every string (keys too) of a nested JSON value, iteratively and
+  depth-bounded: what dead-letter records show of a rejected input;
+* :func:`strip_controls` removes C0/C1 control and Unicode format characters (zero-width,
+  bidi overrides: category Cf), and :func:`quote` is how an error message may show a value.
+
+Nothing here recurses, so a value nested a thousand levels deep cannot exhaust the stack.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
+MAX_DEPTH = 32          # deeper JSON is refused at intake (streams.schema) and cut here
+
+# -- normalisation -------------------------------------------------------------------------
+
+# Non-ASCII digits (any Unicode decimal digit), super/subscript and circled digits, and the
+# full-width forms of + - . @ and the Latin letters (e-mail, plates).
+_FOLD = re.compile(r"(?![0-9])\d|[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u24ff\u2776-\u2793"
+                   r"\uff0b\uff0d\uff0e\uff20-\uff3a\uff41-\uff5a]")
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    n = unicodedata.normalize("NFKC", c)
+    if n.isascii():
+        return n
+    try:
+        return str(unicodedata.decimal(c))
+    except ValueError:
+        return c
+
+
+def _fold_match(m: re.Match) -> str:
+    return _fold_char(m.group(0))
+
+
+def fold(text: str) -> str:
+    """Digits of any script (full-width １３８, ①, ²) as ASCII digits; full-width Latin letters
+    and ＋－．＠ as ASCII. Chinese punctuation (，（）：) is left as written."""
+    if not text or text.isascii():
+        return text
+    return _FOLD.sub(_fold_match, text)
+
+
+# C0 and C1 controls, and every Unicode format character (category Cf: soft hyphen, zero-width
+# space/joiners, bidi marks, overrides and isolates, BOM, interlinear annotation, tag characters).
+_CF = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+       "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+       "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_CONTROL_ALL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _CF + "]+")
+_CONTROL_KEEP_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + _CF + "]+")
+_LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x85]")
+_ALL_WHITE_CONTROLS = re.compile("[\t\n\r\x0b\x0c\x85\u2028\u2029]")
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _CF + "]")
+
+
+def strip_controls(text: str, multiline: bool = False) -> str:
+    """``text`` without control and format characters.
+
+    ``multiline`` keeps line breaks (CR LF, CR, U+2028 become ``\\n``) and tabs; otherwise
+    line breaks and tabs become a space and everything else of Cc/Cf is removed.
+    """
+    if not text:
+        return text
+    if _ANY_CONTROL.search(text) is None:
+        return text
+    if multiline:
+        text = _LINE_BREAKS.sub("\n", text)
+        return _CONTROL_KEEP_LINES.sub("", text)
+    return _CONTROL_ALL.sub("", _ALL_WHITE_CONTROLS.sub(" ", text))
+
+
+# -- patterns ------------------------------------------------------------------------------
+
+_S = r"[ \u00a0\u3000.\-]"                       # what people put between digit groups
 # Order matters: the longest digit runs first, so an ID number is not read as a phone.
-_ID18 = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{5})(\d{6})(\d{3})(?![0-9A-Za-z])")
-_BANK = re.compile(r"(?<!\d)\d(?:[ -]?\d){15,18}(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[ -]?(\d{3,4})(\d{4})(?!\d)")
-_PLATE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-HJ-NP-Z])[·• ]?([A-HJ-NP-Z0-9]{4,5})([A-HJ-NP-Z0-9挂学警港澳])")
+_ID18 = re.compile(r"(?<![0-9])([1-9]\d{5})[ \-]?(\d{8})[ \-]?(\d{3}[0-9Xx])(?![0-9])")
+_ID15 = re.compile(r"(?<![0-9])([1-9]\d{5})(\d{6})(\d{3})(?![0-9])")
+_BANK = re.compile(r"(?<![0-9])\d(?:[ \-]?\d){15,18}(?![0-9])")
+_MOBILE = re.compile(
+    r"(?<![0-9])(?:(?:\+|00)?86" + _S + r"{0,2}|[(（](?:\+|00)?86[)）]" + _S + r"{0,2})?"
+    r"[(（]?(1[3-9]\d)[)）]?" + _S + r"{0,2}(\d{4})" + _S + r"{0,2}(\d{4})(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])[(（]?(0\d{2,3})[)）]?" + _S + r"{0,2}(\d{3,4})" + _S + r"?(\d{4})(?![0-9])")
+_PLATE = re.compile(r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-HJ-NP-Z])[·• ]?"
+                    r"([A-HJ-NP-Z0-9]{4,5})([A-HJ-NP-Z0-9挂学警港澳])")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*(@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
+_NUMBERS = (_ID18, _ID15, _BANK, _MOBILE, _LANDLINE, _PLATE, _EMAIL)
+# a text without 7 digits (separators allowed), a plate start or '@' has nothing for them
+_MAY_HOLD_NUMBER = re.compile(r"\d(?:" + _S + r"{0,2}[()（）]?\d){6}|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]|@")
 
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# A name announced in the text: 我叫王小明, 姓名：李大伟, 联系人 张三.
+_NAME_CUE = re.compile(r"(?:我叫|名叫|我的名字是|我的名字叫|本人姓名|姓名|联系人|投诉人|举报人|申诉人|反映人|来电人)"
+                       r"(?:是|为)?[:：]?\s*([" + _HAN + r"][" + _HAN + r"·]{1,5})")
+# Characters that end a name found by a cue (王小明电话… -> 王小明, 李四在… -> 李四).
+_AFTER_NAME = set("电手联身住在家的是，从于今昨去买向要反投举因和与给说称等先女号地邮微及也了就还")
+_FILLERS = ("我的名字叫", "我的名字是", "本人姓名", "我叫", "名叫", "我是", "本人", "姓名", "名字", "联系人", "投诉人",
+            "举报人", "申诉人", "反映人", "来电人", "称呼", "是", "为")
+_SEGMENT = re.compile(r"[" + _HAN + r"][" + _HAN + r"·]*|[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){0,3}")
+
+
+def _cut_name(s: str) -> str:
+    for i in range(2, len(s)):
+        if s[i] in _AFTER_NAME:
+            return s[:i]
+    return s
+
+
+def names_in_text(text: str) -> tuple[str, ...]:
+    """Names the text announces (我叫…, 姓名：…, 联系人…), two to six characters each."""
+    if not text:
+        return ()
+    out = []
+    for m in _NAME_CUE.finditer(text):
+        n = _cut_name(m.group(1)).rstrip("·")
+        if len(n) >= 2 and n not in out:
+            out.append(n)
+    return tuple(out)
+
+
+# -- masking -------------------------------------------------------------------------------
 
 def mask_name(name: str) -> str:
     """张三 -> 张*, 欧阳娜娜 -> 欧***; keeps the family-name character only."""
@@ -26,7 +143,7 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"\D", "", fold(phone or ""))
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     if len(digits) < 8:
@@ -35,7 +152,7 @@ def mask_phone(phone: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    v = re.sub(r"\s", "", value or "")
+    v = re.sub(r"\s", "", fold(value or ""))
     if len(v) <= 5:
         return "*" * len(v)
     return v[:3] + "*" * (len(v) - 5) + v[-2:]
@@ -46,49 +163,304 @@ def _mask_card(m: re.Match) -> str:
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
-def mask_text(text: str, names: tuple[str, ...] = ()) -> str:
-    """Mask PII found in free text: ID, bank card, phone numbers, plates, e-mail, given names."""
-    if not text:
-        return text
-    t = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 13 + m.group(3)[-2:], text)
+def _mask_numbers(t: str) -> str:
+    if not _MAY_HOLD_NUMBER.search(t):
+        return t
+    t = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 13 + m.group(3)[-2:], t)
     t = _ID15.sub(lambda m: m.group(1)[:3] + "*" * 10 + m.group(3)[-2:], t)
     t = _BANK.sub(_mask_card, t)
-    t = _MOBILE.sub(lambda m: m.group(2) + "****" + m.group(4), t)
+    t = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), t)
     t = _LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), t)
     t = _PLATE.sub(lambda m: m.group(1) + m.group(2) + "***" + m.group(4), t)
-    t = _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), t)
-    for n in names:
-        n = (n or "").strip()
-        if len(n) >= 2:
+    return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), t)
+
+
+def mask_text(text: str, names: tuple[str, ...] = ()) -> str:
+    """Mask PII found in free text: ID, bank card, phone numbers, plates, e-mail, the given
+    names and names the text announces. Digits are folded to ASCII first (see :func:`fold`)."""
+    if not text:
+        return text
+    t = _mask_numbers(fold(text))
+    found = names_in_text(t)
+    all_names = {n.strip() for n in (*names, *found) if n and len(n.strip()) >= 2}
+    for n in sorted(all_names, key=len, reverse=True):
+        if n in t:
             t = t.replace(n, mask_name(n))
     return t
 
 
-def mask_contact(contact) -> dict:
-    """A complainant's contact (a dict with name/phone/id_number, or a bare string) masked.
+def quote(value, names: tuple[str, ...] = (), limit: int = 40) -> str:
+    """How an error message may show a value: masked, without control characters, cut to
+    ``limit`` characters, in repr quotes. Containers are named by type, never rendered."""
+    if isinstance(value, (dict, list, tuple, set)):
+        return f"(a {type(value).__name__})"
+    s = value if isinstance(value, str) else str(value)
+    # mask before cutting, so a number straddling the cut is not left half-visible; repr
+    # shows control and format characters as escapes (\n, \x1b, \u202e)
+    shown = mask_text(s[: limit * 5], names)
+    if len(shown) > limit:
+        shown = shown[:limit] + "…"
+    return repr(shown)
 
-    The result only ever holds masked values and ``masked: True``.
-    """
-    if contact in (None, "", {}):
-        return {}
+
+# -- contacts ------------------------------------------------------------------------------
+
+_ROLE_WORDS = (
+    ("id_number", ("身份", "证件", "证号", "id_number", "id_card", "idcard", "id_no", "identity", "passport", "护照")),
+    ("phone", ("电话", "手机", "号码", "联系方式", "phone", "mobile", "tel", "cell", "fax", "传真", "whatsapp", "wechat", "微信", "qq")),
+    ("email", ("mail", "邮箱", "邮件")),
+    ("address", ("地址", "住址", "address", "addr", "住所", "小区")),
+    ("name", ("名", "人", "name", "称呼", "先生", "女士", "who", "person", "contact")),
+)
+_PHONE_SHAPE = re.compile(r"[+(（]?[\d][\d ()（）.\-\u00a0\u3000+]{5,}")
+
+
+@lru_cache(maxsize=1024)
+def _role_of_key(key) -> str | None:
+    k = str(key).lower()
+    for role, words in _ROLE_WORDS:
+        if any(w in k for w in words):
+            return role
+    return None
+
+
+def _role_of_value(v: str) -> str:
+    if _ID18.fullmatch(v) or _ID15.fullmatch(v):
+        return "id_number"
+    if _PHONE_SHAPE.fullmatch(v):
+        return "phone"
+    if _EMAIL.fullmatch(v):
+        return "email"
+    if _name_candidates(v) and len(v) <= 12:
+        return "name"
+    return "note"
+
+
+_FILLER_RX = re.compile("^(?:" + "|".join(sorted(_FILLERS, key=len, reverse=True)) + ")+")
+
+
+@lru_cache(maxsize=4096)
+def _name_candidates(value: str) -> tuple[str, ...]:
+    """Names in a contact value: 王小明 / 我叫王小明 / 王小明 13812345678 / 联系人李大伟电话… ."""
+    v = fold(strip_controls(value))
+    if _MAY_HOLD_NUMBER.search(v):
+        for rx in _NUMBERS:
+            v = rx.sub(" ", v)
+    v = v.replace("*", " ")
+    cued = names_in_text(v)
+    if cued:
+        return cued
+    out: list[str] = []
+    for seg in _SEGMENT.findall(v):
+        seg = _FILLER_RX.sub("", seg) or seg
+        seg = _cut_name(seg) if seg[:1] > "\u2fff" and len(seg) > 3 else seg
+        if 2 <= len(seg) <= (6 if seg[:1] > "\u2fff" else 40) and seg not in out:
+            out.append(seg)
+    return tuple(out)
+
+
+_FIVE_DIGITS = re.compile(r"\d(?:[ .\-]?\d){4}")
+
+
+def _is_masked(v: str) -> bool:
+    """Already masked by this module (138****5678, 张*): holds '*' and no run of 5 digits."""
+    return "*" in v and _FIVE_DIGITS.search(v) is None
+
+
+def _leaves(contact):
+    """(key, string) leaves of a contact in any shape, iteratively and depth-bounded."""
     if isinstance(contact, str):
-        s = contact.strip()
-        if re.fullmatch(r"[\d +\-()]{7,}", s):
-            return {"phone": mask_phone(s), "masked": True}
-        return {"name": mask_name(s), "masked": True}
-    out: dict = {"masked": True}
-    for key, value in contact.items():
-        if value in (None, ""):
+        s = strip_controls(contact).strip()
+        return [(None, s)] if s else []
+    if isinstance(contact, dict) and all(type(v) is str for v in contact.values()):   # the usual shape
+        return [(k, s) for k, v in contact.items() if k != "masked" and (s := strip_controls(v).strip())]
+    stack = [(None, contact, 0)]
+    out = []
+    while stack and len(out) < 200:
+        key, v, d = stack.pop()
+        if isinstance(v, dict):
+            if d < MAX_DEPTH:
+                stack.extend((k, x, d + 1) for k, x in reversed(list(v.items())) if k != "masked")
+        elif isinstance(v, (list, tuple)):
+            if d < MAX_DEPTH:
+                stack.extend((key, x, d + 1) for x in reversed(v))
+        elif isinstance(v, bool) or v is None:
             continue
-        value = str(value)
-        if key in ("name", "姓名", "投诉人"):
-            out["name"] = mask_name(value)
-        elif key in ("phone", "mobile", "tel", "电话", "联系电话", "手机"):
-            out["phone"] = mask_phone(value)
-        elif key in ("id_number", "id_card", "身份证", "身份证号"):
-            out["id_number"] = mask_id_number(value)
-        elif key == "masked":
-            continue
-        else:
-            out[key] = mask_text(value)
+        elif isinstance(v, (str, int, float)):
+            s = strip_controls(str(v)).strip()
+            if s:
+                out.append((key, s))
+        # anything else (bytes from a custom caller) carries nothing to show
     return out
+
+
+def contact_names(contact) -> tuple[str, ...]:
+    """The names a contact holds, under any key or as a plain string (and a key that maps a
+    name to a number, ``{"王小明": "138…"}``); to be masked in every other field."""
+    if contact in (None, "", {}, []):
+        return ()
+    names: list[str] = []
+    for key, s in _leaves(contact):
+        if _is_masked(s):
+            continue
+        if key is None:
+            names += _name_candidates(s)
+            continue
+        by_key = _role_of_key(key) if isinstance(key, str) else None
+        role = by_key or _role_of_value(fold(s))
+        if role == "name":
+            names += _name_candidates(s)
+        elif role in ("phone", "id_number", "email") and by_key is None and isinstance(key, str):
+            names += _name_candidates(key)
+    return tuple(dict.fromkeys(names))
+
+
+def _mask_leaf(role: str, s: str, names: tuple[str, ...]) -> str:
+    if _is_masked(s) and mask_text(s, names) == s:
+        return s
+    s = fold(s)
+    if role == "phone":
+        return mask_phone(s) if _PHONE_SHAPE.fullmatch(s) else mask_text(s, names)
+    if role == "id_number":
+        return mask_id_number(s) if re.fullmatch(r"[\dXx \-]+", s) else mask_text(s, names)
+    if role == "name":
+        cands = _name_candidates(s)
+        if cands and "".join(cands) == re.sub(r"[\s·]", "", s):
+            return "、".join(mask_name(c) for c in cands)
+        masked = mask_text(s, (*names, *cands))
+        return masked if cands or masked != s else mask_name(s)
+    return mask_text(s, names)
+
+
+def mask_contact(contact, names: tuple[str, ...] = (), names_complete: bool = False) -> dict:
+    """A complainant's contact masked, whatever its shape: an object with any keys
+    (``{"联系人": "李大伟", "电话": "(138)1234-5678"}``), nested or not, or a bare string
+    (``"我叫王小明 13812345678"``).
+
+    The result has only the keys name, phone, id_number, email, address and note (the
+    input's keys are not kept: a key may itself be a name), only ever masked values, and
+    ``masked: True``. Masking a masked contact again changes nothing. ``names_complete``:
+    ``names`` already holds :func:`contact_names` (the caller found them), not found again.
+    """
+    if contact in (None, "", {}, []):
+        return {}
+    if not names_complete:
+        names = (*names, *contact_names(contact))
+    out: dict = {"masked": True}
+
+    def put(role: str, value: str) -> None:
+        if not value:
+            return
+        if role not in out:
+            out[role] = value
+        elif value not in out[role].split("、"):
+            out[role] += "、" + value
+
+    for key, s in _leaves(contact):
+        if key is None:                            # a bare string: its numbers and its names
+            t = fold(s)
+            if _is_masked(t) and mask_text(t, names) == t:
+                put("note", t)
+                continue
+            for m in _MOBILE.finditer(t):
+                put("phone", mask_phone(m.group(0)))
+            for m in (*_ID18.finditer(t), *_ID15.finditer(t)):
+                put("id_number", mask_id_number(m.group(0)))
+            for m in _EMAIL.finditer(t):
+                put("email", _mask_numbers(m.group(0)))
+            cands = _name_candidates(t)
+            for c in cands:
+                put("name", mask_name(c))
+            if len(out) == 1:                      # nothing recognised: shown only masked
+                put("note", mask_text(t, names) if len(t) > 12 else mask_name(t))
+            continue
+        role = (_role_of_key(key) if isinstance(key, str) else None) or _role_of_value(fold(s))
+        put(role, _mask_leaf(role, s, names))
+    return out
+
+
+# -- whole values --------------------------------------------------------------------------
+
+def _contacts_within(value) -> tuple[str, ...]:
+    names: list[str] = []
+    stack = [(value, 0)]
+    seen = 0
+    while stack and seen < 5000:
+        v, d = stack.pop()
+        seen += 1
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k == "contact":
+                    names += contact_names(x)
+                elif d < MAX_DEPTH and isinstance(x, (dict, list)):
+                    stack.append((x, d + 1))
+        elif isinstance(v, list) and d < MAX_DEPTH:
+            stack.extend((x, d + 1) for x in v if isinstance(x, (dict, list)))
+    return tuple(dict.fromkeys(names))
+
+
+CUT = "…(nested too deep)"
+MAX_STRING = 2000
+
+
+def mask_value(value, names: tuple[str, ...] = (), max_nodes: int = 5000, max_chars: int = 1 << 20):
+    """A copy of a JSON value with every string masked (keys too), numbers that hold a phone
+    or ID masked as strings, control characters removed; names from any ``contact`` within
+    are masked everywhere. Iterative: containers deeper than MAX_DEPTH become a marker, and
+    after ``max_nodes`` values or ``max_chars`` characters of strings (in document order)
+    the rest is left out ("…")."""
+    names = (*names, *_contacts_within(value))
+    budget = [max_chars]
+
+    def scalar(v):
+        if isinstance(v, str):
+            if budget[0] <= 0:
+                return "…"
+            budget[0] -= len(v)
+            s = v if len(v) <= MAX_STRING + 64 else v[:MAX_STRING + 64]
+            out = mask_text(strip_controls(s, multiline=True), names)
+            return out if len(v) <= MAX_STRING + 64 else out[:MAX_STRING] + f"…(+{len(v) - MAX_STRING} chars)"
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            s = str(v)
+            m = _mask_numbers(s)
+            return v if m == s else m
+        if v is None or isinstance(v, bool):
+            return v
+        return scalar(str(v)) if not isinstance(v, (bytes, bytearray)) else scalar(bytes(v).decode("utf-8", "replace"))
+
+    if not isinstance(value, (dict, list, tuple)):
+        return scalar(value)
+    root: list = [None]
+    # (source, container to fill, key/index in it, depth)
+    stack = [(value, root, 0, 1)]
+    nodes = 0
+    while stack:
+        v, parent, slot, d = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            parent[slot] = "…"
+            continue
+        if isinstance(v, dict):
+            if d > MAX_DEPTH:
+                parent[slot] = CUT
+                continue
+            new: dict = {}
+            parent[slot] = new
+            todo = []
+            for k, x in v.items():
+                mk = scalar(k) if isinstance(k, str) else str(k)
+                while mk in new:
+                    mk += "'"
+                new[mk] = None
+                todo.append((x, new, mk, d + 1))
+            stack.extend(reversed(todo))
+        elif isinstance(v, (list, tuple)):
+            if d > MAX_DEPTH:
+                parent[slot] = CUT
+                continue
+            new_l: list = [None] * len(v)
+            parent[slot] = new_l
+            stack.extend((x, new_l, i, d + 1) for i, x in reversed(list(enumerate(v))))
+        else:
+            parent[slot] = scalar(v)
+    return root[0]

@@ -11,20 +11,23 @@ import logging
 import os
 import socket
 import time
+import traceback
 
 import orjson
 import redis.exceptions
 
+from nlp.pii import mask_text, strip_controls
 from streams import deadletter
 from streams.app import S, app, complaints_topic, dead_letter_topic
-from streams.processing import TextAnalysis, decode_message, duplicate_errors, enrich
+from streams.intake import intake_key
+from streams.processing import TextAnalysis, decode_message, duplicate_errors, enrich, signature_of
 from streams.schema import Rules, error
 from streams.store import TallyWriter
 
 log = logging.getLogger("streams.agents")
 WORKER = f"{socket.gethostname()}-{os.getpid()}"
 STARTED = time.time()
-_state = {"messages": 0, "complaints": 0, "rejected": 0, "redelivered": 0, "latency_ms": []}
+_state = {"messages": 0, "complaints": 0, "rejected": 0, "redelivered": 0, "unsigned": 0, "latency_ms": []}
 
 _writer: TallyWriter | None = None
 
@@ -55,11 +58,22 @@ async def send_dead_letter(raw, errors: list[dict], ref: str, source: str) -> No
     await fut  # acknowledged by the broker before this message's offset can be committed
 
 
+def safe_exception(e: BaseException, with_traceback: bool = False) -> str:
+    """An exception as text for a log or a dead letter: masked, no control characters."""
+    text = "".join(traceback.format_exception(e)) if with_traceback else f"{e.__class__.__name__}: {e}"
+    return mask_text(strip_controls(text[:8000], multiline=True))
+
+
 async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules,
-                  nlp: TextAnalysis | None) -> None:
+                  nlp: TextAnalysis | None, headers=None, key: bytes | None = None) -> None:
     position = f"{topic}/{partition}/{offset}"
     now = time.time()
-    decoded = decode_message(value, rules, now)
+    decoded = decode_message(value, rules, now, signature_of(headers), key)
+    if not decoded.signed:
+        _state["unsigned"] += 1
+        if _state["unsigned"] in (1, 10, 100, 1000) or _state["unsigned"] % 10000 == 0:
+            log.warning("%d message(s) without a valid intake signature so far (latest %s): validated and "
+                        "masked again as outside input", _state["unsigned"], position)
     docs = enrich(decoded.valid, nlp)
     result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now, docs)
     by_index = dict(decoded.valid)
@@ -94,15 +108,18 @@ async def tally(stream):
     """Validate, enrich and tally each message's complaints in one atomic Redis step."""
     rules = Rules(S)
     nlp = text_analysis()
+    key = intake_key(S)
     async for event in stream.events():
         m = event.message
         try:
-            await process(m.value, m.topic, m.partition, m.offset, rules, nlp)
+            await process(m.value, m.topic, m.partition, m.offset, rules, nlp, m.headers, key)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # noqa: BLE001 - a bad message must not stop the stream
-            log.exception("message %s/%s/%s could not be processed", m.topic, m.partition, m.offset)
-            await send_dead_letter(m.value or b"", [error("", "processing_error", f"{e.__class__.__name__}: {e}")],
+            # the traceback, masked: an exception's text may quote the input
+            log.error("message %s/%s/%s could not be processed:\n%s", m.topic, m.partition, m.offset,
+                      safe_exception(e, with_traceback=True))
+            await send_dead_letter(m.value or b"", [error("", "processing_error", safe_exception(e)[:300])],
                                    f"{m.topic}/{m.partition}/{m.offset}:error", "worker")
 
 

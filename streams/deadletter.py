@@ -1,11 +1,19 @@
-"""Dead-letter records: what was wrong with an input, safe to store and to show. Pure."""
+"""Dead-letter records: what was wrong with an input, safe to store and to show. Pure.
+
+A record never repeats a raw value: its ``raw`` is the input with every string masked
+(``nlp.pii.mask_value``: keys too, names from any contact within masked everywhere, numbers
+that hold a phone or ID masked, nesting cut at 32 levels), then cut to a bounded size; its
+error messages are masked again on the way in.
+"""
 from __future__ import annotations
 
 import json
 import time
 import uuid
 
-from nlp.pii import mask_contact, mask_text
+import orjson
+
+from nlp.pii import mask_text, mask_value, strip_controls
 
 RAW_KEEP_CHARS = 2000
 
@@ -18,22 +26,45 @@ NOT_AN_OBJECT = "not_an_object"
 
 
 def safe_raw(raw) -> str:
-    """The offending input as text, PII masked and cut to a bounded size."""
+    """The offending input as text, every string in it masked, cut to a bounded size.
+
+    Bytes that parse as JSON are masked value by value; other bytes and text are masked as
+    text. Whatever is cut, is cut after masking (a number straddling a cut stays masked),
+    and an input that was already cut loses its last characters (they may be half a number).
+    """
+    if raw is None:
+        return ""
     if isinstance(raw, (bytes, bytearray)):
-        text = bytes(raw[: RAW_KEEP_CHARS * 4]).decode("utf-8", errors="replace")
-    elif isinstance(raw, dict):
-        shown = dict(raw)
-        if "contact" in shown:
-            try:
-                shown["contact"] = mask_contact(shown["contact"])
-            except Exception:  # noqa: BLE001 - whatever it is, it is not shown
-                shown["contact"] = "(masked)"
-        text = json.dumps(shown, ensure_ascii=False, default=str)
-    else:
-        text = json.dumps(raw, ensure_ascii=False, default=str) if not isinstance(raw, str) else raw
+        raw = bytes(raw)
+        try:
+            raw = orjson.loads(raw)          # orjson refuses nesting beyond 1024 levels
+        except orjson.JSONDecodeError:
+            keep = RAW_KEEP_CHARS * 4
+            text = raw[:keep].decode("utf-8", errors="replace")
+            if len(raw) > keep:
+                text = text[:-64]
+            return _cut(mask_text(strip_controls(text, multiline=True)))
+    if isinstance(raw, str):
+        return _cut(mask_text(strip_controls(raw[: RAW_KEEP_CHARS + 64], multiline=True)))
+    shown = mask_value(raw, max_chars=RAW_KEEP_CHARS * 2)
+    return _cut(json.dumps(shown, ensure_ascii=False, default=str))
+
+
+def _cut(text: str) -> str:
     if len(text) > RAW_KEEP_CHARS:
-        text = text[:RAW_KEEP_CHARS] + f"…(+{len(text) - RAW_KEEP_CHARS} chars)"
-    return mask_text(text)
+        return text[:RAW_KEEP_CHARS] + f"…(+{len(text) - RAW_KEEP_CHARS} chars)"
+    return text
+
+
+def safe_errors(errors: list[dict]) -> list[dict]:
+    """Error entries with their messages masked and stripped of control characters (the
+    validator already quotes values masked; this covers messages made elsewhere)."""
+    out = []
+    for e in errors:
+        e = dict(e)
+        e["message"] = mask_text(strip_controls(str(e.get("message", ""))))[:500]
+        out.append(e)
+    return out
 
 
 # Field errors whose reason has a name of its own (counted under it, e.g. as `duplicate` in stats).
@@ -50,12 +81,13 @@ def reason_code(errors: list[dict]) -> str:
 
 def record(raw, errors: list[dict], source: str, ref: str | None = None, now: float | None = None) -> dict:
     """A dead-letter record. ``ref`` identifies the rejected item so it is counted once."""
+    errors = safe_errors(errors)
     return {
         "ref": ref or f"{source}:{uuid.uuid4().hex}",
         "reason_code": reason_code(errors),
         "reason": "; ".join(e["message"] for e in errors),
         "errors": errors,
-        "source": source,
+        "source": mask_text(strip_controls(str(source)))[:64],
         "at": time.time() if now is None else now,
         "raw": safe_raw(raw),
     }

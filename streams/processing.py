@@ -2,6 +2,11 @@
 
 A message holds an envelope ``{"v": 1, "src", "at", "items": [...]}`` (from our intake),
 or a bare complaint object, or a JSON list of them (from other producers).
+
+Only a message whose intake signature (header ``c12315-sig``, see streams.intake) is valid
+is trusted as already validated and masked; one HMAC per message, not per record. Every
+other message, whatever it claims (``"norm": 1``), is outside input: each record is
+validated and masked in full, and still counted if it is valid.
 """
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from nlp.pii import mask_text, quote, strip_controls
 from streams import deadletter
+from streams.intake import SIG_HEADER, signed
 from streams.schema import Rules, error
 
 
@@ -19,9 +26,24 @@ class Decoded:
     rejects: list[tuple[int, object, list[dict]]] = field(default_factory=list)  # (index, raw, errors)
     accepted_at: float | None = None
     source: str = "kafka"
+    signed: bool = False
 
 
-def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
+def signature_of(headers) -> bytes | None:
+    """The intake signature among a Kafka message's headers (a list of pairs or a mapping)."""
+    if not headers:
+        return None
+    pairs = headers.items() if hasattr(headers, "items") else headers
+    for k, v in pairs:
+        if k == SIG_HEADER or k == SIG_HEADER.encode():
+            return bytes(v) if v is not None else None
+    return None
+
+
+def decode_message(value: bytes | None, rules: Rules, now: float, signature: bytes | None = None,
+                   key: bytes | None = None) -> Decoded:
+    """The message's valid records and its rejects. Its records skip the full validation only
+    if ``signature`` is the intake's HMAC of ``value`` under ``key``."""
     out = Decoded()
     if value is None:
         out.rejects.append((0, b"", [error("", deadletter.MALFORMED_JSON, "the message has no value")]))
@@ -40,10 +62,14 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
     normalised = False
     if isinstance(doc, dict) and "items" in doc and isinstance(doc.get("items"), list):
         items = doc["items"]
-        normalised = doc.get("norm") == 1
+        out.signed = signed(key, value, signature)
+        normalised = out.signed and doc.get("norm") == 1
         at = doc.get("at")
-        out.accepted_at = float(at) if isinstance(at, (int, float)) else None
-        out.source = str(doc.get("src") or "kafka")[:32]
+        if out.signed:
+            out.accepted_at = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) else None
+        src = doc.get("src")
+        src = strip_controls(src)[:32] if isinstance(src, str) and src else "kafka"
+        out.source = src if out.signed else mask_text(src)
     elif isinstance(doc, list):
         items = doc
     else:
@@ -59,7 +85,7 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
             continue
         first = seen_in_message.setdefault(rec["id"], i)
         if first != i:
-            out.rejects.append((i, raw, [error("id", "duplicate", f"id {rec['id']!r} appears twice in one message "
+            out.rejects.append((i, raw, [error("id", "duplicate", f"id {quote(rec['id'])} appears twice in one message "
                                                                   f"(items {first} and {i})")]))
             continue
         out.valid.append((i, rec))
@@ -67,7 +93,7 @@ def decode_message(value: bytes | None, rules: Rules, now: float) -> Decoded:
 
 
 def duplicate_errors(record_id: str, first_position: str) -> list[dict]:
-    return [error("id", "duplicate", f"complaint id {record_id!r} was already accepted (first at {first_position}); "
+    return [error("id", "duplicate", f"complaint id {quote(record_id)} was already accepted (first at {first_position}); "
                                      "counted once, this copy was not counted")]
 
 

@@ -3,6 +3,14 @@
 ``Rules(settings).validate(raw, now)`` returns ``(record, [])`` for a good complaint, the
 record normalised and its PII masked, or ``(None, errors)`` where every error names the
 field and says what is wrong. Pure: no Kafka, Redis or HTTP here.
+
+Safe inputs: a complaint nested deeper than ``MAX_DEPTH`` (32) levels is refused before
+anything else looks at it; control and format characters (C0/C1, zero-width, bidi
+overrides: Unicode Cf) are removed from every string but the id before it is checked, so a
+text of zero-width spaces is blank; the id must match its rule in full (``"NL-1\n"`` is
+refused); an error message quotes a value only masked and cut (``nlp.pii.quote``).
+PII: names found in the contact (any shape) or announced in the text are masked in the
+text, merchant, tags and contact, as are phone, ID, card, plate and e-mail numbers.
 """
 from __future__ import annotations
 
@@ -13,10 +21,40 @@ from datetime import datetime
 
 from config import Settings
 from config.divisions import DivisionTable, divisions
-from nlp.pii import mask_contact, mask_text
+from nlp.pii import MAX_DEPTH, contact_names, mask_contact, mask_text, names_in_text, quote, strip_controls
 
-ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-EARLIEST = datetime(2000, 1, 1).timestamp()
+# Matched with fullmatch: "$" would accept a trailing newline.
+ID_RE = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+EARLIEST_LOCAL = datetime(2000, 1, 1)     # in the settings' time zone (Rules.earliest)
+
+
+def too_deep(value, limit: int = MAX_DEPTH) -> bool:
+    """True if ``value`` nests containers more than ``limit`` levels (the value itself is
+    level 1). Iterative: a 100,000-deep value costs no stack."""
+    if isinstance(value, dict):       # the common case: a flat complaint, or one flat contact
+        inner = [v for v in value.values() if isinstance(v, (dict, list, tuple))]
+        if not inner or (limit >= 2 and all(
+                not any(isinstance(x, (dict, list, tuple)) for x in (v.values() if isinstance(v, dict) else v))
+                for v in inner)):
+            return False
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            children = v.values()
+        elif isinstance(v, (list, tuple)):
+            children = v
+        else:
+            continue
+        if d > limit:
+            return True
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list, tuple)))
+    return False
+
+
+def clean(value, multiline: bool = False):
+    """A string without control/format characters (other values unchanged)."""
+    return strip_controls(value, multiline) if isinstance(value, str) else value
 
 # Spellings found in exports and other systems, mapped to the canonical values.
 CHANNEL_ALIASES = {
@@ -99,15 +137,18 @@ class Rules:
         self.max_merchant = c["max_merchant_chars"]
         self.max_amount = c["max_amount_yuan"]
         self.future_tolerance = c["future_tolerance_seconds"]
+        # 2000-01-01T00:00 local time is the earliest accepted moment
+        self.earliest = EARLIEST_LOCAL.replace(tzinfo=self.tz).timestamp()
 
     def check_normalised(self, rec, now: float) -> tuple[dict | None, list[dict]]:
         """Cheap re-check of a record that our intake already validated and masked.
 
-        The worker trusts the intake's masking (it ran at the boundary) but still refuses
-        anything that would corrupt the tallies, so a hand-made envelope cannot.
+        Only for records whose message carries a valid intake signature (streams.intake):
+        the worker trusts the intake's masking (it ran at the boundary) but still refuses
+        anything that would corrupt the tallies. Anything else goes through ``validate``.
         """
         try:
-            ok = (ID_RE.match(rec["id"]) is not None and EARLIEST <= rec["ts"] <= now + self.future_tolerance
+            ok = (ID_RE.fullmatch(rec["id"]) is not None and self.earliest <= rec["ts"] <= now + self.future_tolerance
                   and rec["channel"] in self._canon_channels and rec["kind"] in self._canon_kinds
                   and rec["industry"] in self.industries and isinstance(rec["text"], str)
                   and len(rec["text"]) <= self.max_text
@@ -121,30 +162,46 @@ class Rules:
             return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, self.tz)
         if not isinstance(value, str):
             raise ValueError(f"must be an ISO 8601 date-time string, got {type(value).__name__}")
-        s = value.strip().replace("/", "-")
+        s = strip_controls(value).strip().replace("/", "-")
         try:
             dt = datetime.fromisoformat(s)
         except ValueError:
-            raise ValueError(f"{value[:40]!r} is not an ISO 8601 date-time (e.g. 2024-10-01T10:15:00+08:00)") from None
+            raise ValueError(f"{quote(value)} is not an ISO 8601 date-time (e.g. 2024-10-01T10:15:00+08:00)") from None
         return dt.replace(tzinfo=self.tz) if dt.tzinfo is None else dt.astimezone(self.tz)
 
     def validate(self, raw, now: float | None = None) -> tuple[dict | None, list[dict]]:
         if not isinstance(raw, dict):
             return None, [error("", "not_an_object", f"a complaint must be a JSON object, got {type(raw).__name__}")]
+        if too_deep(raw):
+            return None, [error("", "too_deep", f"the complaint nests objects or lists more than {MAX_DEPTH} levels deep")]
         errs: list[dict] = []
         out: dict = {}
+
+        # Names first: every message below quotes values with them masked.
+        contact = raw.get("contact")
+        if isinstance(contact, str):
+            contact = clean(contact)
+        text = clean(raw.get("text"), multiline=True)
+        merchant = clean(raw.get("merchant"))
+        names = contact_names(contact) if isinstance(contact, (dict, list, str)) else ()
+        names = tuple(dict.fromkeys((*names, *names_in_text(text if isinstance(text, str) else ""),
+                                     *names_in_text(merchant if isinstance(merchant, str) else ""))))
+
+        def q(value) -> str:
+            return quote(value, names)
 
         cid = raw.get("id")
         if isinstance(cid, int) and not isinstance(cid, bool):
             cid = str(cid)
         if cid is None or cid == "":
             errs.append(error("id", "missing", "id is required"))
-        elif not isinstance(cid, str) or not ID_RE.match(cid):
-            errs.append(error("id", "invalid", f"id {str(cid)[:80]!r} must be 1-64 characters of A-Z a-z 0-9 _ . : -"))
+        elif not isinstance(cid, str) or ID_RE.fullmatch(cid) is None:
+            errs.append(error("id", "invalid", f"id {q(cid)} must be 1-64 characters of A-Z a-z 0-9 _ . : - "
+                                               "(nothing else, no spaces or line breaks)"))
         else:
             out["id"] = cid
 
-        ra = raw.get("received_at")
+        ra = clean(raw.get("received_at"))
         if ra is None or ra == "":
             errs.append(error("received_at", "missing", "received_at is required"))
         else:
@@ -155,43 +212,43 @@ class Rules:
                 if ts > now + self.future_tolerance:
                     errs.append(error("received_at", "in_future",
                                       f"received_at {dt.isoformat()} is in the future (now {datetime.fromtimestamp(now, self.tz).isoformat(timespec='seconds')})"))
-                elif ts < EARLIEST:
-                    errs.append(error("received_at", "too_old", f"received_at {dt.isoformat()} is before 2000-01-01"))
+                elif ts < self.earliest:
+                    errs.append(error("received_at", "too_old", f"received_at {dt.isoformat()} is before 2000-01-01 (local time)"))
                 else:
                     out["received_at"] = dt.isoformat()
                     out["ts"] = ts
             except (ValueError, OverflowError, OSError) as e:
                 errs.append(error("received_at", "invalid", f"received_at {e}"))
 
-        ch = raw.get("channel")
+        ch = clean(raw.get("channel"))
         if ch is None or ch == "":
             errs.append(error("channel", "missing", "channel is required"))
         else:
-            key = str(ch).strip()
-            canon = self.channels.get(key) or self.channels.get(key.lower())
+            key = ch.strip() if isinstance(ch, str) else (str(ch) if isinstance(ch, int) and not isinstance(ch, bool) else None)
+            canon = (self.channels.get(key) or self.channels.get(key.lower())) if key else None
             if canon is None:
-                errs.append(error("channel", "unknown", f"channel {key[:40]!r} is not one of {', '.join(sorted(set(self.channels.values())))}"))
+                errs.append(error("channel", "unknown", f"channel {q(ch)} is not one of {', '.join(sorted(set(self.channels.values())))}"))
             else:
                 out["channel"] = canon
 
-        kd = raw.get("kind")
+        kd = clean(raw.get("kind"))
         if kd is None or kd == "":
             errs.append(error("kind", "missing", "kind is required (投诉, 举报 or 咨询)"))
         else:
-            key = str(kd).strip()
-            canon = self.kinds.get(key) or self.kinds.get(key.lower())
+            key = kd.strip() if isinstance(kd, str) else None
+            canon = (self.kinds.get(key) or self.kinds.get(key.lower())) if key else None
             if canon is None:
-                errs.append(error("kind", "unknown", f"kind {key[:40]!r} is not one of 投诉, 举报, 咨询"))
+                errs.append(error("kind", "unknown", f"kind {q(kd)} is not one of 投诉, 举报, 咨询"))
             else:
                 out["kind"] = canon
 
-        dc = raw.get("district")
+        dc = clean(raw.get("district"))
         if isinstance(dc, int) and not isinstance(dc, bool):
             dc = str(dc)
         if dc is None or dc == "":
             errs.append(error("district", "missing", "district is required (6-digit GB/T 2260 code)"))
-        elif not isinstance(dc, str) or len(dc) != 6 or not dc.isdigit():
-            errs.append(error("district", "invalid", f"district {str(dc)[:40]!r} is not a 6-digit code"))
+        elif not isinstance(dc, str) or len(dc) != 6 or not dc.isdigit() or not dc.isascii():
+            errs.append(error("district", "invalid", f"district {q(dc)} is not a 6-digit code"))
         else:
             d = self.table.by_code.get(dc)
             if d is None:
@@ -200,59 +257,58 @@ class Rules:
                 out["district"] = dc
                 out["province"] = d.province_code
 
-        ind = raw.get("industry")
+        ind = clean(raw.get("industry"))
         if ind is None or ind == "":
             out["industry"] = self.unclassified
         elif not isinstance(ind, str) or ind.strip() not in self.industries:
-            errs.append(error("industry", "unknown", f"industry {str(ind)[:40]!r} is not one of {'、'.join(c for c in self.settings.raw['complaints']['industries'])}"))
+            errs.append(error("industry", "unknown", f"industry {q(ind)} is not one of {'、'.join(c for c in self.settings.raw['complaints']['industries'])}"))
         else:
             out["industry"] = ind.strip()
 
-        text = raw.get("text")
         if text is None or (isinstance(text, str) and not text.strip()):
-            errs.append(error("text", "missing", "text is required and may not be blank"))
+            errs.append(error("text", "missing", "text is required and may not be blank "
+                                                 "(control and zero-width characters do not count)"))
         elif not isinstance(text, str):
             errs.append(error("text", "invalid", f"text must be a string, got {type(text).__name__}"))
         elif len(text) > self.max_text:
             errs.append(error("text", "too_long", f"text has {len(text)} characters; the limit is {self.max_text}"))
 
-        merchant = raw.get("merchant")
         if merchant not in (None, ""):
             if not isinstance(merchant, str):
                 errs.append(error("merchant", "invalid", "merchant must be a string"))
             elif len(merchant) > self.max_merchant:
                 errs.append(error("merchant", "too_long", f"merchant has {len(merchant)} characters; the limit is {self.max_merchant}"))
-            else:
-                out["merchant"] = merchant.strip()
+            elif merchant.strip():
+                out["merchant"] = mask_text(merchant.strip(), names)
 
-        amount = raw.get("amount")
+        amount = clean(raw.get("amount"))
         if amount not in (None, ""):
             try:
-                if isinstance(amount, bool):
+                if isinstance(amount, bool) or not isinstance(amount, (int, float, str)):
                     raise ValueError
-                a = float(str(amount).replace(",", "").replace("元", "")) if isinstance(amount, str) else float(amount)
-                if not (0 <= a <= self.max_amount):
-                    errs.append(error("amount", "out_of_range", f"amount {a} must be between 0 and {self.max_amount} yuan"))
+                a = float(amount.replace(",", "").replace("元", "")) if isinstance(amount, str) else float(amount)
+                if not (0 <= a <= self.max_amount):   # NaN fails this too
+                    errs.append(error("amount", "out_of_range", f"amount {q(a)} must be between 0 and {self.max_amount} yuan"))
                 else:
                     out["amount"] = round(a, 2)
-            except (TypeError, ValueError):
-                errs.append(error("amount", "invalid", f"amount {str(amount)[:40]!r} is not a number of yuan"))
+            except (TypeError, ValueError, OverflowError):
+                errs.append(error("amount", "invalid", f"amount {q(amount)} is not a number of yuan"))
 
-        contact = raw.get("contact")
         if contact not in (None, "", {}) and not isinstance(contact, (dict, str)):
-            errs.append(error("contact", "invalid", "contact must be an object {name, phone, id_number} or a string"))
+            errs.append(error("contact", "invalid", "contact must be an object (e.g. {name, phone, id_number}) or a string"))
 
         tags = raw.get("tags")
         if tags not in (None, []):
+            if isinstance(tags, list):
+                tags = [clean(t) for t in tags]
             if not isinstance(tags, list) or not all(isinstance(t, str) and len(t) <= 64 for t in tags) or len(tags) > 16:
                 errs.append(error("tags", "invalid", "tags must be a list of at most 16 strings of at most 64 characters"))
             else:
-                out["tags"] = tags
+                out["tags"] = [mask_text(t.strip(), names) for t in tags if t.strip()]
 
         if errs:
             return None, errs
-        masked = mask_contact(contact) if contact not in (None, "", {}) else {}
-        names = (str(contact.get("name") or ""),) if isinstance(contact, dict) else ()
+        masked = mask_contact(contact, names, names_complete=True) if contact not in (None, "", {}) else {}
         out["text"] = mask_text(text.strip(), names)
         if masked:
             out["contact"] = masked

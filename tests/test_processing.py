@@ -3,11 +3,12 @@ import time
 import orjson
 
 from config import load_settings
-from streams.intake import envelope
+from streams.intake import envelope, sign
 from streams.processing import decode_message
 from streams.schema import Rules
 
 RULES = Rules(load_settings({}))
+KEY = b"k" * 64
 
 
 def raw(i, **over):
@@ -18,8 +19,9 @@ def raw(i, **over):
 
 
 def test_envelope_from_intake():
-    d = decode_message(envelope([raw(1), raw(2)], "api", 123.0), RULES, time.time())
-    assert [i for i, _ in d.valid] == [0, 1] and d.accepted_at == 123.0 and d.source == "api"
+    value = envelope([raw(1), raw(2)], "api", 123.0)
+    d = decode_message(value, RULES, time.time(), sign(KEY, value), KEY)
+    assert [i for i, _ in d.valid] == [0, 1] and d.accepted_at == 123.0 and d.source == "api" and d.signed
 
 
 def test_bare_object_and_bare_list_from_other_producers():
