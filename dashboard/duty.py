@@ -77,6 +77,15 @@ def layout(ctx, user, search: str = ""):
 
 # -- plain helpers ----------------------------------------------------------------------------
 
+def silence_line(store, now: datetime):
+    """The silences in force, one small line ("静默中：…至…（原因）"), or None."""
+    silences = store.silences(now)
+    if not silences:
+        return None
+    return html.Span("静默中：" + "；".join(silence_label(x) for x in silences[:3])
+                     + (f" 等{len(silences)}项" if len(silences) > 3 else ""), className="silences", id="duty-silences")
+
+
 def signin_failures(ctx, user) -> list:
     """For the 局长 (admin scope): today's wrong passwords per user name, a small line."""
     if not role_may(user.role, "admin"):
@@ -250,11 +259,9 @@ def register(app, ctx) -> None:
             shown["queue"] = key
             body = queue_rows(alerts, selected, now)
         count = f"在办 {len(alerts)} 条，其中新预警 {len(new_ids)} 条"
-        silences = store.silences(now)
+        silences = silence_line(store, now)
         if silences:   # active silences: their alerts are not raised while they last
-            count = [count, html.Span("静默中：" + "；".join(silence_label(x) for x in silences[:3])
-                                      + (f" 等{len(silences)}项" if len(silences) > 3 else ""),
-                                      className="silences", id="duty-silences")]
+            count = [count, silences]
         send_cue = cue if (fresh or shown.get("title") != title) else no_update
         shown["title"] = title
         return body, sorted(set(open_ids) | set(known or [])), send_cue, count, shown

@@ -126,7 +126,10 @@ def latency_run(api_url: str, rate: int, seconds: int, r: redis.Redis, tag: str)
 
     per_post = max(1, rate // 20)
     batches = [complaints(per_post, f"{tag}-{i}", seed=i) for i in range(rate * seconds // per_post)]
-    with httpx.Client(timeout=30) as client:
+    from streams.tokens import Tokens
+
+    auth = {"Authorization": "Bearer " + Tokens(r).add("bench", "submit", replace=True)}
+    with httpx.Client(timeout=30, headers=auth) as client:
         for i in range(20):  # warm-up: connections, metadata, first fetches
             client.post(api_url + "/api/v1/complaints", json=complaints(per_post, f"{tag}-warm-{i}", seed=i))
             time.sleep(0.05)

@@ -279,3 +279,21 @@ def test_tokens_cli_adds_lists_and_revokes_and_stores_only_hashes(api, stack):
     assert "feed-1" not in tokens_cli(stack, "list").stdout
     assert tokens_cli(stack, "revoke", "feed-1").returncode == 1
     assert Tokens(stack["redis"]).lookup(token) is None
+
+
+def test_active_silences_show_on_the_wall_and_the_console(stack):
+    from types import SimpleNamespace
+
+    from dashboard import duty, wall
+
+    store = AlertStore(stack["redis"])
+    now = datetime.now(timezone(timedelta(hours=8)))
+    ctx = SimpleNamespace(alerts=lambda: store)
+    assert wall.silence_items(wall.active_silences(ctx, now)) == [] and duty.silence_line(store, now) is None
+    sid = store.add_silence(district="140400", industry="食品", until="+2d", reason="节日促销", by="ops", now=now)
+    until = (now + timedelta(days=2)).strftime("%m-%d %H:%M")
+    [item] = wall.silence_items(wall.active_silences(ctx, now))
+    assert item.children == f"静默中：长治市·食品 至{until}（节日促销）"
+    assert duty.silence_line(store, now).children == item.children
+    store.remove_silence(sid, "ops", now)
+    assert wall.active_silences(ctx, now) == [] and duty.silence_line(store, now) is None
