@@ -46,6 +46,7 @@ from typing import NamedTuple
 
 from config import CONFIG_DIR
 from nlp.pii import mask_text
+from nlp.polarity import Polarity
 from nlp.segment import USERDICT, Segmenter
 
 STOPWORDS = CONFIG_DIR / "nlp" / "stopwords.txt"
@@ -67,8 +68,8 @@ NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nrj"})
 CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f", "t"})
 
 # Word classes (bit flags), cached per word.
-BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT = (
-    1 << i for i in range(12))
+BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS = (
+    1 << i for i in range(13))
 ROLE = OBJECT | PROBLEM
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -119,6 +120,7 @@ class Terms(NamedTuple):
     keywords: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     units: tuple[str, ...] = ()
+    variants: tuple[tuple[tuple[str, ...], str], ...] = ()   # (phrase, surface) where they differ
 
     def phrase_texts(self) -> list[str]:
         return [display(p) for p in self.phrases]
@@ -137,9 +139,14 @@ class Extractor:
     """
 
     def __init__(self, segmenter: Segmenter, stopwords: Iterable[str] = (), *, mask: bool = True,
-                 max_gap: int = 6, keep_new_words: bool = False, cache_size: int = 200_000):
+                 max_gap: int = 6, keep_new_words: bool = False, cache_size: int = 200_000,
+                 polarity: Polarity | None = None):
         self.segmenter = segmenter
         self.stopwords = frozenset(stopwords)
+        self.polarity = polarity if polarity is not None else Polarity.default()
+        self.negations = NEGATIONS | self.polarity.negator_set
+        self._problem = self.polarity.is_problem
+        self._norm: dict[str, str] = {}        # predicate -> without degree words (太慢 -> 慢)
         self.mask = mask
         self.max_gap = int(max_gap)
         self.keep_new_words = keep_new_words
@@ -159,8 +166,15 @@ class Extractor:
         """Class bits of a word with its dictionary tag ``t``; fills ``_part`` for glued words."""
         if not _WORDLIKE.fullmatch(word):
             return 0 if word.isalnum() else BOUND          # digits / mixed: gap; punctuation: break
-        if word in NEGATIONS:
+        if word in self.negations:
             return NEG
+        pol = self.polarity
+        if word in pol.degree:
+            return ADV | (EXCESS if pol.degree[word] else 0)   # 太, 偏, 很: folded, never a part
+        if word in pol.places or word in pol.generic:
+            # 长治, 小店 (division names), 所有, 公司: never a keyword nor an object; a generic
+            # word may still be a negated predicate (不 + 合理)
+            return LATENT if word in pol.generic else 0
         if word in self.stopwords:
             if t in ADVERB_TAGS:
                 return ADV                                 # 太, 很, 就: transparent, never a part
@@ -172,7 +186,8 @@ class Extractor:
             if t in ADVERB_TAGS and rest_tag not in ADJECTIVE_TAGS:
                 return ADV                                 # 不断, 不再: an adverb like any other
             return PROBLEM | KEYWORD | (ADJ if t in ADJECTIVE_TAGS or rest_tag in ADJECTIVE_TAGS else 0)
-        if long and word[0] in DEGREE and (t == "x" or t in NAME_TAGS or t in OBJECT_TAGS or t == "b"):
+        if long and (word[0] in DEGREE or word[0] in pol.degree) and (
+                t == "x" or t in NAME_TAGS or t in OBJECT_TAGS or t == "b" or t in ADJECTIVE_TAGS):
             # degree adverb glued to an adjective (太贵 is "nr" in jieba's dictionary, 太差 "n",
             # 太高 in none): the adjective is the problem, the adverb is dropped like 很 in 很贵
             rest = word[1:]
@@ -234,12 +249,9 @@ class Extractor:
         if not text:
             return ""
         if self.mask:
-            if names:
-                text = mask_text(text, names)
-            else:
-                m = _PII_START.search(text)
-                if m is not None and _MAY_HOLD_PII.search(text, max(m.start() - 1, 0)):
-                    text = mask_text(text)
+            # always: mask_text also finds names the text announces (我叫…) and folds
+            # full-width digits, which no cheap pre-check here could rule out
+            text = mask_text(text, names)
         if "*" in text:
             text = _MASKED.sub("，", text)
         if _ADDRESS_HINT.search(text) and _ADDRESS_AT.search(text):
@@ -271,16 +283,21 @@ class Extractor:
                     break
         part_of = self._part
         gap = self.max_gap + 1
+        is_problem = self._problem
+        norm = self._norm
 
         # One pass, hot loop: plain locals, no calls for the common cases.
         keywords: dict[str, None] = {}
         phrases: dict[tuple[str, ...], None] = {}
+        variants: dict[tuple[tuple[str, ...], str], None] = {}
         units: dict[str, None] = {}
         obj_w = None        # the clause's last object …
         obj = -1            # … its index
         pre = None          # the noun right before that object (compound subject), if any
         vh = None           # a verb an adjective may still follow (pattern B)
+        vi = -1             # … its index
         neg = ""            # a negation waiting for its problem word
+        exc = False         # an excess degree word (太, 偏) waiting for its problem word
         adv = -1            # index of a one-character adverb that may end the clause (管理乱)
         linked = False      # whether that object has had a problem already
         last = -2           # index of the previous token with a class
@@ -291,6 +308,7 @@ class Extractor:
             c = classes[i]
             if i != last + 1:                          # stop words, numbers … in between
                 neg = ""
+                exc = False
                 adv = -1
                 vh = None
                 if linked:                             # an object that has had its problem:
@@ -301,8 +319,10 @@ class Extractor:
                 if c & KEYWORD:
                     keywords[w] = None
                 adv = -1
+                noun = False
                 if neg:
                     if c & (OBJECT | LATENT):
+                        noun = bool(c & OBJECT)
                         c = PROBLEM                    # 没有 + 发票: a negated noun is a problem
                 elif c & ADJ and i + 1 < n and classes[i + 1] & PROBLEM and not classes[i + 1] & ADJ:
                     continue                           # 严重 in 严重掉色: an adjective used as adverb
@@ -311,34 +331,47 @@ class Extractor:
                     if neg:
                         part = neg + part
                         neg = ""
-                    units[part] = None
-                    if obj_w is not None and i - obj <= gap and obj_w != part:
-                        phrases[(obj_w, part)] = None
-                        if pre is not None:
-                            phrases[(pre, obj_w, part)] = None
+                    core = norm.get(part)
+                    if core is None:
+                        core = norm[part] = self._normalize(part)
+                    if core:
+                        units[core] = None
+                    if core and obj_w is not None and i - obj <= gap and obj_w != core:
+                        if is_problem(obj_w, part, exc, noun):
+                            ph = (obj_w, core)
+                            phrases[ph] = None
+                            surface = "".join(tokens[obj:i + 1]) if i - obj <= 3 else obj_w + part
+                            if pre is not None:
+                                surface = pre + surface
+                            if surface != obj_w + core:
+                                variants[(ph, surface)] = None
                         linked = True
-                    if vh is not None and c & ADJ and vh != part:
-                        phrases[(vh, part)] = None
-                    vh = w if c & VHEAD else None
+                    if core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):
+                        phrases[(vh, core)] = None
+                        surface = "".join(tokens[vi:i + 1])
+                        if surface != vh + core:
+                            variants[((vh, core), surface)] = None
+                    exc = False
+                    vh, vi = (w, i) if c & VHEAD else (None, -1)
                 else:
                     units[w] = None
                     pre = obj_w if obj == i - 1 else None
                     obj_w = w
                     obj = i
                     linked = False
-                    vh = w if c & VHEAD else None
+                    exc = False
+                    vh, vi = (w, i) if c & VHEAD else (None, -1)
             elif c & BOUND:
                 # a one-character adverb right before the break is the clause's problem (管理乱)
                 if adv >= 0 and obj_w is not None and adv - obj <= gap:
-                    part = tokens[adv]
-                    units[part] = None
-                    phrases[(obj_w, part)] = None
-                    if pre is not None:
-                        phrases[(pre, obj_w, part)] = None
+                    self._end_problem(tokens, adv, obj_w, units, phrases)
                 obj_w = pre = vh = None
                 adv = -1
                 neg = ""
+                exc = False
             elif c & ADV:
+                if c & EXCESS:
+                    exc = True
                 if c & END_PROBLEM:
                     adv = i
             elif c & NEG:
@@ -350,15 +383,28 @@ class Extractor:
                 if c & KEYWORD:
                     keywords[tokens[i]] = None
                 neg = ""
+                exc = False
                 adv = -1
                 vh = None
         if adv >= 0 and last == n - 1 and obj_w is not None and adv - obj <= gap:
-            part = tokens[adv]
-            units[part] = None
+            self._end_problem(tokens, adv, obj_w, units, phrases)
+        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
+
+    def _normalize(self, part: str) -> str:
+        """A predicate without degree words (太慢 -> 慢); a negated plain word (不想, 不知道: its
+        core a stop word that is no expected action) becomes "" so that it makes no topic."""
+        pol = self.polarity
+        neg, _, core = pol.split(part)
+        if neg and core in self.stopwords and core not in pol.obligations:
+            return ""
+        return neg + core
+
+    def _end_problem(self, tokens, adv: int, obj_w: str, units: dict, phrases: dict) -> None:
+        """管理乱: a one-character adverb ending the clause is its problem, if a problem at all."""
+        part = tokens[adv]
+        units[part] = None
+        if self._problem(obj_w, part, False, False):
             phrases[(obj_w, part)] = None
-            if pre is not None:
-                phrases[(pre, obj_w, part)] = None
-        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units))
 
     def extract_many(self, texts: Iterable[str]) -> list[Terms]:
         ex = self.extract

@@ -67,10 +67,11 @@ class PhraseScore:
     score: float
     left_entropy: float | None = None
     right_entropy: float | None = None
+    variants: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         d = {"phrase": self.text, "parts": list(self.phrase), "count": self.count,
-             "pmi": round(self.pmi, 3), "score": round(self.score, 3)}
+             "pmi": round(self.pmi, 3), "score": round(self.score, 3), "variants": list(self.variants)}
         if self.left_entropy is not None:
             d["left_entropy"] = round(self.left_entropy, 3)
             d["right_entropy"] = round(self.right_entropy or 0.0, 3)
@@ -99,6 +100,7 @@ class PhraseStats:
         self._left: dict[tuple, Counter] = defaultdict(Counter)
         self._right: dict[tuple, Counter] = defaultdict(Counter)
         self._edges: Counter = Counter()        # (phrase, side) -> occurrences at a clause break
+        self.variants: dict[tuple, Counter] = defaultdict(Counter)   # phrase -> {surface: docs}
 
     # -- counting -----------------------------------------------------------------------------
 
@@ -110,6 +112,8 @@ class PhraseStats:
             self.keywords.update(kws)
         if terms.phrases:
             self.phrases.update(terms.phrases)
+        for phrase, surface in getattr(terms, "variants", ()):
+            self.variants[phrase][surface] += 1
         if terms.units:
             if kws:
                 kw = set(kws)
@@ -164,25 +168,32 @@ class PhraseStats:
         for p, c in other._right.items():
             self._right[p].update(c)
         self._edges.update(other._edges)
+        for p, c in other.variants.items():
+            self.variants[p].update(c)
         return self
 
     @classmethod
     def from_counts(cls, keywords: Mapping[str, int], phrases: Mapping, n_docs: int,
-                    parts: Mapping[str, int] | None = None) -> "PhraseStats":
+                    parts: Mapping[str, int] | None = None,
+                    variants: Mapping | None = None) -> "PhraseStats":
         """Stats rebuilt from stored counts: {keyword: docs}, {phrase or "a|b": docs}, n_docs,
-        and optionally {part: docs} for parts that were not keywords (see module doc)."""
+        and optionally {part: docs} for parts that were not keywords (see module doc) and
+        {phrase or "a|b": {surface: docs}}, the ways each phrase was written."""
         s = cls()
         s.n_docs = int(n_docs)
         s.keywords = Counter({k: int(v) for k, v in keywords.items()})
         s.phrases = Counter({decode_phrase(k): int(v) for k, v in phrases.items()})
         s.parts = Counter({k: int(v) for k, v in (parts or {}).items()})
+        for k, vs in (variants or {}).items():
+            s.variants[decode_phrase(k)].update({v: int(c) for v, c in vs.items()})
         return s
 
     def to_counts(self) -> dict:
         """The counts as JSON-friendly dicts (what ``from_counts`` takes back)."""
         return {"n_docs": self.n_docs, "keywords": dict(self.keywords),
                 "phrases": {encode_phrase(p): c for p, c in self.phrases.items()},
-                "parts": dict(self.parts)}
+                "parts": dict(self.parts),
+                "variants": {encode_phrase(p): dict(c) for p, c in self.variants.items() if c}}
 
     # -- scores -------------------------------------------------------------------------------
 
@@ -209,16 +220,27 @@ class PhraseStats:
         if phrase in self._left or phrase in self._right or (phrase, "L") in self._edges:
             left = _entropy(self._left.get(phrase, Counter()), self._edges.get((phrase, "L"), 0))
             right = _entropy(self._right.get(phrase, Counter()), self._edges.get((phrase, "R"), 0))
-        return PhraseScore(phrase, display(phrase), count, pmi, count * max(pmi, 0.0), left, right)
+        vs = self.variants.get(phrase)
+        variants = tuple(v for v, _ in sorted(vs.items(), key=lambda vc: (-vc[1], vc[0]))) if vs else ()
+        return PhraseScore(phrase, display(phrase), count, pmi, count * max(pmi, 0.0), left, right, variants)
+
+    def genuine(self, phrase: Sequence[str], floor: float = -1.0) -> bool:
+        """Whether a candidate is a phrase rather than two words that met by accident: its PMI
+        is above ``floor`` bits (it occurs at least half as often as its parts' chance meeting
+        would have it). Not PMI > 0: the extractor already pairs an object with its own
+        predicate, and the commonest problems are the ones PMI cannot see, those of the set's
+        main noun (发动机异响 where nearly every complaint names the engine, 价格贵 where the price
+        is in a third of them and 贵 is said of dishes too): their PMI is about 0 or below."""
+        return self.phrases.get(tuple(phrase), 0) > 0 and self.pmi(phrase) > floor
 
     def top(self, n: int = 20, min_count: int = 3, fold: float = 0.8) -> list[PhraseScore]:
-        """The ``n`` best phrases with at least ``min_count`` documents and a positive score,
-        best first (ties: more documents, then the text). ``fold=0`` keeps sub-phrases."""
-        cands = [self.score(p) for p, c in self.phrases.items() if c >= min_count]
-        cands = [s for s in cands if s.score > 0]
+        """The ``n`` commonest genuine phrases (see ``genuine``) with at least ``min_count``
+        documents, most documents first (ties: the higher score, then the text): a bureau head
+        wants the problems most complaints carry. ``fold=0`` keeps sub-phrases."""
+        cands = [self.score(p) for p, c in self.phrases.items() if c >= min_count and self.genuine(p)]
         if fold > 0:
             cands = _fold(cands, fold)
-        cands.sort(key=lambda s: (-s.score, -s.count, s.text))
+        cands.sort(key=lambda s: (-s.count, -s.score, s.text))
         return cands[:n]
 
     def top_keywords(self, n: int = 20, min_count: int = 1) -> list[tuple[str, int]]:

@@ -1,13 +1,16 @@
 """`python -m nlp topics FILE`: the hot topics of a file of complaints, as JSON lines.
 
-First the top phrases, best first, one JSON object a line:
-    {"phrase": "鞋子开胶", "parts": ["鞋子", "开胶"], "count": 41, "pmi": 3.2, "score": 131.2,
-     "left_entropy": 2.1, "right_entropy": 3.0}
+First the top problem topics, commonest first, one JSON object a line:
+    {"phrase": "物流慢", "parts": ["物流", "慢"], "count": 41, "pmi": 3.2, "score": 131.2,
+     "variants": ["物流太慢", "物流很慢"], "left_entropy": 2.1, "right_entropy": 3.0}
 then the top keywords:
     {"keyword": "开胶", "count": 57}
-``count`` is the number of complaints; ``pmi`` and ``score`` are explained in
-``nlp.phrases``; the entropies (bits) of the words before and after the phrase are only
-computed offline (low = the phrase is usually part of something longer).
+A topic is an object with a negative predicate or a negated positive one (``nlp.polarity``);
+praise and neutral pairs are never topics. ``count`` is the number of complaints carrying it
+(the ranking); ``variants`` are the ways complaints wrote it (degree words, a noun before the
+object), commonest first; ``pmi`` and ``score`` are explained in ``nlp.phrases``; the
+entropies (bits) of the words before and after the phrase are only computed offline (low = the
+phrase is usually part of something longer).
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from nlp.textio import InputError, read_texts
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m nlp topics",
-        description="Top phrases (then top keywords) of the complaints in FILE, as JSON lines.",
+        description="Top problem topics (then top keywords) of the complaints in FILE, as JSON lines, "
+                    "commonest first; each topic lists its variants.",
         epilog="FILE: .txt (one complaint a line), .jsonl (\"text\" field), .csv or .xlsx "
                "(a column such as 诉求内容 / 投诉内容 / 内容 / text, or --column).")
     ap.add_argument("file", metavar="FILE", help="complaints file")

@@ -123,7 +123,8 @@ class DocCache:
 
 
 def real_phrases(counts: Counts, *others: Counts) -> set[str]:
-    """Candidates whose parts go together more than chance (document PMI > 0) over the windows."""
+    """Candidates that are phrases, not accidents, over the windows (``PhraseStats.genuine``:
+    PMI above -1 bit, so that the main noun's problems are kept, issue 11)."""
     from nlp.phrases import PhraseStats
 
     kw, ph, parts, n = Counter(), Counter(), Counter(), 0
@@ -133,7 +134,7 @@ def real_phrases(counts: Counts, *others: Counts) -> set[str]:
         parts.update(c.parts)
         n += c.docs
     stats = PhraseStats.from_counts(kw, ph, n, parts)
-    return {p for p in counts.phrases if stats.pmi(p.split("|")) > 0}
+    return {p for p in counts.phrases if stats.genuine(p.split("|"))}
 
 
 def hour_keys(province: str, since: datetime, until: datetime, tz) -> list[str]:

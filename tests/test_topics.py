@@ -44,7 +44,8 @@ def test_an_injected_surge_is_the_top_bursting_phrase_of_its_county_within_its_f
     assert len(top["trend"]) == 13 and top["trend"][-1] == top["count"]
     # the same question over HTTP
     res = httpx.get(api + "/api/v1/topics", params={"level": "county", "code": "140403", "window": "hour",
-                                                     "at": (surge_start + timedelta(hours=1)).isoformat()})
+                                                     "at": (surge_start + timedelta(hours=1)).isoformat()},
+                    headers=getattr(api, "headers", None))
     assert res.status_code == 200 and res.json()["phrases"]["by_burst"][0]["topic"] == top["topic"]
     # a custom period (the surge's first hour as since/until) gives the same top phrase
     custom = read.topics("county", "140403", since=surge_start, until=surge_start + timedelta(hours=1))
@@ -52,7 +53,7 @@ def test_an_injected_surge_is_the_top_bursting_phrase_of_its_county_within_its_f
     # the keyword cloud of that selection, as the wall screen would fetch it
     png = httpx.get(api + "/api/v1/cloud.png", params={"level": "county", "code": "140403", "window": "hour",
                                                        "at": (surge_start + timedelta(hours=1)).isoformat()},
-                    timeout=60)
+                    timeout=60, headers=getattr(api, "headers", None))
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     from PIL import Image
     import io
@@ -60,7 +61,8 @@ def test_an_injected_surge_is_the_top_bursting_phrase_of_its_county_within_its_f
     assert img.size == (1920, 1080)
     (stack["env"]["DATA_DIR"] and open(f"{stack['env']['DATA_DIR']}/surge_cloud.png", "wb").write(png.content))
     empty = httpx.get(api + "/api/v1/cloud.png", params={"level": "county", "code": "140403", "window": "hour",
-                                                         "at": "2020-01-01T00:00:00"})
+                                                         "at": "2020-01-01T00:00:00"},
+                      headers=getattr(api, "headers", None))
     assert empty.status_code == 404 and "no complaints" in empty.json()["error"]
     # the province-wide view one hour before the surge shows nothing about fading clothes rising
     before = read.topics("province", "140000", "hour", at=surge_start)
@@ -72,7 +74,7 @@ def test_a_complaint_without_industry_is_classified_and_tallied_under_it(stack, 
     when = time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(time.time() + 8 * 3600))
     c = {"id": "noind-1", "received_at": when, "channel": "12315", "kind": "投诉", "district": "140403",
          "text": "在外卖平台点的炒饭里吃出了一根头发和一只虫子，商家拒绝退款，要求赔偿"}
-    assert httpx.post(api + "/api/v1/complaints", json=c).status_code == 202
+    assert httpx.post(api + "/api/v1/complaints", json=c, headers=getattr(api, "headers", None)).status_code == 202
     wait_until(lambda: accepted(stack["redis"]) == 1, 30, "1 tallied")
     read = ReadModel(stack["settings"], stack["redis"])
     assert read.total("county", "140403", industry="食品") == 1

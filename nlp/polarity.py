@@ -1,0 +1,316 @@
+"""Which object + predicate pairs are *problems*: the polarity lexicons of ``config/nlp/``.
+
+A hot topic is something a bureau head can act on: an object with a negative predicate
+(衣服掉色, 发动机异响, 房间脏) or a negated positive one (房间不干净, 水果不新鲜). Praise (味道不错,
+交通方便) and neutral pairs (办理入住) are not topics. Everything here is read from plain-text
+lexicons, so a bureau edits them without code; no phrase is listed anywhere.
+
+Lexicons (``config/nlp/``, one word a line, ``#`` comments)
+------------------------------------------------------------
+negative.txt / positive.txt   HowNet's 情感分析用词语集 (evaluation + emotion words);
+negative_domain.txt           complaint words HowNet lacks (掉色, 异响, 推诿, 卡顿 …);
+positive_domain.txt           praise HowNet lacks or reads otherwise (嫩, 入味, 实惠 …);
+negative_learned.txt /        learned from labelled public reviews (``python -m nlp.polarity
+positive_learned.txt          learn FILE.jsonl``): words far more common in negative reviews;
+negators.txt                  不, 没有, 无法 …;
+degree.txt                    很, 太, 偏 … (``excess`` marks "too": 太, 偏, 过于);
+scalar.txt                    大 +, 小 -, 快 +, 慢 - …: polarity from the object;
+undesirable.txt               objects of which more is worse (价格, 噪音, 油耗, 问题);
+obligations.txt               expected actions: negated they are failures (不退款, 无法开机);
+generic.txt                   generic words (所有, 合理, 公司, 孩子): never keywords or objects.
+Place names come from ``config/divisions_gbt2260_2024.csv`` (with 省/市/县/区 … stripped too).
+
+The rule (``Polarity.is_problem``)
+---------------------------------
+negated predicate: a problem if the core is positive (不干净), an expected action (不退款) or a
+noun (没有热水: absence); not if the core is negative (没问题, 不差) or another verb (不想).
+otherwise: a negative word is a problem, a positive one is not; a scalar word is a problem when
+its direction is the bad one for the object (房间小, 价格高, 噪音大) or after an excess degree
+word (偏大, 太快); a word that is both positive and negative in HowNet only after an excess
+degree word; anything else (neutral verbs) is not a problem.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from config import CONFIG_DIR
+
+LEXICON_DIR = CONFIG_DIR / "nlp"
+DIVISIONS = CONFIG_DIR / "divisions_gbt2260_2024.csv"
+PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "地区", "新区", "林区", "矿区", "省", "市", "县",
+                  "区", "盟", "旗", "州")
+
+
+def read_lexicon(path: Path) -> list[str]:
+    """Lines of a lexicon file (blank lines and '#' comments skipped); a missing file is empty."""
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def place_names(path: Path = DIVISIONS) -> frozenset[str]:
+    """Division names and the same without their suffix (长治市 -> 长治, 小店区 -> 小店)."""
+    names: set[str] = set()
+    if not path.is_file():
+        return frozenset()
+    with path.open(encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            name = (row.get("name") or "").strip()
+            if not name:
+                continue
+            names.add(name)
+            for suf in PLACE_SUFFIXES:
+                if name.endswith(suf) and len(name) - len(suf) >= 2:
+                    names.add(name[: -len(suf)])
+                    break
+    return frozenset(names)
+
+
+class Polarity:
+    """The lexicons and the problem rule. Pure after construction; results are cached."""
+
+    def __init__(self, negative, positive, negators, degree: dict[str, bool], scalar: dict[str, int],
+                 undesirable, obligations, generic=(), places=()):
+        self.negative = frozenset(negative)
+        self.positive = frozenset(positive)
+        self.negators = tuple(sorted(set(negators), key=len, reverse=True))   # longest first
+        self.negator_set = frozenset(negators)
+        self.degree = dict(degree)
+        self.degree_prefixes = tuple(sorted(self.degree, key=len, reverse=True))
+        self.scalar = dict(scalar)
+        self.undesirable = frozenset(undesirable)
+        self.obligations = frozenset(obligations)
+        self.generic = frozenset(generic)
+        self.places = frozenset(places)
+        self._cache: dict[tuple, bool] = {}
+
+    @classmethod
+    def default(cls) -> "Polarity":
+        return _default()
+
+    @classmethod
+    def from_dir(cls, d: Path = LEXICON_DIR, divisions: Path | None = DIVISIONS) -> "Polarity":
+        degree: dict[str, bool] = {}
+        for line in read_lexicon(d / "degree.txt"):
+            parts = line.split()
+            degree[parts[0]] = len(parts) > 1 and parts[1] == "excess"
+        scalar: dict[str, int] = {}
+        for line in read_lexicon(d / "scalar.txt"):
+            parts = line.split()
+            if len(parts) == 2 and parts[1] in "+-":
+                scalar[parts[0]] = 1 if parts[1] == "+" else -1
+        negative = set(read_lexicon(d / "negative.txt")) | set(read_lexicon(d / "negative_domain.txt")) \
+            | set(read_lexicon(d / "negative_learned.txt"))
+        positive = set(read_lexicon(d / "positive.txt")) | set(read_lexicon(d / "positive_domain.txt")) \
+            | set(read_lexicon(d / "positive_learned.txt"))
+        return cls(negative, positive, read_lexicon(d / "negators.txt"), degree, scalar,
+                   read_lexicon(d / "undesirable.txt"), read_lexicon(d / "obligations.txt"),
+                   read_lexicon(d / "generic.txt"), place_names(divisions) if divisions else ())
+
+    # -- predicates -------------------------------------------------------------------------
+
+    def split(self, pred: str) -> tuple[str, bool, str]:
+        """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净")."""
+        neg = ""
+        for n in self.negators:
+            if pred.startswith(n) and len(pred) > len(n):
+                neg, pred = n, pred[len(n):]
+                break
+        excess = False
+        changed = True
+        while changed:
+            changed = False
+            for d in self.degree_prefixes:
+                if pred.startswith(d) and len(pred) > len(d):
+                    excess = excess or self.degree[d]
+                    pred = pred[len(d):]
+                    changed = True
+                    break
+        return neg, excess, pred
+
+    def normalize(self, pred: str) -> str:
+        """The predicate without degree words, its negator kept: 太慢 -> 慢, 不太干净 -> 不干净."""
+        neg, _, core = self.split(pred)
+        return neg + core
+
+    def is_problem(self, obj: str, pred: str, excess: bool = False, noun: bool = False) -> bool:
+        """Whether ``obj`` + ``pred`` states a problem (see the module doc).
+
+        ``excess``: a "too" degree word stood before the predicate (太, 偏) even if not glued;
+        ``noun``: the core of a negated predicate is a noun (没有 + 热水: an absence).
+        """
+        key = (obj, pred, excess, noun)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = self._problem(obj, pred, excess, noun)
+        return got
+
+    def _problem(self, obj: str, pred: str, excess: bool, noun: bool) -> bool:
+        if obj in self.generic or obj in self.places or obj in self.negator_set:
+            return False
+        neg, glued_excess, core = self.split(pred)
+        excess = excess or glued_excess
+        if not core or core in self.degree:
+            return False                                # 偏, 太: a fragment, never a predicate
+        neg_w, pos_w = core in self.negative, core in self.positive
+        if neg:
+            if neg_w and not pos_w:
+                return False                            # 没问题, 不差
+            if pos_w or core in self.obligations or core in self.scalar:
+                return True                             # 不干净, 不退款, 不大 (不够大)
+            return noun                                 # 没有热水; not 不想, 不知道
+        if core in self.scalar:
+            if excess:
+                return True                             # 偏大, 太快
+            bad_up = obj in self.undesirable or (obj in self.negative and obj not in self.positive)
+            return (self.scalar[core] > 0) == bad_up    # 房间小, 价格高; not 房间大, 价格低
+        if neg_w and not pos_w:
+            return True
+        if neg_w and pos_w:
+            return excess
+        return False
+
+
+@lru_cache(maxsize=None)
+def _default() -> Polarity:
+    return Polarity.from_dir()
+
+
+# -- learning lexicon additions from labelled reviews ------------------------------------------
+
+def learn(neg_texts: list[str], pos_texts: list[str], min_docs: int = 10, ratio: float = 6.0,
+          extractor=None, neg_groups: list[str] | None = None,
+          pos_groups: list[str] | None = None) -> tuple[list[str], list[str], list[tuple[str, int]]]:
+    """Predicates far more frequent in negative than in positive reviews (and the reverse), and
+    new words: runs of single characters that the dictionary splits but that recur.
+
+    Candidates are the words the extractor can use as problems (verbs, adjectives, negated
+    words), never nouns. The odds ratio is the Mantel-Haenszel estimate over ``groups`` (one per
+    source set: hotel, car … so that a set with more positive reviews does not make its whole
+    vocabulary "positive"). A word is learned as negative when it is in at least ``min_docs``
+    negative texts and its ratio is at least ``ratio``; positive likewise. Words the lexicons
+    already hold, degree words and negators are left out.
+    New words: two adjacent single-character tokens (both Han, neither a stop word) in at least
+    ``4 * min_docs`` texts whose pair is at least 30 % of the first character's occurrences.
+    """
+    from nlp.extract import OBJECT, PROBLEM, Extractor
+
+    ex = extractor or Extractor.default()
+    pol = Polarity.from_dir()
+    neg_groups = neg_groups or [""] * len(neg_texts)
+    pos_groups = pos_groups or [""] * len(pos_texts)
+    df: dict[tuple[str, str], Counter] = {}        # (group, neg|pos) -> word -> docs
+    size: Counter = Counter()
+    pairs: Counter = Counter()
+    singles: Counter = Counter()
+    for texts, groups, side in ((neg_texts, neg_groups, "neg"), (pos_texts, pos_groups, "pos")):
+        for t, g in zip(texts, groups):
+            terms = ex.extract(t)
+            seen = set()
+            for w in terms.tokens:
+                c = ex._class.get(w, 0)
+                if c & PROBLEM and not c & OBJECT:
+                    seen.add(pol.split(ex._part.get(w, w))[2])
+            df.setdefault((g, side), Counter()).update(seen)
+            size[(g, side)] += 1
+            toks = terms.tokens
+            for a, b in zip(toks, toks[1:]):
+                if len(a) == 1 and len(b) == 1 and "\u4e00" <= a <= "\u9fff" and "\u4e00" <= b <= "\u9fff":
+                    pairs[a + b] += 1
+            singles.update(x for x in toks if len(x) == 1)
+    groups = sorted({g for g, _ in size})
+    known = pol.negative | pol.positive | set(pol.degree) | pol.negator_set | pol.generic
+    words = set()
+    for c in df.values():
+        words.update(c)
+    negs, poss = [], []
+    for w in words:
+        if (w in known or len(w) < 2 or w in ex.stopwords or w in pol.obligations
+                or not all("\u4e00" <= ch <= "\u9fff" for ch in w)):
+            continue                                    # 人, 去, 该: too plain to be a predicate
+        num = den = 0.0
+        n_neg = n_pos = 0
+        for g in groups:
+            a = df.get((g, "neg"), Counter())[w] + 0.5      # negative texts with w
+            b = df.get((g, "pos"), Counter())[w] + 0.5      # positive texts with w
+            c = size[(g, "neg")] - a + 1.0                  # negative texts without w
+            d = size[(g, "pos")] - b + 1.0
+            total = a + b + c + d
+            num += a * d / total
+            den += b * c / total
+            n_neg += df.get((g, "neg"), Counter())[w]
+            n_pos += df.get((g, "pos"), Counter())[w]
+        odds = num / den if den else float("inf")
+        if n_neg >= min_docs and odds >= ratio:
+            negs.append(w)
+        elif n_pos >= min_docs and odds <= 1 / ratio:
+            poss.append(w)
+    stop = ex.stopwords
+    new_words = [(w, c) for w, c in pairs.items()
+                 if c >= 4 * min_docs and w[0] not in stop and w[1] not in stop
+                 and c >= 0.3 * singles[w[0]] and not ex.segmenter.has_word(w)]
+    return sorted(negs), sorted(poss), sorted(new_words, key=lambda wc: -wc[1])
+
+
+def _write(path: Path, words: list[str], header: str) -> None:
+    path.write_text(header + "".join(w + "\n" for w in words), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m nlp.polarity",
+        description="Polarity lexicons of the hot topics: check a pair, or learn lexicon additions "
+                    "from labelled reviews.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    chk = sub.add_parser("check", help="say whether OBJECT PREDICATE is a problem")
+    chk.add_argument("object")
+    chk.add_argument("predicate")
+    lrn = sub.add_parser("learn", help="learn negative/positive predicates and new words from FILE.jsonl "
+                                       "(fields text, sentiment: neg or pos, group: source set)")
+    lrn.add_argument("file")
+    lrn.add_argument("--out", default=str(LEXICON_DIR), help="directory for the *_learned.txt files")
+    lrn.add_argument("--min-docs", type=int, default=10)
+    args = ap.parse_args(argv)
+    if args.cmd == "check":
+        pol = Polarity.default()
+        print(json.dumps({"object": args.object, "predicate": args.predicate,
+                          "normalized": pol.normalize(args.predicate),
+                          "problem": pol.is_problem(args.object, args.predicate)}, ensure_ascii=False))
+        return 0
+    neg, pos, ng, pg = [], [], [], []
+    with open(args.file, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                if d.get("sentiment") == "neg":
+                    neg.append(d["text"])
+                    ng.append(str(d.get("group", "")))
+                elif d.get("sentiment") == "pos":
+                    pos.append(d["text"])
+                    pg.append(str(d.get("group", "")))
+    negs, poss, new = learn(neg, pos, args.min_docs, neg_groups=ng, pos_groups=pg)
+    out = Path(args.out)
+    head = ("# Learned by `python -m nlp.polarity learn` from labelled public reviews ({n} negative, {p} positive\n"
+            "# texts; see tests/data/README.md): predicates with odds at least 6x higher in {which} reviews.\n"
+            "# Review before use; delete a line to drop a word.\n")
+    _write(out / "negative_learned.txt", negs, head.format(n=len(neg), p=len(pos), which="negative"))
+    _write(out / "positive_learned.txt", poss, head.format(n=len(neg), p=len(pos), which="positive"))
+    print(json.dumps({"negative": len(negs), "positive": len(poss),
+                      "new_words": [w for w, _ in new[:50]]}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

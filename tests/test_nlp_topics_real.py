@@ -1,0 +1,121 @@
+"""Hot topics on real public complaint text (tests/data/real_*_negative.txt, see its README).
+
+Each test pins one failure the old extractor had on real text (issue 11): praise ranked as a
+topic, the set's main noun dropped, degree variants as separate rows, fragments (码数偏),
+place names and generic words in topics and clouds.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nlp.extract import Extractor
+from nlp.phrases import PhraseStats
+from nlp.polarity import Polarity
+
+DATA = Path(__file__).parent / "data"
+SETS = ("hotel", "car", "restaurant")
+
+
+def texts(name: str) -> list[str]:
+    return [t for t in (DATA / f"real_{name}_negative.txt").read_text(encoding="utf-8").splitlines() if t.strip()]
+
+
+@pytest.fixture(scope="module")
+def ex() -> Extractor:
+    return Extractor.default()
+
+
+@pytest.fixture(scope="module")
+def pol() -> Polarity:
+    return Polarity.default()
+
+
+@pytest.fixture(scope="module")
+def stats(ex) -> dict[str, PhraseStats]:
+    return {s: PhraseStats().add_all(ex.extract(t) for t in texts(s)) for s in SETS}
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_top_topics_of_real_sets_are_problems_never_praise(name, stats, pol):
+    top = stats[name].top(15, min_count=2)
+    assert len(top) >= 10, [s.text for s in top]
+    assert all(stats[name].genuine(s.phrase) for s in top)
+    for s in top:
+        obj, pred = s.phrase
+        neg, _, core = pol.split(pred)
+        assert pol.is_problem(obj, pred), s.text
+        # never a plain positive word (味道不错, 交通方便): praise only when negated (不干净)
+        assert neg or core not in pol.positive or core in pol.negative or core in pol.scalar, s.text
+    assert [s.count for s in top] == sorted((s.count for s in top), reverse=True)   # commonest first
+
+
+def test_praise_and_neutral_pairs_of_real_reviews_are_never_topics(ex):
+    # sentences as they stand in the hotel and restaurant sets (praise beside the complaint)
+    for sentence in ("离机场近，交通方便", "味道不错，物流快", "办理入住很快", "早餐还不错，服务也很热情",
+                     "房间干净，性价比高，价格低"):
+        assert ex.extract(sentence).phrases == (), sentence
+
+
+def test_the_sets_main_noun_is_kept(ex):
+    # every complaint names the room: PMI of 房间+小 is about 0, yet it is the commonest problem
+    rooms = [t for t in texts("hotel") if "房间" in t]
+    stats = PhraseStats().add_all(ex.extract(t) for t in rooms)
+    assert stats.doc_count("房间") >= 0.8 * stats.n_docs
+    top = stats.top(5, min_count=2)
+    assert top[0].phrase == ("房间", "小"), [s.text for s in top]
+    assert stats.pmi(("房间", "小")) < 0.5        # what the old score count × max(PMI, 0) zeroed
+    assert stats.genuine(("房间", "小"))
+
+
+def test_degree_words_fold_into_one_topic_with_its_variants(stats, ex):
+    top = {s.text: s for s in stats["hotel"].top(15, min_count=2)}
+    small = top["房间小"]
+    assert {"房间很小", "房间太小"} <= set(small.variants)
+    assert small.count >= 20
+    # no topic keeps a degree word, and none appears twice
+    degree = Polarity.default().degree
+    assert not any(any(s.phrase[1].startswith(d) for d in degree) for s in top.values())
+    assert len({s.phrase for s in top.values()}) == len(top)
+    # the same in one complaint: 物流太慢 / 物流很慢 / 物流慢 are one phrase
+    phrases = {p for t in ("物流太慢", "物流很慢", "物流慢") for p in ex.extract(t).phrases}
+    assert phrases == {("物流", "慢")}
+
+
+def test_phrases_respect_word_boundaries(ex):
+    terms = ex.extract("鞋子码数偏大，一颗星都不想给")
+    assert terms.phrases == (("码数", "大"),)
+    assert (("码数", "大"), "鞋子码数偏大") in terms.variants       # as written, the noun before too
+    assert all("偏" not in p for ph in terms.phrases for p in ph)
+
+
+def test_place_names_and_generic_words_stay_out_of_topics_and_keywords(ex):
+    real = texts("hotel")[:40]
+    placed = [f"长治市潞州区{t}太原市小店区的所有公司都这样，孩子也说" for t in real]
+    stats = PhraseStats().add_all(ex.extract(t) for t in placed)
+    words = set(stats.keywords) | {p for ph in stats.phrases for p in ph}
+    for w in ("长治", "长治市", "潞州", "潞州区", "小店", "太原", "所有", "公司", "孩子"):
+        assert w not in words, w
+    assert stats.top(5, min_count=2)                 # the complaints' own topics are still there
+
+
+def test_the_cloud_of_a_real_set_has_no_generic_words(stats):
+    from nlp.cloud import merge_weights
+
+    s = stats["hotel"]
+    weights = merge_weights({t.text: t.count for t in s.top(30, min_count=2)}, dict(s.top_keywords(60)))
+    assert weights
+    for w in ("所有", "合理", "合法", "标准", "公司", "孩子"):
+        assert w not in weights
+
+
+def test_topics_cli_prints_variants(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "nlp", "topics", str(DATA / "real_hotel_negative.txt"),
+                          "--top", "5", "--no-keywords"], capture_output=True, text=True, check=True).stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 5 and all({"phrase", "count", "parts", "variants"} <= set(r) for r in rows)
+    assert rows[0]["phrase"] == "房间小" and "房间很小" in rows[0]["variants"]
