@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     duty.register(app, ctx)
     review.register(app, ctx)
     install_security(server, ctx)
+    install_callback_checks(app)
     install_timing(server, ctx)
     install_fonts(server, ctx, env, prepare=warm)
     if warm:
@@ -210,6 +211,44 @@ def _screen_of(body: dict) -> str | None:
     return None
 
 
+def callback_request_problem(body, callback_map: dict) -> str | None:
+    """What is wrong with the shape of a Dash callback request (None when nothing): one the
+    dash-renderer never sends (not an object, an unknown output, inputs or state that do not
+    match the callback) would otherwise end in an error 500 inside Dash."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    out = body.get("output")
+    if not isinstance(out, str) or out not in callback_map:
+        return "unknown callback output"
+    if not isinstance(body.get("outputs"), (dict, list)):
+        return "outputs must be an object or a list"
+    if not isinstance(body.get("changedPropIds", []), list):
+        return "changedPropIds must be a list"
+    cb = callback_map[out]
+    for part in ("inputs", "state"):
+        got, want = body.get(part, []), cb.get(part, [])
+        if not isinstance(got, list) or len(got) != len(want):
+            return f"{part} do not match the callback"
+        for item in got:
+            items = item if isinstance(item, list) else [item]       # a wildcard (ALL) input is a list
+            if not all(isinstance(i, dict) and "id" in i and isinstance(i.get("property"), str) for i in items):
+                return f"every one of {part} needs an id and a property"
+    return None
+
+
+def install_callback_checks(app: dash.Dash) -> None:
+    """Refuse (400, one line) a callback request of a shape the page never sends."""
+    @app.server.before_request
+    def check_callback_shape():
+        req = flask.request
+        if req.method == "POST" and (req.path.rstrip("/") or "/") == "/_dash-update-component":
+            problem = callback_request_problem(req.get_json(silent=True), app.callback_map)
+            if problem:
+                return flask.Response(f"bad callback request: {problem}", 400,
+                                      content_type="text/plain; charset=utf-8")
+        return None
+
+
 def install_security(server: flask.Flask, ctx: Context) -> None:
     @server.before_request
     def guard():
@@ -227,7 +266,7 @@ def install_security(server: flask.Flask, ctx: Context) -> None:
                 return flask.Response(f"{user.role_label}无权打开此页面", 403, content_type="text/plain; charset=utf-8")
         if req.method == "POST" and path == "/_dash-update-component":
             body = req.get_json(silent=True) or {}
-            screen = _screen_of(body)
+            screen = _screen_of(body if isinstance(body, dict) else {"output": str(body)})
             if screen is not None and (user is None or not user.may_open(screen)):
                 return flask.Response("sign-in required", 403)
             if user is not None and not auth.same_token(req.headers.get(auth.CSRF_HEADER), session_csrf()):

@@ -266,3 +266,24 @@ def test_any_log_record_escapes_control_characters_once_installed(capsys):
         assert stream.getvalue() == "merchant 红\\x1b[31m字\\x07\n"
     finally:
         logging.setLogRecordFactory(before)
+
+
+def test_callback_requests_of_a_shape_the_page_never_sends_are_400_not_500(dashboard):
+    c, h = dashboard["client"], {"X-CSRFToken": dashboard["csrf"]}
+    dep = next(d for d in dashboard["deps"] if d["output"].strip(".").startswith("review-title."))
+    outs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    bodies = [
+        [1, 2],
+        {"output": dep["output"], "outputs": outs, "changedPropIds": []},                       # no inputs
+        {"output": dep["output"], "outputs": outs, "inputs": [{"id": "review-period", "property": "value"}]},
+        {"output": dep["output"], "outputs": outs, "inputs": "x"},
+        {"output": "..nope.children..", "outputs": [{"id": "nope", "property": "children"}], "inputs": []},
+        {"output": dep["output"], "outputs": outs, "inputs": [7] * 6},
+        {"output": ["review-title.children"], "outputs": outs, "inputs": []},
+    ]
+    for body in bodies:
+        res = c.post("/_dash-update-component", json=body, headers=h)
+        assert res.status_code == 400 and res.text.startswith("bad callback request: "), (body, res.status_code)
+    res = c.post("/_dash-update-component", content=b"{not json", headers={**h, "Content-Type": "application/json"})
+    assert res.status_code == 400
+    assert "Traceback" not in dashboard["proc"].output()
