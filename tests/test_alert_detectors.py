@@ -373,7 +373,7 @@ def test_cli_prints_one_line_per_surge(tmp_path):
 
     csv_file = tmp_path / "series.csv"
     _write_series(csv_file)
-    out = _cli("detect", csv_file)
+    out = _cli("detect", csv_file, "--threshold", "7")
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(records) == 2
@@ -446,3 +446,75 @@ def test_make_detector():
     assert make_detector("c2", "hour").period == 24
     with pytest.raises(ValueError):
         make_detector("farrington", "hour")
+
+
+# --- the CLI's budget and finer data ----------------------------------------------------
+
+def test_cli_budget_calibrates_the_lone_series_on_its_own_null(tmp_path):
+    """Overdispersed counts with no surge: the budget holds where the stream's raw bar does not."""
+    import json
+
+    from alerts.detect import DEFAULT_BUDGET, budget_threshold, detect, read_series
+
+    f = tmp_path / "nb.csv"
+    episodes_seen = []
+    for seed in range(11, 17):
+        rng = np.random.default_rng(seed)
+        counts = rng.poisson(rng.gamma(1.5, daily_rhythm(3.0, 120) / 1.5))   # NB, size 1.5: overdispersed
+        f.write_text("\n".join(f"{(T0 + i * HOUR).isoformat()},{c}" for i, c in enumerate(counts)) + "\n",
+                     encoding="utf-8")
+        rows = read_series(str(f))
+        bar, info = budget_threshold(rows, "share", "hour", DEFAULT_BUDGET, 6)
+        assert info["null_rate"] <= DEFAULT_BUDGET and 0.4 < info["inv_size"] < 1.0  # true 1/r: 0.67
+        episodes_seen.append(len(list(detect(rows, "share", "hour", 6, bar))))
+    # 113 days after the warm-up x 1/42 a day = 2.7 false alarms expected per series
+    assert np.mean(episodes_seen) <= 1.3 * 113 * DEFAULT_BUDGET, episodes_seen
+    out = _cli("detect", f)                                           # default: the stream's budget
+    assert out.returncode == 0, out.stderr
+    n_default = len(out.stdout.splitlines())
+    loose = _cli("detect", f, "--budget", "0.5")
+    assert len(loose.stdout.splitlines()) > n_default                  # a looser budget, more alarms
+    # and a real surge still gets through at the default budget
+    counts[24 * 100 + 9: 24 * 100 + 15] += 25
+    f.write_text("\n".join(f"{(T0 + i * HOUR).isoformat()},{c}" for i, c in enumerate(counts)) + "\n",
+                 encoding="utf-8")
+    stamps = [datetime.fromisoformat(json.loads(x)["timestamp"]) for x in _cli("detect", f).stdout.splitlines()]
+    assert any(T0 + (24 * 100 + 9) * HOUR <= t <= T0 + (24 * 100 + 15) * HOUR for t in stamps), stamps
+    assert _cli("detect", f, "--budget", "0").returncode == 2
+    assert _cli("detect", f, "--budget", "0.1", "--threshold", "5").returncode == 2
+
+
+def test_cli_reads_a_5_minute_file_and_one_row_per_complaint(tmp_path):
+    import json
+
+    from alerts.detect import read_counts
+
+    rng = np.random.default_rng(5)
+    hourly = rng.poisson(daily_rhythm(4.0, 35))
+    hourly[24 * 30 + 10: 24 * 30 + 14] += 20
+    five = tmp_path / "twitter_volume.csv"                            # NAB's shape: timestamp,value every 5 min
+    lines = ["timestamp,value"]
+    for i, c in enumerate(hourly):
+        parts = rng.multinomial(c, np.ones(12) / 12)
+        lines += [f"{(T0 + i * HOUR + j * timedelta(minutes=5)).strftime('%Y-%m-%d %H:%M:%S')},{p}"
+                  for j, p in enumerate(parts)]
+    five.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = read_counts(str(five), "hour")
+    assert len(rows) == len(hourly) and [c for _, c in rows] == hourly.tolist()
+    assert [c for _, c in read_counts(str(five), "30min")][:2] == [sum(map(int, (x.split(",")[1] for x in lines[1 + 6 * k:7 + 6 * k]))) for k in range(2)]
+    out = _cli("detect", five)
+    assert out.returncode == 0, out.stderr
+    stamps = [datetime.fromisoformat(json.loads(x)["timestamp"]) for x in out.stdout.splitlines()]
+    assert any(T0 + (24 * 30 + 10) * HOUR <= t <= T0 + (24 * 30 + 14) * HOUR for t in stamps), stamps
+    assert _cli("detect", five, "--freq", "30min").returncode == 0
+    assert _cli("detect", five, "--freq", "7min").returncode == 2          # does not divide a day
+    # one row per complaint: each timestamp counts one
+    per = tmp_path / "complaints.csv"
+    per.write_text("received_at\n2024-03-04 09:01:00\n2024-03-04 09:01:00\n2024-03-04 09:59:59\n"
+                   "2024-03-04 11:30:00\n", encoding="utf-8")
+    assert [c for _, c in read_counts(str(per), "hour")] == [3, 0, 1]
+    # rows out of order are still refused, with the line
+    bad = tmp_path / "back.csv"
+    bad.write_text("2024-03-04 09:05,1\n2024-03-04 09:00,1\n", encoding="utf-8")
+    err = _cli("detect", bad)
+    assert err.returncode == 2 and ":2:" in err.stderr

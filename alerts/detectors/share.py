@@ -198,8 +198,8 @@ class SharePanel:
         b0 = self.dispersion_prior
         return np.maximum(0.0, (self.var_num + pooled * b0) / (self.var_den + b0))
 
-    def expected(self, x: np.ndarray, parent: float) -> np.ndarray:
-        rest = np.maximum(float(parent) - np.asarray(x, dtype=float), 0.0)
+    def expected(self, x: np.ndarray, parent) -> np.ndarray:
+        rest = np.maximum(np.asarray(parent, dtype=float) - np.asarray(x, dtype=float), 0.0)
         return self.share() * rest
 
     # -- scoring
@@ -236,8 +236,8 @@ class SharePanel:
             quiet = ~out["alarm"]
             self.var_num = d * self.var_num + np.where(quiet, (xv - e_hat) ** 2 - xv, 0.0)
             self.var_den = d * self.var_den + np.where(quiet, e_hat * e_hat, 0.0)
-        self.den = d * self.den + np.maximum(float(parent) - x, 0.0)
-        self.parent_ew = self.parent_ew + float(parent)
+        self.den = d * self.den + np.maximum(np.asarray(parent, dtype=float) - x, 0.0)
+        self.parent_ew = self.parent_ew + float(np.mean(parent))
         self.x.push(x)
         self.e.push(out["step_expected"])
         self.alarming = out["alarm"]
@@ -252,7 +252,11 @@ class ShareScan(Detector):
     :class:`SharePanel` on one series.  Without, the expected count is the mean of the same
     phase (hour of day: ``period`` 24; with its neighbouring hours at half weight) over the
     last ``cycles`` cycles (28 days), floored at
-    a tenth of the series' overall mean, and the same (Poisson) scan decides.
+    a tenth of the series' overall mean, and the same scan decides, negative binomial with
+    the series' own overdispersion (``1/r`` from its in-control residuals, shrunk towards
+    ``lone_inv_size`` with the weight of ``dispersion_prior`` squared means): a lone series
+    has no province to pool its dispersion with, and scanning it as Poisson called every
+    busy, overdispersed series a surge.
 
     Examples
     --------
@@ -273,37 +277,64 @@ class ShareScan(Detector):
     name = "share"
 
     def __init__(self, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0, min_count: float = 2.0,
-                 grace_period: int = 168, cap_sd: float = 4.0, cycles: int = 28, period: int = 24) -> None:
+                 grace_period: int = 168, cap_sd: float = 4.0, cycles: int = 28, period: int = 24,
+                 lone_inv_size: float = 0.3, dispersion_prior: float = 20.0, n_series: int = 1) -> None:
         super().__init__()
-        self.panel = SharePanel(1, h, windows, halflife, min_count, grace_period, cap_sd)
+        n = positive_int("n_series", n_series)
+        self.lone_inv_size = positive_float("lone_inv_size", lone_inv_size, strict=False)
+        self.dispersion_prior = positive_float("dispersion_prior", dispersion_prior, strict=False)
+        self._var_num = np.zeros(n)     # EW sum of (x - mean)**2 - x over in-control steps (lone mode)
+        self._var_den = np.zeros(n)     # EW sum of mean**2
+        self.panel = SharePanel(n, h, windows, halflife, min_count, grace_period, cap_sd)
         self.h = self.threshold = self.panel.h
         self.grace_period = self.panel.grace_period
         self.period = positive_int("period", period)
         self.cycles = positive_int("cycles", cycles)
-        self._own: list[int] = []
+        # the series' own past (newest last) and which of its steps the same-phase mean reads:
+        # the same phase and its two neighbours (weights 1-2-1) of each past cycle
+        p = self.period
+        self._hist = np.zeros((n, p * self.cycles))
+        self._len = 0
+        pairs = [(j * p - off, w) for j in range(1, self.cycles + 1)
+                 for off, w in (((-1, 1.0), (0, 2.0), (1, 1.0)) if p > 1 else ((0, 1.0),))]
+        pairs = [(k, w) for k, w in pairs if k >= 1]
+        self._ks = np.array([k for k, _ in pairs])
+        self._ws = np.array([w for _, w in pairs])
+        self._cols = np.clip(self._hist.shape[1] - self._ks, 0, None)
+
+    def commit_many(self, x, parent=None) -> dict[str, np.ndarray]:
+        """One step of ``n_series`` independent copies at once (the CLI's null calibration).
+
+        ``x`` one count per copy; ``parent`` None (lone mode) or one parent count per copy."""
+        x = np.asarray(x, dtype=float).reshape(-1)
+        if parent is not None:
+            return self.panel.commit(x, np.asarray(parent, dtype=float).reshape(-1))
+        L = self._len
+        valid = self._ks <= L
+        if valid.any():
+            w = self._ws[valid]
+            mean = self._hist[:, self._cols[valid]] @ w / w.sum()
+        else:
+            mean = np.maximum(x, 1.0)
+        overall = self._hist[:, self._hist.shape[1] - L:].sum(axis=1) / L if L else np.zeros_like(x)
+        mean = np.maximum(np.maximum(mean, 0.1 * overall), 0.01)
+        b0 = self.dispersion_prior
+        inv = np.maximum(0.0, (self._var_num + self.lone_inv_size * b0) / (self._var_den + b0))
+        out = self.panel.commit(x, 0.0, true_mean=mean, true_inv_size=inv)
+        if L >= self.period:
+            quiet = ~out["alarm"]
+            xv = np.minimum(x, mean + 2 * self.panel.cap_sd * (np.sqrt(mean) + mean) + 2.0)
+            d = self.panel.decay
+            self._var_num = d * self._var_num + np.where(quiet, (xv - mean) ** 2 - xv, 0.0)
+            self._var_den = d * self._var_den + np.where(quiet, mean * mean, 0.0)
+        self._hist[:, :-1] = self._hist[:, 1:]
+        self._hist[:, -1] = x
+        self._len = min(L + 1, self._hist.shape[1])
+        return out
 
     def update(self, count: int, at: datetime, parent: float | None = None) -> Score:  # type: ignore[override]
         x = check_count(count)
-        if parent is None:
-            # no parent: a same-phase mean of the series' own past stands in for share * rest
-            h, p = self._own, self.period
-            # the same phase and its two neighbours (weights 1-2-1) of each past cycle
-            num = den = 0.0
-            for j in range(1, self.cycles + 1):
-                for off, w in ((-1, 1.0), (0, 2.0), (1, 1.0)) if p > 1 else ((0, 1.0),):
-                    k = j * p - off
-                    if 1 <= k <= len(h):
-                        num += w * h[-k]
-                        den += w
-            overall = sum(h) / len(h) if h else 0.0
-            mean = num / den if den else max(float(x), 1.0)
-            mean = max(mean, 0.1 * overall, 0.01)
-            out = self.panel.commit(np.array([x]), 0.0, true_mean=np.array([mean]), true_inv_size=np.zeros(1))
-            h.append(x)
-            if len(h) > p * self.cycles:
-                del h[0]
-        else:
-            out = self.panel.commit(np.array([x]), float(parent))
+        out = self.commit_many(np.array([x]), None if parent is None else np.array([float(parent)]))
         self.n_seen += 1
         return Score(at, x, float(out["step_expected"][0]), float(out["score"][0]), self.h,
                      bool(out["alarm"][0]))
