@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from alerts.lifecycle import ACTION_LABELS, ACTIONS, STATE_LABELS, allowed_actions, sla_status  # noqa: F401
+from alerts import severity as _sev
 
 MARK_CLASS = {"ok": "sla-ok", "reminder": "sla-reminder", "urging": "sla-urging", "overdue": "sla-overdue",
               "met": "sla-met", "missed": "sla-missed"}
@@ -98,3 +99,36 @@ def headline(alert: dict) -> str:
     exp = alert.get("expected")
     exp_text = f"（常态 {exp:.1f}）" if isinstance(exp, (int, float)) else ""
     return f"{place(alert)} · {what(alert)} {alert.get('observed', '')}件{exp_text}"
+
+
+# -- warning levels (alerts/severity.py) --------------------------------------------------------
+
+def severity(alert: dict) -> str:
+    """red / orange / yellow / blue (as the store returned it; blue when missing)."""
+    lv = alert.get("severity")
+    return lv if lv in _sev.RANK else "blue"
+
+
+def severity_tag(alert: dict) -> str:
+    """红色预警 / 橙色预警 / 黄色预警 / 蓝色预警."""
+    return _sev.tag(severity(alert))
+
+
+def severity_label(alert: dict) -> str:
+    """红色 / 橙色 / 黄色 / 蓝色."""
+    return _sev.label(severity(alert))
+
+
+def severity_class(alert: dict) -> str:
+    """The CSS class that colours a level: sev-red, sev-orange, sev-yellow, sev-blue."""
+    return f"sev-{severity(alert)}"
+
+
+def urgency_key(alert: dict) -> tuple:
+    """Most urgent first: warning level, then score, then the newest."""
+    return _sev.urgency_key(alert)
+
+
+def most_urgent(alerts: list[dict]) -> tuple[dict | None, int]:
+    """(the alert the banner shows, how many other open alerts): severity first, then score, then newest."""
+    return _sev.most_urgent(alerts)

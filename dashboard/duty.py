@@ -58,7 +58,8 @@ def layout(ctx, user, search: str = ""):
                 html.Div([
                     html.Label(["派单对象", dcc.Dropdown(id=ids.DUTY_TEAM, options=[{"label": t, "value": t} for t in teams],
                                                      value=None, clearable=False, disabled=not can,
-                                                     placeholder="选择快反分队/工作专班")], className="team"),
+                                                     placeholder="选择快反分队/工作专班", labels=ids.DROPDOWN_LABELS)],
+                               className="team"),
                     html.Label(["备注（误报须填写原因）", dcc.Input(id=ids.DUTY_NOTE, type="text", value="", maxLength=500,
                                                        disabled=not can, debounce=False)], className="note"),
                     html.Div([html.Button(label, id={"type": ids.DUTY_ACTION, "index": action}, disabled=True,
@@ -134,28 +135,59 @@ def _sla_span(c: dict):
 def queue_rows(alerts: list[dict], selected: str | None, now: datetime):
     if not alerts:
         return html.P("当前没有在办预警", className="muted")
-    head = html.Thead(html.Tr([html.Th(x) for x in ("状态", "地区 · 行业", "件数/常态", "开出", "时限")]))
+    head = html.Thead(html.Tr([html.Th(x) for x in ("等级", "状态", "地区 · 行业", "件数/常态", "开出", "时限")]))
     rows = []
     for a in alerts:
         c = alertview.running_clock(a["_clocks"])
         exp = a.get("expected")
         rows.append(html.Tr([
+            html.Td(html.Span(alertview.severity_label(a), className=f"sev-badge {alertview.severity_class(a)}")),
             html.Td(html.Span(alertview.state_label(a.get("state")), className=f"state state-{a.get('state')}")),
             html.Td(f"{alertview.place(a)} · {alertview.what(a)}"),
             html.Td(f"{a.get('observed', '')}/{exp:.1f}" if isinstance(exp, (int, float)) else str(a.get("observed", ""))),
             html.Td(_ago(a.get("opened_at"), now)),
             html.Td(_sla_span(c) if c else ""),
         ], id={"type": ids.DUTY_ROW, "index": a["id"]}, n_clicks=0,
-            className="row" + (" selected" if a["id"] == selected else "") + (" is-new" if alertview.is_new(a) else "")))
+            className=f"row {alertview.severity_class(a)}" + (" selected" if a["id"] == selected else "")
+            + (" is-new" if alertview.is_new(a) else "")))
     return html.Table([head, html.Tbody(rows)], className="queue-table")
 
 
-def detail(alert: dict, clocks: list[dict], history: list[dict]):
+# Who acted, as the screen names them: the detector and the system in Chinese, people by their
+# display name from the users file (never the login).
+ACTOR_LABELS = {"system": "系统", "detector": "系统（检测）", "demo": "演示"}
+# Channels as the bureau names them (config/settings.yaml complaints.channels).
+CHANNEL_LABELS = {"mini-program": "小程序", "letter": "来信", "visit": "来访", "other": "其他", "12315": "12315",
+                  "12345": "12345", "110": "110"}
+
+
+def display_names(ctx) -> dict[str, str]:
+    """{login: display name} of the dashboard's users (empty when the file cannot be read)."""
+    try:
+        return {n: (u.get("display") or n) for n, u in ctx.users.load().items() if isinstance(u, dict)}
+    except Exception:  # noqa: BLE001 - a broken users file must not blank the console
+        return {}
+
+
+def actor(by: str | None, names: dict[str, str] | None = None) -> str:
+    """系统 for the detector, a user's display name for a login, else the name as recorded."""
+    if not by:
+        return ""
+    return ACTOR_LABELS.get(by) or (names or {}).get(by) or by
+
+
+def channel_label(channel: str | None) -> str:
+    return CHANNEL_LABELS.get(channel or "", channel or "")
+
+
+def detail(alert: dict, clocks: list[dict], history: list[dict], names: dict[str, str] | None = None):
     phrases = "、".join(str(p) if not isinstance(p, (list, tuple)) else str(p[0]) for p in alert.get("phrases") or [])
     merchants = "、".join(f"{m[0]}（{m[1]}）" if isinstance(m, (list, tuple)) and len(m) > 1 else str(m)
                          for m in alert.get("merchants") or [])
     exp = alert.get("expected")
-    facts = [("状态", alertview.state_label(alert.get("state"))), ("地区", alertview.place(alert)),
+    facts = [("预警等级", html.Span(alertview.severity_tag(alert), className=f"sev-badge {alertview.severity_class(alert)}",
+                                id="duty-detail-level")),
+             ("状态", alertview.state_label(alert.get("state"))), ("地区", alertview.place(alert)),
              ("行业", alertview.what(alert)),
              ("件数", f"{alert.get('observed')}（常态 {exp:.1f}，{_ratio(alert.get('ratio'))}激增度 {alert.get('score') or 0:.1f}）"
               if isinstance(exp, (int, float)) else str(alert.get("observed"))),
@@ -167,7 +199,7 @@ def detail(alert: dict, clocks: list[dict], history: list[dict]):
                   for c in clocks]
     hist = [html.Li([html.Span(_when(h.get("at")), className="t"),
                      html.Span(h.get("label") or LOG_LABELS.get(h.get("action"), h.get("action") or ""), className="a"),
-                     html.Span(h.get("by") or "", className="by"),
+                     html.Span(actor(h.get("by"), names), className="by"),
                      html.Span(h.get("team") or "", className="team"), html.Span(h.get("note") or "", className="n")])
             for h in condensed(history)]
     return html.Div([
@@ -199,7 +231,7 @@ def complaints_table(rows: list[dict], table):
         return html.P("暂无相关投诉记录", className="muted")
     head = html.Thead(html.Tr([html.Th(x) for x in ("时间", "地区", "类型", "渠道", "商户", "内容")]))
     body = [html.Tr([html.Td(r["at"]), html.Td(getattr(table.get(r["district"]), "name", r["district"])),
-                     html.Td(r["kind"]), html.Td(r["channel"]), html.Td(r["merchant"]), html.Td(r["text"], className="text")])
+                     html.Td(r["kind"]), html.Td(channel_label(r["channel"])), html.Td(r["merchant"]), html.Td(r["text"], className="text")])
             for r in rows]
     return html.Table([head, html.Tbody(body)], className="complaints-table")
 
@@ -251,7 +283,7 @@ def register(app, ctx) -> None:
         fresh = [i for i in open_ids if known is not None and i not in known]
         title = f"({len(new_ids)}) 新预警 · 值班台" if new_ids else "值班台 · 12315 预警"
         cue = {"title": title, "play": bool(fresh), "n": len(fresh), "ids": fresh}
-        key = _digest([[a["id"], a.get("state"), a.get("observed"), a.get("updated_at"),
+        key = _digest([[a["id"], a.get("state"), a.get("observed"), a.get("updated_at"), a.get("severity"),
                         [(c.get("name"), c.get("mark")) for c in a["_clocks"]]] for a in alerts] + [selected])
         shown = dict(shown or {})
         body = no_update
@@ -299,7 +331,7 @@ def register(app, ctx) -> None:
         trigger = dash_ctx.triggered_id
         if trigger == ids.DUTY_TICK and shown == key:
             return no_update, no_update, disabled, no_update, no_update
-        body = detail(alert, clocks, history)
+        body = detail(alert, clocks, history, display_names(ctx))
         rows = alert_complaints(ctx, alert, now)
         new_team = (alert.get("team") or alert.get("suggested_team")) if trigger != ids.DUTY_TICK or not team else no_update
         return body, complaints_table(rows, ctx.table), disabled, new_team, key

@@ -1,7 +1,8 @@
 """Figure builders: data in, ``go.Figure`` out, no Dash and no Redis (tested directly).
 
 ``scale`` is the screen height over 1080: the same wall at 3840×2160 draws its type twice as
-large, so it reads the same from across the room.
+large, so it reads the same from across the room.  No text is smaller than ``MIN_FONT`` (18 px
+at 1080).  Bars and lines use blues and greys: red, orange and yellow mean warning levels.
 """
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ DARK = {"bg": "rgba(0,0,0,0)", "text": "#d6e4f0", "muted": "#7f9bb8", "grid": "r
 LIGHT = {"bg": "#ffffff", "text": "#222222", "muted": "#555555", "grid": "rgba(0,0,0,0.1)",
          "bar": "#2e75b6", "bar2": "#9dc3e6", "hot": "#d7301f", "line": "#1f4e79", "last_year": "#999999"}
 # Count colours: dark blue to cyan to white; surge colours: calm blue through amber to red.
+MIN_FONT = 18                  # px at 1080: the smallest type a wall may show (read across a room)
+
+
+def px(size: float, scale: float) -> int:
+    """A font size in px at this scale, never under MIN_FONT x scale."""
+    return round(max(size, MIN_FONT) * scale)
+
+
 COUNT_SCALE = [[0, "#0d2a4a"], [0.4, "#1565c0"], [1, "#0091ea"]]
 SURGE_SCALE = [[0, "#123a5e"], [0.5, "#2a6f97"], [0.75, "#f9a825"], [1, "#ff3d00"]]
 
@@ -21,7 +30,7 @@ def _base(fig: go.Figure, scale: float, theme: dict, margin=(10, 10, 10, 10)) ->
     l, r, t, b = (round(m * scale) for m in margin)
     fig.update_layout(
         paper_bgcolor=theme["bg"], plot_bgcolor=theme["bg"], margin={"l": l, "r": r, "t": t, "b": b},
-        font={"family": FONT, "size": round(16 * scale), "color": theme["text"]}, showlegend=False,
+        font={"family": FONT, "size": px(18, scale), "color": theme["text"]}, showlegend=False,
         uirevision="keep", transition={"duration": 0}, hoverlabel={"font": {"family": FONT}},
     )
     return fig
@@ -30,7 +39,7 @@ def _base(fig: go.Figure, scale: float, theme: dict, margin=(10, 10, 10, 10)) ->
 def empty(message: str, scale: float = 1.0, theme: dict = DARK) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font={"size": round(20 * scale), "color": theme["muted"]})
+                       font={"size": px(20, scale), "color": theme["muted"]})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _base(fig, scale, theme)
@@ -45,9 +54,10 @@ def industry_bars(rows: list[tuple[str, float]], scale: float = 1.0, theme: dict
     fig = go.Figure(go.Bar(
         x=[r[1] for r in rows], y=[r[0] for r in rows], orientation="h", marker={"color": theme["bar"]},
         text=[f"{r[1]:,.0f}" for r in rows], textposition="outside", cliponaxis=False,
-        textfont={"size": round(15 * scale), "color": theme["text"]}, hovertemplate="%{y}: %{x}<extra></extra>"))
-    fig.update_xaxes(visible=False, range=[0, max(r[1] for r in rows) * 1.25])
-    fig.update_yaxes(tickfont={"size": round(15 * scale)}, automargin=True, fixedrange=True)
+        textfont={"size": px(18, scale), "color": theme["text"]}, hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.update_xaxes(visible=False, range=[0, max(r[1] for r in rows) * 1.3])
+    # every industry keeps its label: plotly would drop some when the bars get thin
+    fig.update_yaxes(tickfont={"size": px(18, scale)}, automargin=True, fixedrange=True, dtick=1, tickmode="linear")
     return _base(fig, scale, theme, margin=(4, 8, 4, 4))
 
 
@@ -62,13 +72,14 @@ def trend(hours: list[str], counts: list[float], last_year: list[float], scale: 
                              line={"color": theme["line"], "width": max(2, 3 * scale)},
                              marker={"size": round(6 * scale)}, fill="tozeroy", fillcolor="rgba(79,195,247,0.12)",
                              hovertemplate="%{x}: %{y}<extra></extra>"))
-    fig.update_xaxes(showgrid=False, tickfont={"size": round(13 * scale)}, nticks=12, fixedrange=True,
-                     color=theme["muted"])
-    fig.update_yaxes(gridcolor=theme["grid"], tickfont={"size": round(13 * scale)}, rangemode="tozero",
-                     fixedrange=True, color=theme["muted"])
-    _base(fig, scale, theme, margin=(6, 10, 30, 6))
+    # a category of room on the left: the first hour's label stays clear of the y axis' 0
+    fig.update_xaxes(showgrid=False, tickfont={"size": px(18, scale)}, nticks=8, fixedrange=True,
+                     color=theme["muted"], range=[-1, max(len(hours), 1) - 0.5], automargin=True)
+    fig.update_yaxes(gridcolor=theme["grid"], tickfont={"size": px(18, scale)}, rangemode="tozero",
+                     fixedrange=True, color=theme["muted"], nticks=5, automargin=True)
+    _base(fig, scale, theme, margin=(6, 10, 34, 6))
     fig.update_layout(showlegend=True, legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
-                                               "yanchor": "bottom", "font": {"size": round(13 * scale)}})
+                                               "yanchor": "bottom", "font": {"size": px(18, scale)}})
     return fig
 
 
@@ -94,19 +105,22 @@ def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | Non
         colorscale=SURGE_SCALE if mode == "surge" else COUNT_SCALE,
         zmin=-2 if mode == "surge" else 0, zmax=max(8.0, max(z) if z else 8.0) if mode == "surge" else max(1, max(z) if z else 1),
         marker={"line": {"color": ["#ffd54f" if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
-        colorbar={"title": {"text": title, "font": {"size": round(13 * scale)}}, "thickness": round(12 * scale),
-                  "len": 0.6, "x": 0.98, "tickfont": {"size": round(12 * scale)}, "outlinewidth": 0},
+        colorbar={"title": {"text": title, "font": {"size": px(18, scale)}}, "thickness": round(14 * scale),
+                  "len": 0.6, "x": 0.98, "tickfont": {"size": px(18, scale)}, "outlinewidth": 0, "nticks": 5},
         text=text, hovertemplate="%{text}<extra></extra>", customdata=codes))
     centroids = _centroids(geojson)
     fig.add_trace(go.Scattergeo(
         lon=[centroids[c][0] for c in codes if c in centroids], lat=[centroids[c][1] for c in codes if c in centroids],
         text=[f"{r['name']}<br>{r['count']}" for r in rows if r["code"] in centroids], mode="text",
-        textfont={"size": round((14 if len(rows) <= 12 else 11) * scale), "color": "#ffffff", "family": FONT},
+        textfont={"size": px(18, scale), "color": "#ffffff", "family": FONT},
         hoverinfo="skip"))
     fig.update_geos(fitbounds="locations", visible=False, bgcolor="rgba(0,0,0,0)", projection_type="mercator")
     _base(fig, scale, theme, margin=(0, 0, 0, 0))
     fig.update_layout(geo={"bgcolor": "rgba(0,0,0,0)"}, dragmode=False)
     return fig
+
+
+RANKED_MAX = 14                # bars at 18 px that fit the district panel with the banner up
 
 
 def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float = 1.0,
@@ -115,19 +129,20 @@ def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float 
     if not rows:
         return empty("暂无数据", scale, theme)
     z, title = _metric(rows, mode)
-    order = sorted(range(len(rows)), key=lambda i: z[i])[-20:]
+    order = sorted(range(len(rows)), key=lambda i: z[i])[-RANKED_MAX:]
     colours = [theme["hot"] if (mode == "surge" and z[i] >= 3) else
                ("#ffd54f" if rows[i]["code"] == selected else theme["bar"]) for i in order]
     fig = go.Figure(go.Bar(
         x=[z[i] for i in order], y=[rows[i]["name"] for i in order], orientation="h", marker={"color": colours},
         customdata=[rows[i]["code"] for i in order], text=[f"{z[i]:g}" for i in order], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x}<extra></extra>",
-        textfont={"size": round(14 * scale), "color": theme["text"]}))
+        textfont={"size": px(18, scale), "color": theme["text"]}))
     lo = min(0.0, min(z))
     fig.update_xaxes(visible=False, range=[lo, max(1.0, max(z)) * 1.2])
-    fig.update_yaxes(tickfont={"size": round(14 * scale)}, automargin=True, fixedrange=True)
-    _base(fig, scale, theme, margin=(4, 10, 28, 4))
-    fig.update_layout(title={"text": f"{title}排名", "font": {"size": round(14 * scale)}, "x": 0.01, "y": 0.99})
+    fig.update_yaxes(tickfont={"size": px(18, scale)}, automargin=True, fixedrange=True, dtick=1, tickmode="linear")
+    _base(fig, scale, theme, margin=(4, 10, 34, 4))
+    shown = f"（前{len(order)}名）" if len(rows) > len(order) else ""
+    fig.update_layout(title={"text": f"{title}排名{shown}", "font": {"size": px(18, scale)}, "x": 0.01, "y": 0.99})
     return fig
 
 

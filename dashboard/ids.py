@@ -69,3 +69,11 @@ REVIEW_REPORT_MONTH = "review-report-month"
 REVIEW_REPORT_QUARTER = "review-report-quarter"
 REVIEW_DOWNLOAD = "review-download"
 REVIEW_STATUS = "review-status"
+
+# Dash's own words in Chinese: every dcc.Dropdown gets labels=DROPDOWN_LABELS (its search box,
+# "select all", "no options" ...), every date picker month_format=MONTH_FORMAT (the months and
+# weekdays come from the zh-CN locale in assets/datefns-zh-cn.js).
+DROPDOWN_LABELS = {"select_all": "全选", "deselect_all": "全不选", "selected_count": "已选 {num_selected} 项",
+                   "search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+                   "no_options_found": "无匹配选项"}
+MONTH_FORMAT = "YYYY年M月"

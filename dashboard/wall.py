@@ -185,31 +185,36 @@ def ticker_items(alerts: list[dict], now: datetime):
     if not alerts:
         return [html.Span("当前无在办预警", className="ticker-item calm")]
     items = []
-    for a in alerts:
+    for a in sorted(alerts, key=alertview.urgency_key):
         c = alertview.running_clock(a["_clocks"])
         clock = []
         if c is not None:
             clock = [html.Span(alertview.clock_text(c), className=f"sla {alertview.MARK_CLASS.get(c.get('mark'), '')}",
                                **{"data-due": str(alertview.due_epoch(c) or ""), "data-label": c.get("label") or ""})]
-        items.append(html.Span([html.Span(alertview.state_label(a.get("state")), className="state"),
+        items.append(html.Span([html.Span(alertview.severity_label(a), className=f"sev-badge {alertview.severity_class(a)}"),
+                                html.Span(alertview.state_label(a.get("state")), className="state"),
                                 html.Span(alertview.headline(a), className="what"), *clock],
                                className="ticker-item" + (" is-new" if alertview.is_new(a) else "")))
     return items
 
 
 def banner(alerts: list[dict]):
-    new = sorted((a for a in alerts if alertview.is_new(a)), key=lambda a: a.get("opened_at") or "", reverse=True)
-    if not new:
+    """The most urgent open alert (warning level first, then score, then the newest) in its level's
+    colour, with the true count of the others; it flashes while any alert is new (not acknowledged)."""
+    a, others = alertview.most_urgent(alerts)
+    if a is None:
         return [], "banner"
-    a = new[0]
     c = alertview.running_clock(a["_clocks"])
-    more = f" 等{len(new)}条" if len(new) > 1 else ""
-    return [html.Div("激增预警", className="banner-tag"),
-            html.Div([html.Span(alertview.headline(a), className="banner-what"), html.Span(more)],
-                     className="banner-text", id="banner-text"),
+    more = f"另有{others}条在办" if others else ""
+    flash = " flash" if any(alertview.is_new(x) for x in alerts) else ""
+    return [html.Div(alertview.severity_tag(a), className="banner-tag", id="banner-tag"),
+            html.Div([html.Span(alertview.headline(a), className="banner-what"),
+                      html.Span(alertview.state_label(a.get("state")), className="banner-state")],
+                     className="banner-text", id="banner-text", **{"data-alert": a.get("id", "")}),
+            html.Div(more, className="banner-more", id="banner-more"),
             html.Div(alertview.clock_text(c) if c else "", className="banner-clock sla",
                      **{"data-due": str(alertview.due_epoch(c) or "") if c else "", "data-label": (c or {}).get("label") or ""}),
-            ], "banner on"
+            ], f"banner on {alertview.severity_class(a)}{flash}"
 
 
 def rising_items(topics: dict | None, rows: int = 6):
@@ -289,8 +294,8 @@ def register(app, ctx) -> None:
         out["trend"] = (figures.trend(t["hours"], t["counts"], t["last_year"], scale)
                         if changed("trend", [t, scale]) else no_update)
         out["crumb"] = place if changed("crumb", place) else no_update
-        key = [[a["id"], a.get("state"), a.get("observed"), [(c.get("name"), c.get("mark"), str(c.get("due")))
-                                                             for c in a["_clocks"]]] for a in alerts]
+        key = [[a["id"], a.get("state"), a.get("observed"), a.get("severity"), a.get("score"),
+                [(c.get("name"), c.get("mark"), str(c.get("due"))) for c in a["_clocks"]]] for a in alerts]
         key.append([[x["id"], x["until"]] for x in silences])
         if changed("alerts", key):
             out["ticker"] = ticker_items(alerts, now) + silence_items(silences)
