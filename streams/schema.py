@@ -84,7 +84,9 @@ FIELDS = {
     "merchant": ("string", False, "name of the business complained about"),
     "amount": ("number", False, "amount in dispute, yuan"),
     "text": ("string", True, "the complaint in the complainant's words"),
-    "contact": ("object", False, "complainant {name, phone, id_number}; masked at intake, never stored unmasked"),
+    "contact": ("object", False, "complainant, e.g. {name, phone, id_number}, under any keys, or a plain string "
+                                 "(\"我叫王小明 13812345678\"); masked at intake, its names masked in every field, "
+                                 "never stored unmasked"),
     "tags": ("array", False, "labels, e.g. the simulator's surge name"),
 }
 
@@ -101,6 +103,7 @@ def json_schema(settings: Settings) -> dict:
     props["channel"]["examples"] = list(c["channels"])
     props["text"]["maxLength"] = c["max_text_chars"]
     props["contact"]["properties"] = {k: {"type": "string"} for k in ("name", "phone", "id_number")}
+    props["contact"]["type"] = ["object", "string"]
     props["tags"]["items"] = {"type": "string"}
     return {"type": "object", "required": [k for k, v in FIELDS.items() if v[1]], "properties": props,
             "example": {"id": "SX-20241001-000123", "received_at": "2024-10-01T10:15:00+08:00",

@@ -19,3 +19,14 @@ def test_free_text_loses_numbers_and_names_but_keeps_the_complaint():
 def test_short_values():
     assert mask_name("") == "" and mask_name("王") == "王*"
     assert mask_phone("12345") == "*****"
+
+
+def test_full_width_digits_and_separators():
+    for written in ("１３８１２３４５６７８", "138.1234.5678", "(138)1234-5678", "138 1234 5678"):
+        assert mask_text(f"电话{written}。") == "电话138****5678。", written
+
+
+def test_contact_under_any_key_or_as_a_sentence():
+    assert mask_contact({"联系人": "李大伟"}) == {"masked": True, "name": "李**"}
+    assert mask_contact("我叫王小明，13812345678") == {"masked": True, "phone": "138****5678", "name": "王**"}
+    assert mask_text("王小明说李大伟也来过", names=("王小明", "李大伟")) == "王**说李**也来过"

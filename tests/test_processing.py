@@ -47,7 +47,20 @@ def test_intake_envelopes_take_the_fast_path_but_cannot_smuggle_bad_records():
     good, _ = RULES.validate(raw(1), time.time())
     forged = dict(good, id="p2", district="999999")   # claims to be normalised, is not
     unmasked = dict(raw(3), contact={"phone": "13812345678"})  # a raw record in a normalised envelope
-    d = decode_message(envelope([good, forged, unmasked], "api", 1.0), RULES, time.time())
-    assert [i for i, _ in d.valid] == [0, 2]
+    value = envelope([good, forged, unmasked], "api", 1.0)
+    d = decode_message(value, RULES, time.time(), sign(KEY, value), KEY)
+    assert d.signed and [i for i, _ in d.valid] == [0, 2]
     assert d.valid[0][1] is not None and d.rejects[0][2][0]["field"] == "district"
     assert "13812345678" not in str(d.valid[1][1]), "a record that fails the fast check is fully validated and masked"
+
+
+def test_an_unsigned_envelope_claiming_norm_1_is_outside_input():
+    good, _ = RULES.validate(raw(1), time.time())
+    planted = dict(good, text="电话13812345678", contact={"masked": True, "phone": "13812345678"})
+    value = envelope([planted], "api", 1.0)
+    for signature in (None, sign(b"x" * 64, value)):
+        d = decode_message(value, RULES, time.time(), signature, KEY)
+        assert not d.signed and len(d.valid) == 1, "validated in full, and counted"
+        assert "13812345678" not in str(d.valid[0][1])
+    trusted = decode_message(value, RULES, time.time(), sign(KEY, value), KEY)
+    assert trusted.signed and trusted.valid[0][1]["text"] == "电话13812345678", "signed: the fast path"

@@ -1,3 +1,4 @@
+import json
 import time
 
 import pytest
@@ -69,6 +70,10 @@ def test_each_required_field_missing_is_named(field):
     ({"amount": "lots"}, ("amount", "invalid")),
     ({"amount": -3}, ("amount", "out_of_range")),
     ({"contact": 12}, ("contact", "invalid")),
+    ({"id": "NL-1\n"}, ("id", "invalid")),                    # "$" would have let it through
+    ({"text": "\u200b\u200d\ufeff"}, ("text", "missing")),    # only zero-width characters: blank
+    ({"received_at": "1999-12-31T23:59:59"}, ("received_at", "too_old")),
+    ({"extra": json.loads("[" * 32 + "1" + "]" * 32)}, ("", "too_deep")),   # 33 levels with the complaint
 ])
 def test_bad_values_get_field_level_reasons(over, expect):
     assert expect in codes(good(**over))
@@ -88,3 +93,21 @@ def test_not_an_object():
 def test_amount_strings_from_exports():
     rec, _ = RULES.validate(good(amount="1,299.50元"), NOW)
     assert rec["amount"] == 1299.5
+
+
+def test_the_year_2000_starts_at_local_midnight():
+    rec, errs = RULES.validate(good(received_at="2000-01-01T00:00"), NOW)
+    assert errs == [] and rec["received_at"] == "2000-01-01T00:00:00+08:00"
+
+
+def test_strings_lose_control_and_format_characters_before_checks():
+    rec, errs = RULES.validate(good(merchant="\x00\x07\x1b[31m某商场\u202e", kind="投诉\u200b",
+                                    text="衣服\u200b掉色\r\n第二行"), NOW)
+    assert errs == [] and rec["merchant"] == "[31m某商场" and rec["kind"] == "投诉"
+    assert rec["text"] == "衣服掉色\n第二行"
+
+
+def test_merchant_and_tags_are_masked_with_the_contacts_names():
+    rec, _ = RULES.validate(good(merchant="个体户张三 13812345678", tags=["张三"], contact="张三"), NOW)
+    assert rec["merchant"] == "个体户张* 138****5678" and rec["tags"] == ["张*"]
+    assert rec["contact"] == {"masked": True, "name": "张*"}
