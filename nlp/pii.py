@@ -103,9 +103,22 @@ _NUMBERS = (_ID18, _ID15, _BANK, _MOBILE, _LANDLINE, _PLATE, _EMAIL)
 _MAY_HOLD_NUMBER = re.compile(r"\d(?:" + _S + r"{0,2}[()（）]?\d){6}|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]|@")
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-# A name announced in the text: 我叫王小明, 姓名：李大伟, 联系人 张三.
-_NAME_CUE = re.compile(r"(?:我叫|名叫|我的名字是|我的名字叫|本人姓名|姓名|联系人|投诉人|举报人|申诉人|反映人|来电人)"
-                       r"(?:是|为)?[:：]?\s*([" + _HAN + r"][" + _HAN + r"·]{1,5})")
+# A name announced in the text: 我叫王小明, 姓名：李大伟, 联系人是张三. A role word counts only with
+# a colon or 是/为 after it ("投诉人在商场购买…", "来电人咨询…" announce no name), and the name
+# must start with a common family name.
+_ROLE_CUE = "本人姓名|姓名|联系人|投诉人|举报人|申诉人|反映人|来电人|当事人|消费者"
+_NAME_CUE = re.compile(r"(?:我叫|名叫|我的名字是|我的名字叫|(?:" + _ROLE_CUE + r")\s*(?:[:：]|是|为))"
+                       r"\s*([" + _HAN + r"][" + _HAN + r"·]{1,5})")
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+    "姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕"
+    "单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚"
+    "娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池"
+    "查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴"
+    "盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况"
+    "那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
+    "上东皇长宇轩令端独西百")
 # Characters that end a name found by a cue (王小明电话… -> 王小明, 李四在… -> 李四).
 _AFTER_NAME = set("电手联身住在家的是，从于今昨去买向要反投举因和与给说称等先女号地邮微及也了就还")
 _FILLERS = ("我的名字叫", "我的名字是", "本人姓名", "我叫", "名叫", "我是", "本人", "姓名", "名字", "联系人", "投诉人",
@@ -127,7 +140,7 @@ def names_in_text(text: str) -> tuple[str, ...]:
     out = []
     for m in _NAME_CUE.finditer(text):
         n = _cut_name(m.group(1)).rstrip("·")
-        if len(n) >= 2 and n not in out:
+        if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
             out.append(n)
     return tuple(out)
 

@@ -84,6 +84,13 @@ def test_plain_text_keeps_dates_prices_and_punctuation():
 def test_names_announced_in_text_are_masked():
     assert mask_text("我叫王小明，住在太原") == "我叫王**，住在太原"
     assert mask_text("联系人：李大伟电话13812345678") == "联系人：李**电话138****5678"
+    assert mask_text("投诉人：欧阳娜娜反映商家拒绝退款") == "投诉人：欧***反映商家拒绝退款"
+
+
+@pytest.mark.parametrize("text", ["投诉人在万达广场购买的衣服掉色", "来电人咨询：如何退货", "举报人销售的保健酒无批准文号",
+                                  "投诉人退还货款398元", "侵犯了我的姓名权受到损害", "联系人不接电话", "我叫了外卖"])
+def test_role_words_followed_by_a_verb_announce_no_name(text):
+    assert mask_text(text) == text
 
 
 @pytest.mark.parametrize("contact, name", [
