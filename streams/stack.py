@@ -164,7 +164,7 @@ def run(args) -> int:
             if seed.returncode != 0:
                 raise ServiceError("seeding history failed; see the lines above (or start with --history-days 0)")
         if not args.no_feed:
-            feed = [PY, "-m", "streams.simulate", "--rate", str(args.rate)]
+            feed = [PY, "-m", "streams.simulate", "--rate", str(args.rate)] + (["--flat"] if args.flat else [])
             for s in args.surge or []:
                 feed += ["--surge", s]
             c = Child("demo-feed", feed, {**env, "API_TOKEN": feed_token}, logs / "demo-feed.log", restart=True)
@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", 1)),
                    help="faust workers sharing the topic's partitions (default 1; env WORKERS)")
     r.add_argument("--rate", type=float, default=None, help="demo feed complaints per second (default: settings)")
+    r.add_argument("--flat", action="store_true",
+                   help="demo feed at a constant rate (no daily rhythm: a demo at night still flows visibly)")
     r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
     r.add_argument("--no-dashboard", action="store_true", help="do not start the Dash screens (port 8050)")
     r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")

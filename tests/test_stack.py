@@ -8,9 +8,11 @@ import sys
 import time
 
 import httpx
+import psutil
 
 from streams.services import free_port, port_free
 from tests.conftest import ROOT, wait_until
+from tests.test_dashboard_stop import slow_refresh
 
 
 def stack_env(tmp_path):
@@ -25,7 +27,7 @@ def stack_env(tmp_path):
 def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_path):
     env, ports = stack_env(tmp_path)
     log = tmp_path / "stack.log"
-    p = subprocess.Popen([sys.executable, "-m", "streams.stack", "run", "--rate", "1", "--history-days", "0.5",
+    p = subprocess.Popen([sys.executable, "-m", "streams.stack", "run", "--rate", "1", "--flat", "--history-days", "0.5",
                           "--report-every", "2"],
                          env=env, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{ports['API_PORT']}"
@@ -57,11 +59,23 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
         out = log.read_text()
         assert f"{dash}/wall" in out and "duty / " in out and "head / " in out
         assert (tmp_path / "data" / "dashboard" / "users.json").is_file()
+        # the wall asks for its slow panels, so the dashboard's background process is running too
+        slow_refresh(dash)
+        wait_until(lambda: len(psutil.Process(p.pid).children(recursive=True)) >= 7, 60, "every process of the stack")
+        started = psutil.Process(p.pid).children(recursive=True)
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(60)
     out = log.read_text()
     assert p.returncode == 0 and "stopped." in out
+    left = []
+    for c in started:
+        try:
+            if c.status() != psutil.STATUS_ZOMBIE:
+                left.append(" ".join(c.cmdline()[:4]))
+        except psutil.NoSuchProcess:
+            pass
+    assert not left, f"processes of the stack still running after Ctrl-C: {left}"
     for port in ports.values():
         wait_until(lambda: port_free(port), 10, f"port {port} to be released")
 
