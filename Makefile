@@ -30,8 +30,8 @@ browser:  ## Debian's chromium and chromium-driver (for the dashboard's browser 
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	  || { echo "could not install$$missing: run 'sudo apt-get install$$missing' and retry"; exit 1; }; fi
 
-run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all); WORKERS=N
-	$(PY) -m streams.stack run $(if $(WORKERS),--workers $(WORKERS))
+run: setup  ## start broker, Redis, workers, API and the demo feed (Ctrl-C stops all); WORKERS=N, RUN_ARGS=...
+	$(PY) -m streams.stack run $(if $(WORKERS),--workers $(WORKERS)) $(RUN_ARGS)
 
 up: run
 
