@@ -477,3 +477,34 @@ def mask_value(value, names: tuple[str, ...] = (), max_nodes: int = 5000, max_ch
         else:
             parent[slot] = scalar(v)
     return root[0]
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+def install_log_masking() -> None:
+    """Mask every log record this process makes, whoever logs it (our code, faust, uvicorn):
+    the formatted message and any traceback go through :func:`mask_text` and lose control
+    characters (a terminal escape in an input cannot reach a log). Idempotent."""
+    import logging
+    import traceback
+
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "masks_pii", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record whose arguments do not fit is left to logging
+            return record
+        safe = mask_text(strip_controls(message, multiline=True))
+        if safe != message or record.args:
+            record.msg, record.args = safe, ()
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = mask_text(strip_controls(text, multiline=True))
+        return record
+
+    factory.masks_pii = True
+    logging.setLogRecordFactory(factory)

@@ -23,10 +23,12 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from config import Settings
+from nlp.pii import install_log_masking
 from streams import deadletter
 from streams.kafka_security import aiokafka_kwargs
 
 MAX_MESSAGE_BYTES = 900_000
+install_log_masking()      # every process that takes complaints in (API, importer, simulator, worker)
 SIG_HEADER = "c12315-sig"
 KEY_ENV = "INTAKE_HMAC_KEY"
 KEY_FILE = "intake.key"

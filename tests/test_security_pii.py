@@ -417,3 +417,26 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
     assert leaks == {}, leaks
     logs = [p.name for p in files if p.suffix == ".log"]
     assert any(n.startswith("worker") for n in logs) and any(n.startswith("api") for n in logs), logs
+
+
+def test_log_records_are_masked_whoever_logs_them():
+    import io
+    import logging
+
+    import streams.intake  # noqa: F401 - installs the masking, as in every intake process and the worker
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    log = logging.getLogger("test.security.pii")
+    log.addHandler(handler)
+    try:
+        log.warning("channel %r from %s", f"{PHONE} 王小明", "\x1b[31mred")
+        try:
+            raise KeyError(f"身份证{ID18}")
+        except KeyError:
+            log.exception("failed on %s", PHONE)
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert PHONE not in out and ID18 not in out and "\x1b" not in out
+    assert "138****5678" in out and "Traceback" in out and "110*************34" in out
