@@ -354,7 +354,7 @@ def register(app, ctx) -> None:
         from alerts.lifecycle import LifecycleError
 
         try:
-            new = store.act(selected, action, user.name, team=team if action == "dispatch" else None,
+            new = store.act(selected, action, user.display, team=team if action == "dispatch" else None,
                             note=(note or "").strip() or None)
         except (LifecycleError, KeyError, ValueError) as e:
             msg = str(e.args[0] if e.args else e)

@@ -25,6 +25,7 @@ from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wai
 from tests.test_dashboard import geo_env
 
 USERS = {"zhang": ("duty", "duty-password-1"), "li": ("head", "head-password-1"), "wang": ("viewer", "viewer-password-1")}
+DISPLAY = {"zhang": "张伟", "li": "李局长", "wang": "王芳"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def site(services, tmp_path_factory):
     settings = load_settings(env)
     users = Users(tmp / "users.json")
     for name, (role, pw) in USERS.items():
-        users.add(name, role, pw)
+        users.add(name, role, pw, display=DISPLAY[name])
     procs = []
     try:
         worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
@@ -268,7 +269,7 @@ def test_duty_console_signs_in_acknowledges_dispatches_and_drills_down(site, bro
     js_wait(driver, "return !document.querySelector('.actions .act-ack').disabled", 10, "the ack button")
     ack.click()
     wait_until(lambda: store.get(first)["state"] == "acknowledged", 10, "the acknowledgement")
-    assert store.get(first)["acknowledged_by"] == "zhang"
+    assert store.get(first)["acknowledged_by"] == "张伟"  # the officer's display name, not the login
     assert [h["action"] for h in store.history(first)][-1] == "ack"
     js_wait(driver, "return document.getElementById('duty-history').textContent.indexOf('已确认') >= 0", 10, "the history")
     js_wait(driver, f"return !{row}.classList.contains('is-new')", 10, "the row to calm down")
