@@ -25,7 +25,7 @@ from streams import deadletter, keys
 from streams.access import required_scope
 from streams.intake import Intake
 from streams.readmodel import QueryError, ReadModel
-from streams.schema import Rules, error, json_schema
+from streams.schema import Rules, error, json_schema, json_too_deep
 from streams.tokens import bearer, lookup_async
 
 WORKER_STALE_S = 10
@@ -139,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             doc = orjson.loads(text)
         except orjson.JSONDecodeError as e:
+            if (deep := json_too_deep(e)) is not None:
+                return await reject(422, deep["message"], [(body, [deep])])
             msg = f"the body is not valid JSON: {e}"
             return await reject(400, msg, [(body, [error("", deadletter.MALFORMED_JSON, msg)])])
         items = doc if isinstance(doc, list) else [doc]

@@ -17,7 +17,7 @@ import orjson
 from nlp.pii import mask_text, quote, strip_controls
 from streams import deadletter
 from streams.intake import SIG_HEADER, signed
-from streams.schema import Rules, error
+from streams.schema import Rules, error, json_too_deep
 
 
 @dataclass
@@ -57,7 +57,8 @@ def decode_message(value: bytes | None, rules: Rules, now: float, signature: byt
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError as e:
-        out.rejects.append((0, value, [error("", deadletter.MALFORMED_JSON, f"the message is not valid JSON: {e}")]))
+        deep = json_too_deep(e)
+        out.rejects.append((0, value, [deep or error("", deadletter.MALFORMED_JSON, f"the message is not valid JSON: {e}")]))
         return out
     normalised = False
     if isinstance(doc, dict) and "items" in doc and isinstance(doc.get("items"), list):

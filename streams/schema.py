@@ -52,6 +52,14 @@ def too_deep(value, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def json_too_deep(e: Exception) -> dict | None:
+    """The too_deep error for a JSON parser's refusal of deep nesting (orjson stops at 1024
+    levels): such a body breaks the same 32-level rule and gets the same 422, not a 400."""
+    if "depth limit" in str(e) or "recursion" in str(e).lower():
+        return error("", "too_deep", f"the JSON nests objects or lists more than {MAX_DEPTH} levels deep")
+    return None
+
+
 def clean(value, multiline: bool = False):
     """A string without control/format characters (other values unchanged)."""
     return strip_controls(value, multiline) if isinstance(value, str) else value

@@ -64,3 +64,8 @@ def test_an_unsigned_envelope_claiming_norm_1_is_outside_input():
         assert "13812345678" not in str(d.valid[0][1])
     trusted = decode_message(value, RULES, time.time(), sign(KEY, value), KEY)
     assert trusted.signed and trusted.valid[0][1]["text"] == "电话13812345678", "signed: the fast path"
+
+
+def test_a_message_nested_past_the_parsers_limit_is_too_deep():
+    d = decode_message(b'{"id": "x", "extra": ' + b"[" * 2000 + b"]" * 2000 + b"}", RULES, time.time())
+    assert not d.valid and d.rejects[0][2][0]["code"] == "too_deep"

@@ -373,6 +373,9 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
             assert PHONE not in digits_only(r.text.replace("\\u", "")) and "王小明" not in r.text
         r = http.post(api + "/api/v1/complaints", content=deep_body, headers={"content-type": "application/json"})
         assert r.status_code == 422, r.text
+        deeper = deep_body.replace(b"[" * 1000, b"[" * 2000).replace(b"]" * 1000, b"]" * 2000)  # past orjson's 1024
+        r = http.post(api + "/api/v1/complaints", content=deeper, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and "32" in r.json()["error"], r.text
 
     async def publish_outside():
         """What an attacker on the topic writes: claims norm:1, unsigned / signed with a guess."""
@@ -390,13 +393,13 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
 
     def counted():
         s = http_stats()
-        return s if s["accepted"] >= 5 and s["rejected"] >= 5 else None
+        return s if s["accepted"] >= 5 and s["rejected"] >= 6 else None
 
     def http_stats():
         return httpx.get(api + "/api/v1/stats", headers=api.headers, timeout=5).json()
-    stats = wait_until(counted, 60, "3 posted + 2 outside complaints counted, 5 rejects counted")
+    stats = wait_until(counted, 60, "3 posted + 2 outside complaints counted, 6 rejects counted")
     assert stats["accepted"] == 5, stats
-    assert stats["rejects_by_reason"].get("too_deep") == 2, stats   # dead-lettered and counted
+    assert stats["rejects_by_reason"].get("too_deep") == 3, stats   # dead-lettered and counted
     # the API's message came signed through the broker (header intact); the two outside ones did not
     beat = wait_until(lambda: [w for w in live_workers(stack["redis"], S.complaints_topic) if w.get("messages", 0) >= 3],
                       20, "the worker's heartbeat after 3 messages")
