@@ -1,0 +1,118 @@
+"""The handling figures of a set of items, the way the bureaus compute them. Pure.
+
+The set is the items **received** in the period (a cohort, e.g. all complaints and reports
+received in 2026), in the district (with everything under it) and industry asked for; each
+figure is evaluated **as of now**. Every rate is ``{"value", "numerator", "denominator"}``,
+value = numerator / denominator rounded to 4 places (0.9986 = 99.86 %), ``null`` when the
+denominator is 0. **An item still open and not yet due is not late**: it is in no on-time
+denominator until its clock stops or runs out.
+
+* ``on_time_first_check`` 按时初查率: items whose first-check clock (complaint: accept/refuse
+  decision, 7 working days; report: decision to open a case, 15 working days; rapid item:
+  instructing a team, 15 min) was decided, or ran out undecided; numerator: decided by the
+  deadline.
+* ``on_time_closing`` 按时办结率: items whose closing clock (mediation closed within 45
+  working days of acceptance; rapid item closed within 24 h) stopped, or ran out; numerator:
+  closed by the deadline. Refused items never start this clock.
+* ``response_24h`` 24 小时回应率: items whose first handling event (any event but 回访) came,
+  or 24 h passed without one; numerator: the first event within 24 h of receipt.
+* ``mediation_success`` 调解成功率: closed complaints (办结, any outcome); numerator: outcome
+  调解成功 (mediated).
+* ``self_settlement`` 自行和解率: closed complaints; numerator: outcome 自行和解 (self_settled).
+* ``satisfaction`` 满意度: items called back (回访) with a satisfaction; numerator: 满意 or
+  基本满意 (the latest callback of an item counts).
+* ``recovered_yuan`` 挽回经济损失: yuan recovered on the items' closes (the latest close of an item).
+* ``open``: items with a clock running; ``due_soon``: of those, items past a 催办 moment but
+  not yet overdue; ``overdue``: items with a running clock past its deadline.
+
+Only complaints and reports (投诉, 举报) are items; enquiries are answered on the spot.
+"""
+from __future__ import annotations
+
+from streams.cases.config import CaseConfig
+from streams.cases.deadlines import WorkCalendar, first_event, item_clocks
+
+__all__ = ["RATES", "rate", "item_figures", "kpis", "empty"]
+
+RATES = ("on_time_first_check", "on_time_closing", "response_24h", "mediation_success", "self_settlement",
+         "satisfaction")
+RESPONSE_EVENTS = ("accept", "reject", "route", "mediation_start", "close", "transfer", "open_case")
+
+
+def rate(numerator: int, denominator: int) -> dict:
+    return {"value": round(numerator / denominator, 4) if denominator else None,
+            "numerator": numerator, "denominator": denominator}
+
+
+def _latest(events: list[dict], name: str) -> dict | None:
+    best = None
+    for e in events:
+        if e["event"] == name and (best is None or (e["ts"], e["id"]) > (best["ts"], best["id"])):
+            best = e
+    return best
+
+
+def item_figures(case: dict, cfg: CaseConfig, cal: WorkCalendar, now: float) -> dict:
+    """What one item adds to each figure: {name: (numerator, denominator)} and the counts."""
+    out = {k: [0, 0] for k in RATES}
+    out.update(recovered_yuan=0.0, open=0, due_soon=0, overdue=0)
+    if case["kind"] not in cfg.kinds:
+        return out
+    events = case.get("events", [])
+    clocks = item_clocks(case, cfg, cal)
+    for role, name in (("first_check", "on_time_first_check"), ("closing", "on_time_closing")):
+        for c in clocks:
+            if c.kpi == role:
+                s = c.settled(now)
+                if s is not None:
+                    out[name][1] += 1
+                    out[name][0] += int(s)
+                break
+    first = first_event(events, RESPONSE_EVENTS)
+    if first is not None or now > case["ts"] + cfg.response_within_s:
+        out["response_24h"][1] = 1
+        out["response_24h"][0] = int(first is not None and first["ts"] - case["ts"] <= cfg.response_within_s)
+    close = _latest(events, "close")
+    if close is not None:
+        if case["kind"] == "投诉":
+            out["mediation_success"] = [int(close["outcome"] == "mediated"), 1]
+            out["self_settlement"] = [int(close["outcome"] == "self_settled"), 1]
+        out["recovered_yuan"] = float(close.get("recovered_yuan") or 0.0)
+    visit = _latest(events, "visit")
+    if visit is not None:
+        out["satisfaction"] = [int(visit["satisfaction"] in ("satisfied", "basically_satisfied")), 1]
+    stages = [c.stage(now) for c in clocks if c.stopped is None]
+    if stages:
+        out["open"] = 1
+        if "overdue" in stages:
+            out["overdue"] = 1
+        elif "urging" in stages:
+            out["due_soon"] = 1
+    return out
+
+
+def empty() -> dict:
+    return {**{k: rate(0, 0) for k in RATES}, "recovered_yuan": 0.0, "open": 0, "due_soon": 0, "overdue": 0,
+            "items": 0}
+
+
+def kpis(cases, cfg: CaseConfig, cal: WorkCalendar, now: float) -> dict:
+    """The figures of ``cases`` (an iterable of case dicts, already selected) as of ``now``."""
+    num = {k: 0 for k in RATES}
+    den = {k: 0 for k in RATES}
+    recovered = 0.0
+    counts = {"open": 0, "due_soon": 0, "overdue": 0}
+    items = 0
+    for case in cases:
+        f = item_figures(case, cfg, cal, now)
+        if case["kind"] in cfg.kinds:
+            items += 1
+        for k in RATES:
+            num[k] += f[k][0]
+            den[k] += f[k][1]
+        recovered += f["recovered_yuan"]
+        for k in counts:
+            counts[k] += f[k]
+    out = {k: rate(num[k], den[k]) for k in RATES}
+    out.update(recovered_yuan=round(recovered, 2), **counts, items=items)
+    return out
