@@ -314,8 +314,7 @@ def contact_names(contact) -> tuple[str, ...]:
         return ()
     names: list[str] = []
     for key, s in _leaves(contact):
-        if _is_masked(s):
-            continue
+        # a masked value (张*, 138****5678) yields no candidate: '*' splits it into single characters
         if key is None:
             names += _name_candidates(s)
             continue

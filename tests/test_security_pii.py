@@ -100,6 +100,7 @@ def test_role_words_followed_by_a_verb_announce_no_name(text):
     ({"称呼": "赵小红", "手机号码": "138 1234 5678"}, "赵小红"),
     ({"王小明": 13812345678}, "王小明"),                  # a name as the key, the phone as a number
     ({"people": [{"who": "欧阳娜娜", "tel": "１３８１２３４５６７８"}]}, "欧阳娜娜"),
+    ({"name": "王小明*", "phone": "138****5678 13812345678"}, "王小明"),   # a '*' does not make a value masked
 ])
 def test_contact_in_any_shape_is_masked_and_its_names_found(contact, name):
     assert name in contact_names(contact)
