@@ -350,7 +350,8 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
         good(id="p-other-key", received_at=when, contact={"联系人": "李大伟", "电话": "(138)1234-5678"},
              text="李大伟说商家拒绝退换，回电138.1234.5678"),
         good(id="p-name", received_at=when, contact={"name": "赵小红", "phone": "138 1234 5678"},
-             tags=["赵小红"], text="赵小红：身份证110101199003071234被商家登记"),
+             tags=["赵小红"], text="赵小红：身份证110101199003071234被商家登记", merchant="商场\x00\x07\x1b[31m\u202e"),
+        good(id="p-y2k", received_at="2000-01-01T00:00", text="\u200b2000年的第一件投诉"),   # local midnight
     ]
     bad = [
         good(id="p-channel", received_at=when, channel=f"{PHONE} 王小明", contact="王小明"),
@@ -394,12 +395,12 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
 
     def counted():
         s = http_stats()
-        return s if s["accepted"] >= 5 and s["rejected"] >= 6 else None
+        return s if s["accepted"] >= 6 and s["rejected"] >= 6 else None
 
     def http_stats():
         return httpx.get(api + "/api/v1/stats", headers=api.headers, timeout=5).json()
-    stats = wait_until(counted, 60, "3 posted + 2 outside complaints counted, 6 rejects counted")
-    assert stats["accepted"] == 5, stats
+    stats = wait_until(counted, 60, "4 posted + 2 outside complaints counted, 6 rejects counted")
+    assert stats["accepted"] == 6, stats
     assert stats["rejects_by_reason"].get("too_deep") == 3, stats   # dead-lettered and counted
     # the API's message came signed through the broker (header intact); the two outside ones did not
     beat = wait_until(lambda: [w for w in live_workers(stack["redis"], S.complaints_topic) if w.get("messages", 0) >= 3],
@@ -419,6 +420,9 @@ def test_no_raw_value_reaches_redis_logs_or_the_dead_letter_topic(own_redis, sta
     assert any(b"forged-1" in blobs[str(p)] for p in aof) and b"forged-2" in b"".join(blobs[str(p)] for p in aof)
     leaks = {name: found for name, blob in blobs.items() if (found := find_raw(blob))}
     assert leaks == {}, leaks
+    aof_blob = b"".join(blobs[str(p)] for p in aof)
+    assert b"\x1b[31m" not in aof_blob and "\u202e".encode() not in aof_blob and "\u200b".encode() not in aof_blob
+    assert "商场[31m".encode() in aof_blob and "2000年的第一件投诉".encode() in aof_blob
     logs = [p.name for p in files if p.suffix == ".log"]
     assert any(n.startswith("worker") for n in logs) and any(n.startswith("api") for n in logs), logs
 
