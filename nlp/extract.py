@@ -72,6 +72,20 @@ BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GL
     1 << i for i in range(13))
 ROLE = OBJECT | PROBLEM
 
+# mask_text changes a text only where one of nlp.pii's own patterns matches: a digit of any
+# script or a full-width/circled character it folds, 7 digits, a plate or '@', or a name cue
+# (我叫, 联系人 …). The same patterns decide here whether to call it at all (a text with none of
+# them comes back unchanged, asserted by tests/test_nlp_extract.py); if nlp.pii no longer has
+# them, every text is masked.
+try:
+    from nlp.pii import _FOLD as _PII_FOLD, _MAY_HOLD_NUMBER as _PII_NUMBER, _NAME_CUE as _PII_NAME
+
+    def _may_hold_pii(text: str) -> bool:
+        return bool(_PII_FOLD.search(text) or _PII_NUMBER.search(text) or _PII_NAME.search(text))
+except ImportError:  # pragma: no cover - depends on nlp.pii's internals
+    def _may_hold_pii(text: str) -> bool:
+        return True
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+")
 
@@ -154,6 +168,8 @@ class Extractor:
         self._class: dict[str, int] = {}
         self._part: dict[str, str] = {}        # word -> the phrase part it stands for (太贵 -> 贵)
         self._cut = segmenter.cut
+        # dictionary tags of every word (a dict look-up per new word, not an engine call)
+        self._tags = segmenter.tag_table() if hasattr(segmenter, "tag_table") else None
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -228,13 +244,17 @@ class Extractor:
         return bits | KEYWORD if long else bits
 
     def _tag_of(self, word: str) -> str:
-        return (self.segmenter.lookup(word) or "x") if word else "x"
+        if not word:
+            return "x"
+        if self._tags is not None:
+            return self._tags.get(word, "x")
+        return self.segmenter.lookup(word) or "x"
 
     def _miss(self, word: str, i: int, text: str, tagged: list) -> int:
         """Class of a word not yet in the cache (computed once, then cached)."""
         if len(self._class) > self.cache_size:
             self._class.clear()                # (``_part`` stays: a few glued words, and in use)
-        t = self.segmenter.lookup(word)
+        t = self._tags.get(word, "x") if self._tags is not None else self.segmenter.lookup(word)
         if t is None:                          # rjieba cannot tell this word's tag out of context
             if not tagged:
                 tagged.extend(self.segmenter.dict_tag(text))
@@ -248,9 +268,7 @@ class Extractor:
         """The text with PII masked and masked numbers and addresses replaced by a clause break."""
         if not text:
             return ""
-        if self.mask:
-            # always: mask_text also finds names the text announces (我叫…) and folds
-            # full-width digits, which no cheap pre-check here could rule out
+        if self.mask and (names or _may_hold_pii(text)):
             text = mask_text(text, names)
         if "*" in text:
             text = _MASKED.sub("，", text)

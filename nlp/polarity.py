@@ -95,6 +95,9 @@ class Polarity:
         self.generic = frozenset(generic)
         self.places = frozenset(places)
         self._cache: dict[tuple, bool] = {}
+        self._split: dict[str, tuple[str, bool, str]] = {}
+        self._neg_len = max(map(len, self.negator_set), default=0)
+        self._deg_len = max(map(len, self.degree), default=0)
 
     @classmethod
     def default(cls) -> "Polarity":
@@ -123,22 +126,29 @@ class Polarity:
 
     def split(self, pred: str) -> tuple[str, bool, str]:
         """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净")."""
+        got = self._split.get(pred)
+        if got is not None:
+            return got
+        word = pred
         neg = ""
-        for n in self.negators:
-            if pred.startswith(n) and len(pred) > len(n):
-                neg, pred = n, pred[len(n):]
+        for k in range(min(self._neg_len, len(pred) - 1), 0, -1):     # longest negator first
+            if pred[:k] in self.negator_set:
+                neg, pred = pred[:k], pred[k:]
                 break
         excess = False
-        changed = True
-        while changed:
-            changed = False
-            for d in self.degree_prefixes:
-                if pred.startswith(d) and len(pred) > len(d):
-                    excess = excess or self.degree[d]
-                    pred = pred[len(d):]
-                    changed = True
+        degree = self.degree
+        found = True
+        while found:
+            found = False
+            for k in range(min(self._deg_len, len(pred) - 1), 0, -1):
+                d = pred[:k]
+                if d in degree:
+                    excess = excess or degree[d]
+                    pred = pred[k:]
+                    found = True
                     break
-        return neg, excess, pred
+        got = self._split[word] = (neg, excess, pred)
+        return got
 
     def normalize(self, pred: str) -> str:
         """The predicate without degree words, its negator kept: 太慢 -> 慢, 不太干净 -> 不干净."""

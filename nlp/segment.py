@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from config import CONFIG_DIR
@@ -63,7 +64,7 @@ _LINE = re.compile(r"^(.+?)(?:\s+([0-9]+))?(?:\s+([a-zA-Z]+))?$")
 # keeps 0351-7654321, 2024-05-06, qq.com in one token where jieba (``\.``) gives 0351 / - /
 # 7654321. Tokens of such runs are split again the way jieba does; only texts with one of
 # jieba's joining characters are looked at.
-_JOINER = re.compile(r"[+#&._%\-]")
+_JOINER = re.compile(r"[A-Za-z0-9][+#&._%\-]|[+#&._%\-][A-Za-z0-9]")   # only next to a Latin/digit run
 _SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _NUMBER = re.compile(r"[.0-9]+")
 
@@ -244,6 +245,14 @@ class Segmenter:
         t = self._rj.tag(word, False)
         return (t[0][1] or "x") if len(t) == 1 and t[0][0] == word else None
 
+    def tag_table(self) -> dict[str, str]:
+        """Every dictionary word with its dictionary tag: jieba's main dictionary file (the one
+        jieba-rs embeds too) with the user dictionary on top, as ``dict_tag`` tags them. Built
+        once per process (about 0.4 s, 350,000 words); the extractor looks up words it has not
+        met here instead of asking the engine word by word, which on unique real text was most
+        of its time."""
+        return _tag_table(str(self.userdict) if self.userdict else "", tuple(self.entries))
+
     def has_word(self, word: str) -> bool:
         """Whether ``word`` is in the engine's dictionary (main or user)."""
         if self.engine == "rjieba":
@@ -252,3 +261,21 @@ class Segmenter:
 
     def __repr__(self) -> str:
         return f"Segmenter(engine={self.engine!r}, userdict={str(self.userdict)!r}, words={len(self.entries)})"
+
+
+@lru_cache(maxsize=4)
+def _tag_table(userdict: str, entries: tuple) -> dict[str, str]:
+    import os
+
+    import jieba
+
+    table: dict[str, str] = {}
+    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) > 0:
+                table[parts[0]] = parts[2] if len(parts) > 2 else "x"
+    for word, _freq, tag in entries:
+        # jieba keeps a known word's tag when the user line has none; a new word is "x"
+        table[word] = tag or table.get(word) or "x"
+    return table

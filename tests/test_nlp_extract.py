@@ -494,8 +494,9 @@ def test_cli_help():
 def test_bench_runs_small():
     from nlp.bench import run
 
-    r = run(n=300, repeat=1, jieba_n=60)
-    assert r["complaints"] == 300 and 140 <= r["mean_chars"] <= 170
+    r = run(n=300)
+    # unique real texts, each timed once (no cache of a text's result can inflate it)
+    assert r["complaints"] == 300 and r["unique"] and r["mean_chars"] > 50
     for key in ("extract", "jieba_lcut", "rjieba_cut", "extract_jieba_engine"):
-        assert r[key]["per_s"] > 0
-    assert r["ratio_extract_vs_jieba_lcut"] > 1
+        assert r[key]["per_s"] > 0 and r[key]["per_cpu_s"] > 0
+    assert 0 < r["ratio_extract_vs_rjieba_cut"] and r["ratio_extract_vs_jieba_lcut"] > 0
