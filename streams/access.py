@@ -2,7 +2,7 @@
 
 **Scopes** are what an API token carries and what a console role amounts to:
 
-- ``submit``  file complaints (``POST /api/v1/complaints``);
+- ``submit``  file complaints and case events (``POST /api/v1/complaints``, ``/api/v1/case-events``);
 - ``read``    read counts, topics, clouds, stats, alerts, teams and silences;
 - ``act``     move an alert on (ack, dispatch, respond, onsite, close, false_alarm);
 - ``admin``   create and end silences, manage tokens.
@@ -70,7 +70,7 @@ def required_scope(method: str, path: str) -> str | None:
     path = path.rstrip("/") or "/"
     if path in PUBLIC_PATHS:
         return None
-    if path == "/api/v1/complaints":
+    if path in ("/api/v1/complaints", "/api/v1/case-events"):
         return "submit" if method == "POST" else "read"
     if path.startswith("/api/v1/alerts/") and method == "POST":
         return "act"

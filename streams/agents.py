@@ -19,6 +19,8 @@ import redis.exceptions
 from nlp.pii import mask_text, strip_controls
 from streams import deadletter
 from streams.app import S, app, complaints_topic, dead_letter_topic
+from streams.cases.store import is_case_message
+from streams.cases.worker import open_cases, process_case_message
 from streams.intake import intake_key
 from streams.processing import TextAnalysis, decode_message, duplicate_errors, enrich, signature_of
 from streams.schema import Rules, error
@@ -67,6 +69,11 @@ def safe_exception(e: BaseException, with_traceback: bool = False) -> str:
 async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules,
                   nlp: TextAnalysis | None, headers=None, key: bytes | None = None) -> None:
     position = f"{topic}/{partition}/{offset}"
+    if is_case_message(value, headers):          # case events (issue 14): streams/cases/worker.py
+        res = await process_case_message(S, value, position, send_dead_letter, with_redis_retry)
+        _state["messages"] += 1
+        _state["rejected"] += res["rejected"]
+        return
     now = time.time()
     decoded = decode_message(value, rules, now, signature_of(headers), key)
     if not decoded.signed:
@@ -76,6 +83,7 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
                         "masked again as outside input", _state["unsigned"], position)
     docs = enrich(decoded.valid, nlp)
     result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now, docs)
+    await open_cases(S, decoded.valid, with_redis_retry)   # idempotent: also on a redelivery
     by_index = dict(decoded.valid)
     rejects = list(decoded.rejects)
     for index, first in result["duplicates"]:

@@ -71,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from alerts.api import router as alerts_router
     app.include_router(alerts_router(S, notifier))
+    from streams.cases.api import router as cases_router      # case events and KPIs (issue 14)
+    app.include_router(cases_router(S, lambda: state))
 
     @app.middleware("http")
     async def authorize(request: Request, call_next):

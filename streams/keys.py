@@ -13,6 +13,17 @@
 
   cc:docs:{YYYYmmddHH}:{province}    topic documents of that hour (masked text, phrases; streams/store.py)
 
+  Case handling (issue 14; streams/cases/store.py):
+  cc:case:{cid}                      hash: c = the item's base fields (JSON), e:{eid} = one event (JSON)
+  cc:cev:{eid}                       dedup: stream position of case event {eid} (TTL dedup_days)
+  cc:cases:d:{YYYYmmdd}:{province}   set of case ids received that local day
+  cc:cases:open                      zset: case ids the timer looks at next, scored by when
+  cc:cases:due                       zset: case ids with a clock in 催办 or overdue, scored by deadline
+  cc:cases:held / cc:cases:held:{cid}  events waiting for their complaint (zset by first held; hash)
+  cc:cases:notice:{cid}:{clock}:{stage}  a 提醒卡/催办卡/overdue notice sent once
+  cc:cases:stats                     hash: opened, applied, held, released, held_expired, redelivered, notices…
+  cc:cases:timer                     the case timer's lease
+
 District, city and province counts are rolled up at read time from the most specific code
 each complaint carries, through the division table.
 
@@ -27,6 +38,21 @@ REJ = PREFIX + "rej:"
 REJECTS = PREFIX + "rejects"
 HEARTBEAT = PREFIX + "hb:worker:"
 LATENCY = PREFIX + "lat:"
+CASE = PREFIX + "case:"
+CASE_EVENT_SEEN = PREFIX + "cev:"
+CASES_OPEN = PREFIX + "cases:open"
+CASES_DUE = PREFIX + "cases:due"
+CASES_HELD = PREFIX + "cases:held"
+CASES_STATS = PREFIX + "cases:stats"
+CASES_TIMER = PREFIX + "cases:timer"
+
+
+def cases_day(day: str, province: str) -> str:
+    return f"{PREFIX}cases:d:{day}:{province}"
+
+
+def case_notice(cid: str, clock: str, stage: str) -> str:
+    return f"{PREFIX}cases:notice:{cid}:{clock}:{stage}"
 
 WINDOWS = {"minute": "m", "hour": "h", "day": "d", "total": "all"}
 BUCKET_LEN = {"m": 12, "h": 10, "d": 8}

@@ -1,0 +1,29 @@
+-- Open the cases of one message's complaints; release events that waited for them. Idempotent
+-- (a redelivered or duplicate complaint changes nothing), so it may run after the tally step.
+-- ARGV: keep_ttl, now, batch: JSON [[complaint_id, base_json, day, province], ...]
+local keep, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local batch = cjson.decode(ARGV[3])
+local opened, released = 0, 0
+for _, c in ipairs(batch) do
+  local ck = 'cc:case:' .. c[1]
+  if redis.call('HSETNX', ck, 'c', c[2]) == 1 then
+    redis.call('EXPIRE', ck, keep)
+    local dk = 'cc:cases:d:' .. c[3] .. ':' .. c[4]
+    redis.call('SADD', dk, c[1])
+    redis.call('EXPIRE', dk, keep, 'NX')
+    redis.call('ZADD', 'cc:cases:open', now, c[1])
+    opened = opened + 1
+  end
+  local hk = 'cc:cases:held:' .. c[1]
+  local h = redis.call('HGETALL', hk)
+  if #h > 0 then
+    for i = 1, #h, 2 do redis.call('HSET', ck, h[i], h[i + 1]) end
+    redis.call('DEL', hk)
+    redis.call('ZADD', 'cc:cases:open', now, c[1])
+    released = released + #h / 2
+  end
+  redis.call('ZREM', 'cc:cases:held', c[1])
+end
+if opened > 0 then redis.call('HINCRBY', 'cc:cases:stats', 'opened', opened) end
+if released > 0 then redis.call('HINCRBY', 'cc:cases:stats', 'released', released) end
+return {opened, released}
