@@ -228,6 +228,8 @@ def rising_items(topics: dict | None, rows: int = 6):
                       html.Span("↑", className="arrow")]) for x in rising]
     rest = [x for x in topics["phrases"]["by_count"] if x["topic"] not in {r["topic"] for r in rising}]
     room = rows - len(rising)
+    if rising and room < 2:
+        rest = []                       # a note with nothing under it would be an orphan
     if room > 0 and rest:
         note = ("近1小时无明显上升，按件数排列" if not rising else "其余按件数") if topics.get("baseline_ok") \
             else "历史数据不足，按件数排列"

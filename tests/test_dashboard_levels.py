@@ -1,0 +1,443 @@
+"""Warning levels, Chinese-only screens and type read across a room, in a real headless Chromium
+against the real broker, redis-server, faust worker and dashboard server (issue 13).
+
+The site here has its own users with display names, as ``make run`` makes them (值班员, 局长),
+so that a login never reaches the screen.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+import redis
+
+from config import load_settings
+from dashboard import demo
+from dashboard.browser import Recorder, chrome
+from streams.services import free_port
+from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_http, wait_until
+from tests.test_dashboard import geo_env
+from tests.test_dashboard_browser import assert_clean, js_wait
+
+USERS = {"zhaoduty": ("duty", "duty-password-1", "赵值班"), "qianhead": ("head", "head-password-1", "钱局长")}
+COLOURS = {"red": "rgb(229, 57, 53)", "orange": "rgb(251, 140, 0)", "yellow": "rgb(253, 216, 53)",
+           "blue": "rgb(30, 136, 229)"}
+BANNER_ON = "!!document.querySelector('#wall-banner.on')"
+TAGS = {"red": "红色预警", "orange": "橙色预警", "yellow": "黄色预警", "blue": "蓝色预警"}
+
+# Latin letters a screen may show, each a proper name a user knows it by:
+#   PNG, XLSX, CSV  the export buttons name the file format the download will have
+#   4S (店)         a car dealership's usual Chinese name, in merchant names as complainants write them
+LATIN_ALLOWED = {"PNG", "XLSX", "CSV"}
+LATIN_ALLOWED_IN = ("4S店",)
+
+
+@pytest.fixture(scope="module")
+def site(services, tmp_path_factory):
+    """Worker, a little history and the dashboard server on a Redis database of their own."""
+    from dashboard.auth import Users
+
+    tmp = tmp_path_factory.mktemp("levels")
+    tag = uuid.uuid4().hex[:8]
+    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
+           "REDIS_URL": services["redis"].url(7), "DATA_DIR": str(tmp),
+           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
+           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "4",
+           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "levels-test", **geo_env()}
+    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    r.flushdb()
+    settings = load_settings(env)
+    users = Users(tmp / "users.json")
+    for name, (role, pw, display) in USERS.items():
+        users.add(name, role, pw, display)
+    procs = []
+    try:
+        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
+        procs.append(worker)
+        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
+        assert worker.alive(), worker.output()[-2000:]
+        now = datetime.now(settings.tz)
+        n = demo.seed_history(settings, now, days=8, rate=0.01, last_year_hours=26)
+        demo.wait_tallied(r, n, 120)
+        port = free_port()
+        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
+        procs.append(dash)
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/healthz", dash, "the dashboard", 60)
+        yield {"url": url, "env": env, "settings": settings, "redis": r}
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        r.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = chrome(1920, 1080, download_dir=tmp_path)
+    rec = Recorder(driver)
+    yield driver, rec
+    try:
+        assert_clean(rec)
+    finally:
+        driver.quit()
+
+
+def store_of(site):
+    from alerts.store import AlertStore
+
+    return AlertStore(site["redis"])
+
+
+def sign_in(driver, url: str, name: str, next_path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/login?next={next_path}")
+    driver.find_element(By.ID, "login-user").send_keys(name)
+    driver.find_element(By.ID, "login-password").send_keys(USERS[name][1])
+    driver.find_element(By.ID, "login-submit").click()
+    wait_until(lambda: next_path.split("?")[0] in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+
+
+def clear_alerts(store) -> None:
+    for a in store.list("open"):
+        store.act(a["id"], "false_alarm", "system", note="清理")
+
+
+def three_alerts(store, now: datetime, industries=("食品", "价格", "旅游")) -> dict[str, str]:
+    """Red (oldest, lowest score: red by its ratio), orange, and yellow (newest, highest score):
+    the banner must pick by level first."""
+    def det(district, industry, score, observed, expected, minutes_ago):
+        since = now - timedelta(minutes=minutes_ago)
+        return {"series": f"county:{district}:{industry}", "level": "county", "district": district,
+                "industry": industry, "since": since.isoformat(), "at": now.isoformat(), "observed": observed,
+                "expected": expected, "score": score, "threshold": 7.0, "method": "share-scan"}
+    out = {}
+    red, orange, yellow = industries                  # a series of its own per test (cooldown)
+    for level, d, opened in (("red", det("140403", red, 12.0, 60, 10.0, 50), now - timedelta(minutes=40)),
+                             ("orange", det("140105", orange, 40.0, 20, 5.0, 30), now - timedelta(minutes=20)),
+                             ("yellow", det("140922", yellow, 100.0, 8, 3.0, 10), now - timedelta(minutes=5))):
+        aid, outcome = store.raise_or_update(d, opened)
+        assert outcome == "new", outcome
+        assert store.get(aid)["severity"] == level
+        out[level] = aid
+    return out
+
+
+# -- JavaScript run in the page ---------------------------------------------------------------
+
+# Every visible piece of text (HTML and SVG, placeholders of visible inputs) with its font size.
+VISIBLE_TEXT = """
+var out = [];
+function shown(el) {
+  for (var e = el; e && e.nodeType === 1; e = e.parentElement) {
+    var cs = getComputedStyle(e);
+    if (cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) { return false; }
+  }
+  var r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0;
+}
+var w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (var n = w.nextNode(); n; n = w.nextNode()) {
+  var t = n.nodeValue.replace(/\\s+/g, ' ').trim();
+  var el = n.parentElement;
+  if (!t || !el || /^(SCRIPT|STYLE|NOSCRIPT|TITLE)$/.test(el.tagName) || !shown(el)) { continue; }
+  out.push({text: t, size: parseFloat(getComputedStyle(el).fontSize), tag: el.tagName,
+            cls: String(el.getAttribute('class') || ''), id: el.id || (el.closest('[id]') || {}).id || ''});
+}
+document.querySelectorAll('input, textarea').forEach(function (i) {
+  if (i.placeholder && shown(i) && !i.value) {
+    out.push({text: i.placeholder, size: parseFloat(getComputedStyle(i).fontSize), tag: 'placeholder', cls: '', id: i.id});
+  }
+});
+return out;
+"""
+
+
+def latin_words(items: list[dict]) -> list[tuple[str, str]]:
+    """(word, where) for each run of Latin letters that is neither a unit nor an allowed name."""
+    import re
+
+    bad = []
+    for it in items:
+        text = it["text"]
+        for name in LATIN_ALLOWED_IN:
+            text = text.replace(name, "")
+        for word in re.findall(r"[A-Za-z]+", text):
+            if word in LATIN_ALLOWED:
+                continue
+            # a number's unit in a chart's axis ("1.2k", "3M")
+            if re.fullmatch(r"[kKM]", word) and re.search(r"\d" + word + r"\b", it["text"]):
+                continue
+            bad.append((word, f"{it['tag']}#{it['id']}.{it['cls'][:40]}: {it['text'][:60]}"))
+    return bad
+
+
+def open_dropdowns_and_pickers(driver) -> list[dict]:
+    """Open each dropdown and date picker in turn and read what it shows."""
+    from selenium.webdriver.common.keys import Keys
+
+    seen = []
+    opened = {"dropdowns": 0, "search": 0, "calendars": 0, "months": 0}
+    n = driver.execute_script("return document.querySelectorAll('.dash-dropdown').length")
+    for i in range(n):
+        driver.execute_script("document.querySelectorAll('.dash-dropdown')[arguments[0]].click()", i)
+        wait_until(lambda: driver.execute_script(
+            "return !!document.querySelector('.dash-dropdown-content, .dash-dropdown-search, [role=listbox]')"), 5,
+            "the dropdown to open")
+        now_seen = driver.execute_script(VISIBLE_TEXT)
+        opened["dropdowns"] += 1
+        opened["search"] += any(i["tag"] == "placeholder" and i["text"] == "搜索" for i in now_seen)
+        seen += now_seen
+        driver.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+    pickers = driver.execute_script("return document.querySelectorAll('.dash-datepicker').length")
+    for i in range(pickers):
+        driver.find_elements("css selector", ".dash-datepicker .dash-datepicker-input-wrapper")[i].click()
+        wait_until(lambda: driver.execute_script(
+            "return Array.from(document.querySelectorAll('.dash-datepicker-calendar'))"
+            ".some(function (e) { return e.getBoundingClientRect().height > 0; })"), 5, "the calendar")
+        now_seen = driver.execute_script(VISIBLE_TEXT)
+        opened["calendars"] += 1
+        # the weekdays' row in Chinese (一 … 日, not Mo … Su); a two-month calendar names its months 2026年12月
+        texts = {i["text"] for i in now_seen}
+        opened["months"] += {"一", "六", "日"} <= texts
+        seen += now_seen
+        driver.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+    # what was opened was read: each dropdown's search box, each calendar's weekdays in Chinese
+    assert opened["search"] == opened["dropdowns"] == n and opened["months"] == opened["calendars"] == pickers, opened
+    return seen
+
+
+# -- plain functions ------------------------------------------------------------------------------
+
+def _texts(component) -> list[str]:
+    """Every string in a Dash component tree."""
+    out = []
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            out += _texts(c)
+        return out
+    kids = getattr(component, "children", None)
+    return _texts(kids) if kids is not None else out
+
+
+def test_banner_picks_level_then_score_then_newest_and_counts_every_other_open_alert():
+    from dashboard.wall import banner
+
+    def a(i, sev, score, opened, state="acknowledged"):
+        return {"id": i, "severity": sev, "score": score, "opened_at": opened, "state": state, "_clocks": [],
+                "district_name": f"地{i}", "industry": "食品", "observed": 10, "expected": 2.0}
+    alerts = [a("y", "yellow", 500, "2025-03-15T10:09:00+08:00", "new"), a("r1", "red", 20, "2025-03-15T10:00:00+08:00"),
+              a("r2", "red", 20, "2025-03-15T10:05:00+08:00"), a("o", "orange", 90, "2025-03-15T10:08:00+08:00")]
+    children, cls = banner(alerts)
+    assert cls == "banner on sev-red flash"                   # flashes: one alert is still new
+    assert children[1].__dict__["data-alert"] == "r2" and "红色预警" in _texts(children) and "另有3条在办" in _texts(children)
+    children, cls = banner([x for x in alerts if x["state"] != "new"])
+    assert cls == "banner on sev-red" and "另有2条在办" in _texts(children)
+    children, cls = banner([alerts[0]])
+    assert cls == "banner on sev-yellow flash" and "黄色预警" in _texts(children) and not any("另有" in t for t in _texts(children))
+    assert banner([]) == ([], "banner")
+
+
+def test_rising_list_has_no_orphan_note():
+    from dashboard.wall import rising_items
+
+    rising = [{"topic": f"短语{i}", "count": 10 + i, "expected": 1.0, "rising": True} for i in range(5)]
+    topics = {"baseline_ok": True, "phrases": {"by_burst": rising, "by_count": rising + [{"topic": "其他", "count": 3}]}}
+    texts = _texts(rising_items(topics, rows=6))
+    assert "其余按件数" not in texts                            # one row left: no note with nothing under it
+    texts = _texts(rising_items(topics, rows=7))
+    assert "其余按件数" in texts and texts.index("其余按件数") < texts.index("其他")
+
+
+def test_officers_and_channels_by_their_chinese_names():
+    from dashboard.duty import actor, channel_label
+
+    names = {"zhaoduty": "赵值班"}
+    assert [actor(b, names) for b in ("system", "zhaoduty", None)] == ["系统", "赵值班", ""]
+    assert [channel_label(c) for c in ("mini-program", "letter", "visit", "other", "12315")] == \
+        ["小程序", "来信", "来访", "其他", "12315"]
+
+
+def test_wall_figures_draw_no_type_under_18px():
+    from dashboard import figures
+
+    rows = [{"code": f"1404{i:02d}", "name": f"县{i}", "count": i, "expected": 1.0, "score": i / 2} for i in range(20)]
+    figs = [figures.industry_bars([(f"行业{i}", i + 1) for i in range(12)]),
+            figures.trend([f"{h:02d}:00" for h in range(24)], list(range(24)), [0] * 24),
+            figures.ranked_bars(rows, "count", None), figures.empty("暂无数据")]
+    sizes = []
+    for f in figs:
+        d = f.to_plotly_json()
+        stack = [d]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, dict):
+                sizes += [v["size"] for k, v in x.items() if k in ("font", "tickfont", "textfont")
+                          and isinstance(v, dict) and isinstance(v.get("size"), (int, float))]
+                stack += list(x.values())
+            elif isinstance(x, (list, tuple)):
+                stack += list(x)
+    assert sizes and min(sizes) >= 18, sorted(sizes)[:5]
+    bars = figures.ranked_bars(rows, "count", None)
+    assert len(bars.data[0].y) == figures.RANKED_MAX and "前14名" in bars.layout.title.text
+    assert figures.industry_bars([(f"行业{i}", i + 1) for i in range(12)]).layout.yaxis.dtick == 1
+
+
+# -- in the browser -------------------------------------------------------------------------------
+
+def test_levels_in_their_colours_and_the_banner_shows_the_most_urgent(site, browser):
+    driver, rec = browser
+    store = store_of(site)
+    clear_alerts(store)
+    now = datetime.now(site["settings"].tz)
+    ids = three_alerts(store, now)
+    driver.get(site["url"] + "/wall?rotate=0")
+    js_wait(driver, f"return {BANNER_ON}", 30, "the banner")
+
+    def open_count():
+        return len(store.list("open"))          # the worker's own detector may add some meanwhile
+
+    top, others = None, None
+    for _ in range(3):
+        opened = store.list("open")
+        from alerts.severity import most_urgent
+
+        want, n_others = most_urgent(opened)
+        js_wait(driver, "return document.querySelector('#banner-text') && "
+                        f"document.querySelector('#banner-text').dataset.alert == '{want['id']}'", 10, "the banner's alert")
+        top = driver.execute_script("return document.querySelector('#banner-text').dataset.alert")
+        others = driver.execute_script("return document.getElementById('banner-more').textContent")
+        if open_count() == len(opened):
+            break
+    assert top == ids["red"] == want["id"], "level first: the oldest, lowest-scored red beats a newer orange and yellow"
+    assert others == f"另有{len(opened) - 1}条在办"
+    banner = driver.find_element("id", "wall-banner")
+    assert TAGS["red"] in banner.text and "食品" in banner.text
+    assert "sev-red" in banner.get_attribute("class") and "flash" in banner.get_attribute("class")
+    # the banner's stripes are the level's colour
+    bg = driver.execute_script("return getComputedStyle(document.getElementById('wall-banner')).backgroundImage")
+    assert "229, 57, 53" in bg, bg
+    # the ticker: each alert with its level badge in its colour, most urgent first
+    js_wait(driver, "return document.querySelectorAll('#wall-ticker .sev-badge').length >= 3", 10, "the ticker")
+    badges = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#wall-ticker .sev-badge')).map(function (b) {"
+        " return [b.textContent, getComputedStyle(b).backgroundColor]; })")
+    mine = [b for b in badges if b[0] in ("红色", "橙色", "黄色")]
+    assert mine[:3] == [["红色", COLOURS["red"]], ["橙色", COLOURS["orange"]], ["黄色", COLOURS["yellow"]]], badges
+
+    # most urgent first means score second: a second red with a higher score takes the banner
+    red2, _ = store.raise_or_update({"series": "county:140581:汽车", "level": "county", "district": "140581",
+                                     "industry": "汽车", "since": (now - timedelta(minutes=30)).isoformat(),
+                                     "at": now.isoformat(), "observed": 90, "expected": 4.0, "score": 300.0,
+                                     "threshold": 7.0}, now - timedelta(minutes=30))
+    assert store.get(red2)["severity"] == "red"
+    js_wait(driver, f"return document.querySelector('#banner-text').dataset.alert == '{red2}'", 10, "the higher red")
+    js_wait(driver, f"return document.getElementById('banner-more').textContent == '另有{open_count() - 1}条在办'", 10,
+            "the true count of the others")
+
+    # the duty console: the queue's level column and the detail in the level's colour
+    sign_in(driver, site["url"], "zhaoduty", f"/duty?alert={ids['orange']}")
+    js_wait(driver, "return document.querySelectorAll('#duty-queue tr.row').length >= 4", 20, "the queue")
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#duty-queue tr.row')).map(function (r) {"
+        " var b = r.querySelector('.sev-badge'); return [r.textContent, b.textContent, getComputedStyle(b).backgroundColor]; })")
+    for level, place in (("red", "潞州区"), ("orange", "小店区"), ("yellow", "五台县")):
+        row = next(r for r in rows if place in r[0])
+        assert row[1:] == [{"red": "红色", "orange": "橙色", "yellow": "黄色"}[level], COLOURS[level]], row
+    js_wait(driver, "return !!document.getElementById('duty-detail-level')", 10, "the detail")
+    level = driver.execute_script("var e = document.getElementById('duty-detail-level');"
+                                  "return [e.textContent, getComputedStyle(e).backgroundColor]")
+    assert level == [TAGS["orange"], COLOURS["orange"]]
+    # acknowledged: the banner stays on the most urgent open alert and stops flashing once none is new
+    for a in store.list("open"):
+        store.act(a["id"], "ack", "zhaoduty")
+    driver.get(site["url"] + "/wall?rotate=0")
+    try:
+        js_wait(driver, "return !!document.querySelector('#wall-banner.on:not(.flash) #banner-text')", 15, "a calm banner")
+    except AssertionError:
+        states = [(x["id"], x["state"], x["series"]) for x in store.list("open")]
+        raise AssertionError(f"{driver.find_element('id', 'wall-banner').get_attribute('class')} {states}") from None
+    assert "已确认" in driver.find_element("id", "banner-text").text
+    clear_alerts(store)
+    js_wait(driver, "return !!document.querySelector('#wall-banner:not(.on)')", 15, "no banner")
+
+
+def test_no_latin_letters_on_the_three_screens(site, browser):
+    driver, rec = browser
+    store = store_of(site)
+    clear_alerts(store)
+    now = datetime.now(site["settings"].tz)
+    # complaints behind the red alert, from the mini-program channel (shown as 小程序)
+    marker = uuid.uuid4().hex[:6]
+    before = demo.accepted(site["redis"])
+    complaints = make_complaints(3, prefix=f"l{marker}-", district_pool=["140403"], industry="药品",
+                                 channel="mini-program", text="药店卖过期药品，店员不给退款")
+    asyncio.run(publish_raw(site["settings"], complaints, per_message=50))
+    demo.wait_tallied(site["redis"], before + len(complaints), 30)
+    ids = three_alerts(store, now, ("药品", "汽车", "产品质量"))
+    store.act(ids["red"], "ack", "zhaoduty")                   # the history names the officer
+    found = {}
+    driver.get(site["url"] + "/wall?rotate=0")
+    js_wait(driver, "return !!document.getElementById('kpi-合计') && "
+                    f"{BANNER_ON} && "
+                    "document.querySelectorAll('#wall-trend .xtick').length > 0", 30, "the wall")
+    js_wait(driver, "return document.getElementById('wall-rising').textContent.indexOf('计算中') < 0", 60, "the phrases")
+    found["/wall"] = driver.execute_script(VISIBLE_TEXT)
+    sign_in(driver, site["url"], "zhaoduty", f"/duty?alert={ids['red']}")
+    js_wait(driver, "return !!document.getElementById('duty-detail-title') && "
+                    "document.getElementById('duty-history').textContent.indexOf('赵值班') >= 0", 20, "the detail")
+    js_wait(driver, "return document.getElementById('duty-complaints').textContent.indexOf('小程序') >= 0", 20,
+            "the complaints, their channel in Chinese")
+    found["/duty"] = driver.execute_script(VISIBLE_TEXT) + open_dropdowns_and_pickers(driver)
+    history = driver.find_element("id", "duty-history").text
+    assert "赵值班" in history and "系统" in history and "zhaoduty" not in history
+    driver.delete_all_cookies()
+    sign_in(driver, site["url"], "qianhead", "/review?period=day")
+    js_wait(driver, "return document.querySelectorAll('#review-compare tr').length == 5", 60, "the comparison")
+    found["/review"] = driver.execute_script(VISIBLE_TEXT) + open_dropdowns_and_pickers(driver)
+    bad = {page: latin_words(items) for page, items in found.items()}
+    assert not any(bad.values()), {p: b[:15] for p, b in bad.items() if b}
+    clear_alerts(store)
+
+
+def test_no_text_under_18px_on_the_wall_at_1080p_with_the_banner_up(site, browser):
+    driver, rec = browser
+    store = store_of(site)
+    clear_alerts(store)
+    three_alerts(store, datetime.now(site["settings"].tz), ("医疗器械", "商超", "房地产"))
+    driver.get(site["url"] + "/wall?rotate=0")
+    js_wait(driver, "return !!document.getElementById('kpi-合计') && "
+                    f"{BANNER_ON} && "
+                    "document.querySelectorAll('#wall-trend .xtick').length > 0 && "
+                    "document.querySelectorAll('#wall-industry .ytick').length > 0", 30, "the wall")
+    js_wait(driver, "return document.getElementById('wall-rising').textContent.indexOf('计算中') < 0", 60, "the phrases")
+    import time
+
+    time.sleep(2.5)                                       # a refresh with the banner's height in the layout
+    items = driver.execute_script(VISIBLE_TEXT)
+    svg = [i for i in items if i["tag"].lower() in ("text", "tspan")]
+    assert len(svg) > 20, "the charts' SVG text is measured too"
+    small = sorted((i for i in items if i["size"] < 18), key=lambda i: i["size"])
+    assert not small, [(i["size"], i["tag"], i["id"], i["text"][:30]) for i in small[:20]]
+    # every industry keeps its bar label, and none is cut off by the panel
+    labels = driver.execute_script(
+        "var p = document.querySelector('#wall-industry').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('#wall-industry .ytick text')).map(function (t) {"
+        " var r = t.getBoundingClientRect(); return [t.textContent, r.top >= p.top - 1 && r.bottom <= p.bottom + 1]; })")
+    bars = driver.execute_script("return document.querySelector('#wall-industry .js-plotly-plot').data[0].y.length")
+    assert len(labels) == bars and all(inside for _, inside in labels), labels
+    # the trend's first hour and the y axis' 0 do not touch
+    gap = driver.execute_script(
+        "var x = document.querySelector('#wall-trend .xtick text').getBoundingClientRect();"
+        "var ys = Array.from(document.querySelectorAll('#wall-trend .ytick text'));"
+        "var y0 = ys.find(function (t) { return t.textContent.trim() === '0'; });"
+        "if (!y0) { return 99; } var y = y0.getBoundingClientRect();"
+        "var dx = Math.max(x.left - y.right, y.left - x.right), dy = Math.max(x.top - y.bottom, y.top - x.bottom);"
+        "return Math.max(dx, dy);")
+    assert gap > 0, f"the first hour's label overlaps the 0 by {-gap:.1f} px"
+    clear_alerts(store)
