@@ -119,3 +119,14 @@ def test_topics_cli_prints_variants(tmp_path):
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 5 and all({"phrase", "count", "parts", "variants"} <= set(r) for r in rows)
     assert rows[0]["phrase"] == "房间小" and "房间很小" in rows[0]["variants"]
+
+
+def test_scalar_words_take_their_polarity_from_the_object(ex):
+    # the same word is a problem of one object and praise (or nothing) of another
+    assert ex.extract("房间很小").phrases == (("房间", "小"),)
+    assert ex.extract("噪音很小").phrases == ()
+    assert ex.extract("油耗高").phrases == (("油耗", "高"),)
+    assert ex.extract("性价比高").phrases == ()
+    assert ex.extract("动力下降").phrases == (("动力", "下降"),)
+    assert ex.extract("价格下降了").phrases == ()
+    assert ex.extract("心情不好").phrases == ()          # a mood, nothing a bureau can act on
