@@ -370,6 +370,42 @@ class IndustryClassifier:
         return IndustryClassifier.from_dict(json.loads(json.dumps(self.to_dict())))
 
 
+class OnlineLearner:
+    """What a stream worker keeps: a private copy of the model that learns every complaint
+    arriving with an industry and is saved to this installation's file every ``save_every``
+    complaints (and on ``close``). Use ``model`` to classify, so answers follow what it learned.
+
+        learner = OnlineLearner()                         # in the worker's set-up
+        learner.observe(terms.tokens, rec["industry"])   # for a complaint with an industry
+        industry, p = learner.model.decide_tokens(terms.tokens, min_probability)
+    """
+
+    def __init__(self, model: IndustryClassifier | None = None, path: str | Path | None = None,
+                 save_every: int = 500, unclassified: str = "未分类"):
+        self.model = (model or IndustryClassifier.load()).copy()
+        self.path = Path(path) if path else installation_model_file()
+        self.save_every, self.unclassified = save_every, unclassified
+        self.unsaved = 0
+
+    def observe(self, tokens: Sequence[str], industry: str | None) -> bool:
+        """Learn one complaint's tokens if it has a known industry; True if it learned."""
+        if not industry or industry == self.unclassified or industry not in self.model.classes:
+            return False
+        self.model.learn_tokens(tokens, industry)
+        self.unsaved += 1
+        if self.unsaved >= self.save_every:
+            self.save()
+        return True
+
+    def save(self) -> Path | None:
+        if not self.unsaved:
+            return None
+        self.unsaved = 0
+        return self.model.save(self.path)
+
+    close = save
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> IndustryClassifier:
     try:

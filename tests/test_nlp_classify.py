@@ -345,3 +345,17 @@ def test_cli_help_and_errors(tmp_path):
         assert r.returncode == 2, (args, r.stdout, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
         assert "error" in r.stderr
+
+
+def test_online_learner_learns_known_industries_and_saves_periodically(model, tmp_path):
+    path = tmp_path / "installation.json"
+    learner = C.OnlineLearner(model, path, save_every=3)
+    toks = tokenize(normalize("开发商延期交房，拒绝支付违约金"))
+    assert not learner.observe(toks, "未分类") and not learner.observe(toks, None) and not learner.observe(toks, "火星")
+    assert learner.observe(toks, "房地产") and learner.observe(toks, "房地产") and not path.exists()
+    assert learner.observe(toks, "房地产") and path.is_file()          # the third one saved
+    saved = IndustryClassifier.load(path)
+    k = INDUSTRIES.index("房地产")
+    assert saved.class_docs[k] == model.class_docs[k] + 3
+    assert learner.model is not model and model.class_docs[k] == saved.class_docs[k] - 3
+    assert learner.save() is None                                     # nothing new to save
