@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
         __name__, server=server, title=TITLE, update_title=None, assets_folder=str(ASSETS),
         serve_locally=True, external_scripts=[], external_stylesheets=[], compress=False,
         suppress_callback_exceptions=True, meta_tags=[{"name": "viewport", "content": "width=device-width"}],
+        on_error=callback_failed,
     )
     app.config.include_assets_files = True
     app.ctx = ctx
@@ -208,6 +209,17 @@ def _screen_of(body: dict) -> str | None:
         return "/duty"
     if "review-" in text:
         return "/review"
+    return None
+
+
+def callback_failed(err: Exception):
+    """Every callback's last resort: a value no control sends, or a fault, leaves the page as it
+    was (no update) instead of an error 500; the log gets the cause (control characters escaped)."""
+    try:
+        which = str(dash.ctx.outputs_list)[:200]
+    except Exception:  # noqa: BLE001 - outside a request context
+        which = "?"
+    log.error("callback for %s failed: %s", which, err.__class__.__name__, exc_info=err)
     return None
 
 

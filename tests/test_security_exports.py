@@ -295,3 +295,23 @@ def test_callback_requests_of_a_shape_the_page_never_sends_are_400_not_500(dashb
     res = c.post("/_dash-update-component", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     assert res.status_code == 400
     assert "Traceback" not in dashboard["proc"].output()
+
+
+def test_a_failing_callback_of_any_screen_leaves_the_page_as_it_was_not_500(dashboard):
+    """The app's last resort (Dash on_error): the duty console's act callback sent an alert id no
+    list holds, or a list/object where an id belongs, answers 200 without updates."""
+    from dashboard.alertview import ACTIONS
+
+    dep = next(d for d in dashboard["deps"] if d["output"].strip(".").startswith("duty-result.children...duty-version"))
+    outs = [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in dep["output"].strip(".").split("...")]
+    buttons = [[{"id": {"index": a, "type": "duty-action"}, "property": "n_clicks", "value": 1 if a == "ack" else None}
+                for a in ACTIONS]]
+    for bad in ("no-such-alert", ["a-1"], {"id": "a-1"}, 5):
+        state = [{"id": "duty-selected", "property": "data", "value": bad},
+                 {"id": "duty-team", "property": "value", "value": ["队"]},
+                 {"id": "duty-note", "property": "value", "value": {"x": 1}},
+                 {"id": "duty-version", "property": "data", "value": "v"}]
+        body = {"output": dep["output"], "outputs": outs, "inputs": buttons, "state": state,
+                "changedPropIds": ['{"index":"ack","type":"duty-action"}.n_clicks']}
+        res = dashboard["client"].post("/_dash-update-component", json=body, headers={"X-CSRFToken": dashboard["csrf"]})
+        assert res.status_code in (200, 204), (bad, res.status_code, res.text[:300])
