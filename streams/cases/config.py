@@ -12,6 +12,7 @@ key, e.g. ``config/cases.yaml: clocks.accept.limit: '7' needs a unit, e.g. 7wd o
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -193,7 +194,8 @@ def parse_case_config(raw: dict, source: str = "config/cases.yaml") -> CaseConfi
 
 
 def load_case_config(path: str | Path | None = None) -> CaseConfig:
-    path = Path(path) if path else CASES_FILE
+    """``path``, else the file named by ``CASE_SETTINGS_FILE``, else config/cases.yaml."""
+    path = Path(path or os.environ.get("CASE_SETTINGS_FILE") or CASES_FILE)
     return parse_case_config(read_yaml(path, "case settings file", CaseConfigError), str(path))
 
 
