@@ -165,18 +165,37 @@ class PanelMethod:
     its own estimates: that is the ceiling.
     """
 
-    def __init__(self, make: Callable[[int], object]):
+    def __init__(self, make: Callable[[int], object], parent: str = "province"):
+        if parent not in ("province", "city"):
+            raise ValueError(f"parent must be 'province' or 'city', got {parent!r}")
         self.make = make
+        self.parent = parent
+
+    def parents(self, dataset: Dataset) -> np.ndarray:
+        """``(n_series, n_steps)`` parent counts: the province, or (``parent="city"``) the series'
+        city in the same industry, as the stream compares a county x industry with its city x industry."""
+        counts = dataset.counts
+        if self.parent == "province":
+            return np.broadcast_to(counts.sum(axis=0, dtype=np.int64), counts.shape)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, ((_, ind), city) in enumerate(zip(dataset.series_keys, dataset.series_city)):
+            groups.setdefault((city, ind), []).append(i)
+        out = np.empty(counts.shape, dtype=np.int64)
+        for idx in groups.values():
+            out[idx] = counts[idx].sum(axis=0, dtype=np.int64)
+        return out
 
     def run(self, dataset: Dataset, truth: bool = False) -> list[np.ndarray]:
         det = self.make(dataset.n_series)
         hits: list[list[int]] = [[] for _ in range(dataset.n_series)]
         inv = (1.0 / dataset.size) if truth and dataset.size is not None else None
         counts = dataset.counts
+        parents = self.parents(dataset)
+        scalar = self.parent == "province"
         for t in range(dataset.n_steps):
             x = counts[:, t]
-            out = det.commit(x, float(x.sum()), true_mean=dataset.mean[:, t] if truth else None,
-                             true_inv_size=inv)
+            out = det.commit(x, float(parents[0, t]) if scalar else parents[:, t],
+                             true_mean=dataset.mean[:, t] if truth else None, true_inv_size=inv)
             for i in np.flatnonzero(out["alarm"]):
                 hits[i].append(t)
         return [np.asarray(a, dtype=np.int64) for a in hits]
@@ -377,6 +396,9 @@ def format_table(results: Mapping[str, MethodResult] | list[MethodResult], k_val
     if any(r.kind == "ceiling" for r in rows):
         out.append("ceiling: the default's scan handed the TRUE baseline mean and dispersion - an upper bound, "
                    "not a usable method")
+    if any(r.kind == "live" for r in rows):
+        out.append("live: python -m alerts replay's alerts (the stream's LiveDetector at config/alerts.yaml's bars, every "
+                   "level, one alert per episode); aggregate alerts off a surge count as false; not ranked")
     if any(r.kind == "cli" for r in rows):
         out.append("cli: python -m alerts detect on each series alone (DetectLone) or with the province as parent "
                    "(DetectParent), for information; not ranked")
@@ -538,9 +560,39 @@ def cli_factories() -> tuple[dict[str, Factory], dict[str, str]]:
             {"DetectLone": "cli", "DetectParent": "cli"})
 
 
+def cli_budget_result(dataset: Dataset, parent: bool, *, cities: int = 1, budget_per_series: float | None = None,
+                      grace_hours: float = 24.0, progress: Callable[[str], None] | None = None) -> MethodResult:
+    """``python -m alerts detect`` as an analyst runs it, on each series of the first ``cities`` cities:
+    the bar calibrated per series to the stream's budget on the series' own null (``--budget``), the
+    province as parent column or none.  Scored like every method (the series' own cities only)."""
+    from alerts.detect import DEFAULT_BUDGET, budget_threshold, detect as run_detect
+
+    keep = [i for i, c in enumerate(dataset.series_city) if c in dataset.cities[:cities]]
+    sub = dataset.subset(keep)
+    province = dataset.counts.sum(axis=0)
+    b = DEFAULT_BUDGET if budget_per_series is None else budget_per_series
+    alarms = []
+    t0 = time.perf_counter()
+    for n, i in enumerate(keep):
+        rows = [(t, int(c), int(p) if parent else None) for t, c, p in zip(dataset.times, dataset.counts[i], province)]
+        if not parent:
+            rows = [r[:2] for r in rows]
+        bar, _ = budget_threshold(rows, "share", "hour", b, 6)
+        pos = {t: j for j, t in enumerate(dataset.times)}
+        opened = [pos[datetime.fromisoformat(r["timestamp"])] for r in run_detect(rows, "share", "hour", 6, bar)]
+        alarms.append(np.asarray(opened, dtype=np.int64))
+        if progress and (n + 1) % 10 == 0:
+            progress(f"  detect {'parent' if parent else 'lone'}: {n + 1}/{len(keep)} series, {time.perf_counter() - t0:.0f} s")
+    res = score_alarms(sub, alarms, grace_hours=grace_hours, name="DetectParent" if parent else "DetectLone",
+                       threshold=math.nan)
+    res.kind = "cli"
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
 def run_generator(gname: str, factories: Mapping[str, Factory], needs: set, cal: set, kinds: Mapping[str, str], *,
                   seed_train: int, seed_test: int, gen: dict, budget: float, grace_hours: float, workers: int,
-                  log: Callable[[str], None]) -> dict[str, MethodResult]:
+                  log: Callable[[str], None], replay: bool = False, cli_cities: int = 0) -> dict[str, MethodResult]:
     """Calibrate every method on ``seed_train`` of generator ``gname`` and score it on ``seed_test``."""
     t0 = time.perf_counter()
     G = _generator(gname)
@@ -560,6 +612,33 @@ def run_generator(gname: str, factories: Mapping[str, Factory], needs: set, cal:
                        kinds=kinds, grace_hours=grace_hours, workers=workers, progress=log)[name]
         res.calibration = cal_res
         results[name] = res
+    if replay:
+        import tempfile
+        from pathlib import Path
+
+        from alerts.config import default_alert_config
+        from alerts.replay import load_dir, replay as run_replay, score_replay, write_dataset
+        from config import settings
+        from config.divisions import divisions
+
+        t1 = time.perf_counter()
+        cfg = default_alert_config()
+        with tempfile.TemporaryDirectory() as tmp:
+            write_dataset(test, Path(tmp), cfg.detection["province"])
+            hours, tallies, _ = load_dir(Path(tmp), cfg.detection["province"])
+        alerts = run_replay(hours, tallies, cfg.detection, list(settings().raw["complaints"]["industries"]),
+                            divisions(), cfg.cooldown.total_seconds(), progress=log)
+        res = score_replay(test, alerts, grace_hours=grace_hours)
+        res.threshold = float(cfg.detection["threshold"]["county"])
+        res.seconds = time.perf_counter() - t1
+        results["Replay (live)"] = res
+        log(f"[{gname}] replay through the LiveDetector: POD {res.pod_all:.2f}, FA/city/day {res.fa_per_city_day:.2f} "
+            f"({res.seconds:.0f} s)")
+    for parent in (False, True) if cli_cities else ():
+        res = cli_budget_result(test, parent, cities=cli_cities, grace_hours=grace_hours, progress=log)
+        results[res.name] = res
+        log(f"[{gname}] {res.name} on {cli_cities} city(ies): POD {res.pod_all:.2f}, FA/city/day "
+            f"{res.fa_per_city_day:.2f} ({res.seconds:.0f} s)")
     return results
 
 
@@ -574,12 +653,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=1.0, help="false alarms per city per day (default 1)")
     p.add_argument("--grace-hours", type=float, default=24.0)
     p.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    p.add_argument("--methods", default="", help="comma-separated subset of method names")
+    p.add_argument("--methods", default="", help="comma-separated subset of method names ('none': only "
+                   "--replay / --cli-budget)")
     p.add_argument("--generator", choices=GENERATORS + ("both",), default="both",
                    help="synth (alerts/synth.py), synth2 (alerts/synth2.py: per-industry profiles, holiday "
                         "effects, city and series day shocks) or both (default; 'ahead' only when ahead on both)")
     p.add_argument("--cli", action="store_true",
                    help="also score python -m alerts detect's lone-series and parent modes (slow)")
+    p.add_argument("--replay", action="store_true",
+                   help="also replay the test year through the stream's LiveDetector (python -m alerts replay: "
+                        "configured thresholds, no calibration) and score its alerts")
+    p.add_argument("--cli-budget", type=int, default=0, metavar="CITIES",
+                   help="also run python -m alerts detect at its default budget on every series of the first "
+                        "CITIES cities, lone and with the province as parent (slow: ~10 s a series)")
     p.add_argument("--quick", action="store_true", help="small data, finishes in about a minute")
     a = p.parse_args(argv)
     counties = a.counties or (22 if a.quick else 117)
@@ -597,7 +683,9 @@ def main(argv: list[str] | None = None) -> int:
         kinds.update(ck)
     if any(k == "placeholder" for k in kinds.values()):
         log("alerts.detectors has no usable detectors yet: running the built-in PLACEHOLDER detectors")
-    if a.methods:
+    if a.methods == "none":          # only --replay / --cli-budget
+        factories = {}
+    elif a.methods:
         keep = {m.strip() for m in a.methods.split(",") if m.strip()}
         unknown = keep - set(factories)
         if unknown:
@@ -616,7 +704,8 @@ def main(argv: list[str] | None = None) -> int:
     for gname in gens:
         tables[gname] = run_generator(gname, factories, needs, cal, kinds, seed_train=a.seed_train,
                                       seed_test=a.seed_test, gen=gen, budget=a.budget,
-                                      grace_hours=a.grace_hours, workers=a.workers, log=log)
+                                      grace_hours=a.grace_hours, workers=a.workers, log=log,
+                                      replay=a.replay, cli_cities=a.cli_budget)
     log("")
     log(f"Test seed {a.seed_test}, thresholds calibrated on seed {a.seed_train} to <= {a.budget:g} "
         f"false alarm(s) per city per day; grace {a.grace_hours:g} h; total {time.perf_counter() - t0:.0f} s")
@@ -627,7 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         log(format_table(results))
         if any(r.kind == "default" for r in results.values()) and any(r.kind == "ceiling" for r in results.values()):
             # the CLI modes are scored for information; the target compares the default with the references
-            ranked = {k: v for k, v in results.items() if v.kind != "cli"}
+            ranked = {k: v for k, v in results.items() if v.kind not in ("cli", "live")}
             verdicts[gname] = check_target(ranked, budget=a.budget)
     if verdicts:
         log("")

@@ -313,3 +313,21 @@ def test_synth_daily_frequency_and_bad_arguments():
         generate(5, freq="week", **SMALL)
     with pytest.raises(ValueError, match="counties"):
         generate(5, counties=500, days=40)
+
+
+def test_panel_parents_by_city_and_the_replay_and_cli_rows(capsys):
+    from alerts.evaluate import PanelMethod
+
+    d = generate(3, counties=6, industries=("一般消费纠纷", "食品"), days=35, k_values=())
+    prov = PanelMethod(lambda n: None).parents(d)
+    assert np.array_equal(prov[0], d.counts.sum(axis=0))
+    city = PanelMethod(lambda n: None, parent="city").parents(d)
+    same = [j for j, ((_, ind), c) in enumerate(zip(d.series_keys, d.series_city))
+            if c == d.series_city[0] and ind == d.series_keys[0][1]]
+    assert np.array_equal(city[0], d.counts[same].sum(axis=0)) and (city <= prov).all()
+    with pytest.raises(ValueError):
+        PanelMethod(lambda n: None, parent="county")
+    assert main(["--counties", "3", "--days", "32", "--industries", "1", "--workers", "1", "--methods", "none",
+                 "--generator", "synth2", "--replay", "--cli-budget", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Replay (live)" in out and "DetectLone" in out and "DetectParent" in out
