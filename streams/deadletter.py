@@ -8,6 +8,7 @@ error messages are masked again on the way in.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 
@@ -43,11 +44,20 @@ def safe_raw(raw) -> str:
             text = raw[:keep].decode("utf-8", errors="replace")
             if len(raw) > keep:
                 text = text[:-64]
-            return _cut(mask_text(strip_controls(text, multiline=True)))
+            return _cut(_no_tail_digits(mask_text(strip_controls(text, multiline=True))))
     if isinstance(raw, str):
-        return _cut(mask_text(strip_controls(raw[: RAW_KEEP_CHARS + 64], multiline=True)))
+        return _cut(_no_tail_digits(mask_text(strip_controls(raw[: RAW_KEEP_CHARS + 64], multiline=True))))
     shown = mask_value(raw, max_chars=RAW_KEEP_CHARS * 2)
     return _cut(json.dumps(shown, ensure_ascii=False, default=str))
+
+
+_TAIL_DIGITS = re.compile(r"\d(?:[ .\-()]?\d){4,}$")
+
+
+def _no_tail_digits(text: str) -> str:
+    """A text that ends in 5 or more digits loses them: it may be a body cut by a size limit,
+    and they half a phone or ID number that masking could not recognise."""
+    return _TAIL_DIGITS.sub("…", text) if text[-1:].isdigit() else text
 
 
 def _cut(text: str) -> str:

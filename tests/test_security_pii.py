@@ -168,10 +168,11 @@ def test_a_dead_letter_masks_every_string_of_the_raw_input():
 
 
 def test_a_dead_letter_of_a_cut_body_drops_the_half_number_at_the_cut():
-    body = ("投诉" * 2000 + "13812345678").encode()
-    cut = body[: len(body) - 4]               # what a size limit might keep: ends in 1381234
-    shown = deadletter.safe_raw(cut + b"\x00" * 8000)
-    assert "1381234" not in shown
+    body = ('{"text": "' + "投诉" * 600 + PHONE).encode()
+    cut = body[:-4]                                        # what the API keeps of a body too large: ends in 1381234
+    shown = deadletter.safe_raw(cut)
+    assert "1381234" not in shown and shown.startswith('{"text": "投诉') and shown.endswith("…")
+    assert deadletter.safe_raw(b"not json: 299") == "not json: 299"
 
 
 # -- safe inputs ----------------------------------------------------------------------------
