@@ -309,7 +309,7 @@ def test_the_console_needs_a_signed_in_user_csrf_and_a_role_that_may_act(stack, 
         assert res.status_code == 200, res.data[:300]
         assert "已确认" in json.dumps(res.get_json(), ensure_ascii=False)
         alert = AlertStore(stack["redis"]).get(aid)
-        assert alert["state"] == "acknowledged" and alert["acknowledged_by"] == "zhang"
+        assert alert["state"] == "acknowledged" and alert["acknowledged_by"] == "张值班"  # display name, not the login
         # an illegal step is explained, not applied
         res = dash_post(c, app, "duty-version", act_inputs("close"), act_state(aid), changed.replace("ack", "close"),
                         {"X-CSRFToken": token})
