@@ -21,6 +21,7 @@ import hashlib
 import logging
 import re
 import sys
+import time
 import unicodedata
 import zipfile
 from collections import Counter
@@ -485,11 +486,15 @@ class Report:
     problems: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)   # field -> header used
     ignored: list[str] = field(default_factory=list)        # headers not mapped
+    case_events: int = 0                                    # case events read from status columns
+    rejected_events: int = 0
 
     def summary(self, topic: str = "") -> str:
         line = f"导入 / import {self.file}: rows read {self.rows}, accepted {self.accepted}, rejected {self.rejected}"
         if self.reasons:
             line += " (" + ", ".join(f"{code} {n}" for code, n in self.reasons.most_common()) + ")"
+        if self.case_events or self.rejected_events:
+            line += f"; case events {self.case_events}" + (f", rejected {self.rejected_events}" if self.rejected_events else "")
         if self.dry_run:
             return line + "; dry run, nothing published"
         return line + f"; published {self.published}" + (f" to {topic}" if topic else "")
@@ -530,6 +535,10 @@ class _Sink:
     async def publish(self, records: list[dict]) -> None:
         await self._bounded("publishing", self.intake.publish(records))
 
+    async def publish_events(self, events: list[dict]) -> None:
+        from streams.cases.api import publish_events
+        await self._bounded("publishing case events", publish_events(self.intake, events))
+
     async def dead_letter(self, items: list[tuple[dict, list[dict], str]]) -> None:
         many = getattr(self.intake, "dead_letter_many", None)
         aw = many(items) if many else asyncio.gather(*(self.intake.dead_letter(r, e, ref=f) for r, e, f in items))
@@ -563,6 +572,10 @@ async def import_file(path: str | Path, settings: Settings, mapping: Mapping | N
             raise ImportFailure(f"{p.name} is not {table.detail.split(', ')[-1]} text ({e.reason}); "
                                 "give the right --encoding") from None
         report.columns = {f: cell_text(headers[i]) for f, i in columns.items()}
+        from streams.cases.importing import CaseRows          # status columns -> case events (issue 14)
+        case_rows = CaseRows(mapping.source, headers, columns.values(), settings.tz, ImportFailure)
+        report.columns.update({f"case.{f}": cell_text(headers[i]) for f, i in case_rows.columns.items()})
+        rows = case_rows.remember(rows)
         report.ignored = [cell_text(h) for i, h in enumerate(headers) if cell_text(h) and i not in columns.values()]
         if on_start:
             on_start(report, table, header_row)
@@ -572,11 +585,15 @@ async def import_file(path: str | Path, settings: Settings, mapping: Mapping | N
 
         good: list[dict] = []
         bad: list[tuple[dict, list[dict], str]] = []
+        events: list[dict] = []
 
         async def flush() -> None:
             if sink and good:
                 await sink.publish(good)
                 report.published += len(good)
+            if sink and events:
+                await sink.publish_events(events)
+            events.clear()
             if sink and bad:
                 await sink.dead_letter(bad)
             good.clear()
@@ -589,6 +606,11 @@ async def import_file(path: str | Path, settings: Settings, mapping: Mapping | N
             for res in check_rows(rows, columns, mapping, rules, f"{SOURCE}:{table.sha1[:12]}"):
                 report.rows += 1
                 bar.update(1)
+                evs, bad_evs = case_rows.events(res.row, res.record, time.time(), res.ref)
+                events.extend(evs)
+                bad.extend(bad_evs)
+                report.case_events += len(evs)
+                report.rejected_events += len(bad_evs)
                 if res.record is not None:
                     report.accepted += 1
                     good.append(res.record)
