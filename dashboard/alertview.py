@@ -94,10 +94,19 @@ def phrase_key(alert: dict) -> str | None:
     return alert.get("phrase_key") or None
 
 
+def fmt_expected(exp) -> str:
+    """The usual count, readable when it is small: 4.2, 0.04, <0.01 (never a misleading 0.0)."""
+    if not isinstance(exp, (int, float)):
+        return ""
+    if exp >= 0.95 or exp == 0:
+        return f"{exp:.1f}"
+    return f"{exp:.2f}" if exp >= 0.01 else "<0.01"
+
+
 def headline(alert: dict) -> str:
     """长治市潞州区 · 产品质量 37件（常态 4.2）."""
     exp = alert.get("expected")
-    exp_text = f"（常态 {exp:.1f}）" if isinstance(exp, (int, float)) else ""
+    exp_text = f"（常态 {fmt_expected(exp)}）" if isinstance(exp, (int, float)) else ""
     return f"{place(alert)} · {what(alert)} {alert.get('observed', '')}件{exp_text}"
 
 

@@ -144,7 +144,8 @@ def queue_rows(alerts: list[dict], selected: str | None, now: datetime):
             html.Td(html.Span(alertview.severity_label(a), className=f"sev-badge {alertview.severity_class(a)}")),
             html.Td(html.Span(alertview.state_label(a.get("state")), className=f"state state-{a.get('state')}")),
             html.Td(f"{alertview.place(a)} · {alertview.what(a)}"),
-            html.Td(f"{a.get('observed', '')}/{exp:.1f}" if isinstance(exp, (int, float)) else str(a.get("observed", ""))),
+            html.Td(f"{a.get('observed', '')}/{alertview.fmt_expected(exp)}" if isinstance(exp, (int, float))
+                    else str(a.get("observed", ""))),
             html.Td(_ago(a.get("opened_at"), now)),
             html.Td(_sla_span(c) if c else ""),
         ], id={"type": ids.DUTY_ROW, "index": a["id"]}, n_clicks=0,
@@ -189,7 +190,8 @@ def detail(alert: dict, clocks: list[dict], history: list[dict], names: dict[str
                                 id="duty-detail-level")),
              ("状态", alertview.state_label(alert.get("state"))), ("地区", alertview.place(alert)),
              ("行业", alertview.what(alert)),
-             ("件数", f"{alert.get('observed')}（常态 {exp:.1f}，{_ratio(alert.get('ratio'))}激增度 {alert.get('score') or 0:.1f}）"
+             ("件数", f"{alert.get('observed')}（常态 {alertview.fmt_expected(exp)}，{_ratio(alert.get('ratio'))}"
+                    f"激增度 {alert.get('score') or 0:.1f}）"
               if isinstance(exp, (int, float)) else str(alert.get("observed"))),
              ("起始", (alert.get("since") or "")[:16].replace("T", " ")),
              ("开出", (alert.get("opened_at") or "")[:19].replace("T", " ")),

@@ -254,6 +254,14 @@ def test_rising_list_has_no_orphan_note():
     assert "其余按件数" in texts and texts.index("其余按件数") < texts.index("其他")
 
 
+def test_small_usual_counts_are_not_shown_as_zero():
+    from dashboard.alertview import fmt_expected, headline
+
+    assert [fmt_expected(x) for x in (4.24, 0.04, 0.004, 0, None)] == ["4.2", "0.04", "<0.01", "0.0", ""]
+    assert headline({"district_name": "潞州区", "city_name": "长治市", "industry": "食品", "observed": 48,
+                     "expected": 0.04}) == "长治市潞州区 · 食品 48件（常态 0.04）"
+
+
 def test_officers_and_channels_by_their_chinese_names():
     from dashboard.duty import actor, channel_label
 
