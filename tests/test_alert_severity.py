@@ -134,3 +134,16 @@ def test_notifications_name_the_level():
     assert esc["title"].startswith("【升级·橙色预警】")
     closed = format_webhook({**a, "state": "closed"}, "closed")
     assert "红色预警" not in closed["title"]
+
+
+def test_the_alert_api_carries_severity(stack, api):
+    import httpx
+
+    store = AlertStore(stack["redis"])
+    now = datetime.now(TZ)
+    red, _ = store.raise_or_update(det("140403", 165, 120, 6) | {"since": now.isoformat(), "at": now.isoformat()}, now)
+    yellow, _ = store.raise_or_update(det("140105", 15, 8, 3) | {"since": now.isoformat(), "at": now.isoformat()}, now)
+    listed = httpx.get(api + "/api/v1/alerts", headers=api.headers, timeout=10).json()["alerts"]
+    assert {a["id"]: a["severity"] for a in listed} == {red: "red", yellow: "yellow"}
+    one = httpx.get(api + f"/api/v1/alerts/{yellow}", headers=api.headers, timeout=10).json()
+    assert one["severity"] == "yellow" and set(sev.LEVELS) == {"red", "orange", "yellow", "blue"}
