@@ -14,6 +14,7 @@ DARK = {"bg": "rgba(0,0,0,0)", "text": "#d6e4f0", "muted": "#7f9bb8", "grid": "r
 LIGHT = {"bg": "#ffffff", "text": "#222222", "muted": "#555555", "grid": "rgba(0,0,0,0.1)",
          "bar": "#2e75b6", "bar2": "#9dc3e6", "hot": "#d7301f", "line": "#1f4e79", "last_year": "#999999"}
 # Count colours: dark blue to cyan to white; surge colours: calm blue through amber to red.
+SELECTED = "#e0f7fa"            # the selected district: near-white, not a warning colour
 MIN_FONT = 18                  # px at 1080: the smallest type a wall may show (read across a room)
 
 
@@ -104,7 +105,7 @@ def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | Non
         geojson=geojson, locations=codes, z=z, featureidkey="properties.code",
         colorscale=SURGE_SCALE if mode == "surge" else COUNT_SCALE,
         zmin=-2 if mode == "surge" else 0, zmax=max(8.0, max(z) if z else 8.0) if mode == "surge" else max(1, max(z) if z else 1),
-        marker={"line": {"color": ["#ffd54f" if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
+        marker={"line": {"color": [SELECTED if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
         colorbar={"title": {"text": title, "font": {"size": px(18, scale)}}, "thickness": round(14 * scale),
                   "len": 0.6, "x": 0.98, "tickfont": {"size": px(18, scale)}, "outlinewidth": 0, "nticks": 5},
         text=text, hovertemplate="%{text}<extra></extra>", customdata=codes))
@@ -131,7 +132,7 @@ def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float 
     z, title = _metric(rows, mode)
     order = sorted(range(len(rows)), key=lambda i: z[i])[-RANKED_MAX:]
     colours = [theme["hot"] if (mode == "surge" and z[i] >= 3) else
-               ("#ffd54f" if rows[i]["code"] == selected else theme["bar"]) for i in order]
+               (SELECTED if rows[i]["code"] == selected else theme["bar"]) for i in order]
     fig = go.Figure(go.Bar(
         x=[z[i] for i in order], y=[rows[i]["name"] for i in order], orientation="h", marker={"color": colours},
         customdata=[rows[i]["code"] for i in order], text=[f"{z[i]:g}" for i in order], textposition="outside",
