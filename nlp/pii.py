@@ -119,6 +119,9 @@ _SURNAMES = frozenset(
     "盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜羊阿乌母裘亓修邰赫杭况"
     "那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
     "上东皇长宇轩令端独西百")
+# A sole trader named after its owner (个体户王小明, 经营者：李四): a person's name standing alone,
+# two or three characters, not the first characters of a shop name (个体户张记面馆 stays).
+_OWNER_CUE = re.compile(r"(?:个体工商户|个体户|经营者|业主|店主)\s*[:：]?\s*([" + _HAN + r"]{2,3})(?![" + _HAN + r"])")
 # Characters that end a name found by a cue (王小明电话… -> 王小明, 李四在… -> 李四).
 _AFTER_NAME = set("电手联身住在家的是，从于今昨去买向要反投举因和与给说称等先女号地邮微及也了就还")
 _FILLERS = ("我的名字叫", "我的名字是", "本人姓名", "我叫", "名叫", "我是", "本人", "姓名", "名字", "联系人", "投诉人",
@@ -141,6 +144,10 @@ def names_in_text(text: str) -> tuple[str, ...]:
     for m in _NAME_CUE.finditer(text):
         n = _cut_name(m.group(1)).rstrip("·")
         if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
+            out.append(n)
+    for m in _OWNER_CUE.finditer(text):
+        n = m.group(1)
+        if n[0] in _SURNAMES and n not in out:
             out.append(n)
     return tuple(out)
 

@@ -132,6 +132,14 @@ def test_every_field_past_intake_is_masked_with_the_contacts_names():
     assert rec["text"].startswith("王**反映：电话138****5678")
 
 
+def test_a_sole_trader_named_after_its_owner_is_masked_without_any_contact():
+    rec, errs = RULES.validate(good(merchant=MERCHANT), NOW)
+    assert errs == [] and "王小明" not in json.dumps(rec, ensure_ascii=False)
+    assert rec["merchant"].startswith("个体户王**")
+    shop, errs = RULES.validate(good(merchant="个体户张记面馆"), NOW)
+    assert errs == [] and shop["merchant"] == "个体户张记面馆"  # a shop's name is not a person's
+
+
 def test_masking_is_idempotent_so_a_worker_may_mask_again():
     rec, _ = RULES.validate(good(merchant=MERCHANT, contact={"联系人": "李大伟", "电话": "(138)1234-5678"},
                                  text="李大伟：电话138 1234 5678"), NOW)
