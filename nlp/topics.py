@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--min-count", type=int, default=None, metavar="K",
                     help="least complaints a phrase needs (default 2, or 3 from 1,000 complaints on)")
     ap.add_argument("--no-keywords", action="store_true", help="print phrases only")
+    ap.add_argument("--baseline", metavar="FILE",
+                    help="complaints of a usual period (same formats): each topic then also gets its expected "
+                         "count (the baseline's rate times this file's complaints), a burst score and "
+                         "rising true/false (nlp.burst: -log10 P(count >= observed), Bonferroni over the topics)")
     return ap
 
 
@@ -84,9 +88,33 @@ def main(argv: list[str] | None = None) -> int:
             if mine:
                 stats.add_contexts(t.tokens, mine)
 
+    bursts = {}
+    if args.baseline:
+        try:
+            base_texts = read_texts(args.baseline, args.column)
+        except (InputError, OSError) as e:
+            return fail(f"cannot read the baseline {args.baseline}: {e}")
+        if not base_texts:
+            return fail(f"no complaints in the baseline {args.baseline}")
+        from nlp.burst import burst_scores
+        from nlp.phrases import encode_phrase
+
+        base = PhraseStats().add_all(ex.extract(t) for t in base_texts)
+        scale = len(texts) / len(base_texts)      # the baseline at this file's volume
+        observed = {encode_phrase(p): c for p, c in stats.phrases.items()}
+        expected = [{encode_phrase(p): c * scale for p, c in base.phrases.items()}]
+        bursts = {b.topic: b for b in burst_scores(observed, expected, min_count=min_count)}
+
     out = sys.stdout
     for s in stats.top(args.top, min_count=min_count):
-        out.write(json.dumps(s.as_dict(), ensure_ascii=False) + "\n")
+        d = s.as_dict()
+        if args.baseline:
+            from nlp.phrases import encode_phrase
+
+            b = bursts.get(encode_phrase(s.phrase))
+            d.update({"expected": b.expected if b else None, "burst": b.score if b else None,
+                      "rising": bool(b and b.rising)})
+        out.write(json.dumps(d, ensure_ascii=False) + "\n")
     if not args.no_keywords:
         for word, count in stats.top_keywords(args.top):
             out.write(json.dumps({"keyword": word, "count": count}, ensure_ascii=False) + "\n")

@@ -130,3 +130,19 @@ def test_scalar_words_take_their_polarity_from_the_object(ex):
     assert ex.extract("动力下降").phrases == (("动力", "下降"),)
     assert ex.extract("价格下降了").phrases == ()
     assert ex.extract("心情不好").phrases == ()          # a mood, nothing a bureau can act on
+
+
+def test_topics_cli_marks_rising_topics_against_a_baseline(tmp_path):
+    hotel = texts("hotel")
+    base, now = tmp_path / "base.txt", tmp_path / "now.txt"
+    # the usual period: the real hotel reviews; now: the same mix plus a new problem
+    base.write_text("\n".join(hotel) + "\n", encoding="utf-8")
+    surge = [f"这次入住发现浴缸漏水，地上全是水，前台也不处理（{i}）" for i in range(8)]
+    now.write_text("\n".join(hotel + surge) + "\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "nlp", "topics", str(now), "--baseline", str(base), "--top", "30",
+                          "--no-keywords"], capture_output=True, text=True, check=True).stdout
+    rows = {r["phrase"]: r for r in map(json.loads, out.splitlines())}
+    assert rows["浴缸漏水"]["rising"] and rows["浴缸漏水"]["burst"] > 3
+    # the commonest problem is still first, and it is perennial, not rising
+    first = json.loads(out.splitlines()[0])
+    assert first["phrase"] == "房间小" and not first["rising"] and first["expected"] > 5
