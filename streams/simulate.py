@@ -74,6 +74,21 @@ class KafkaSink:
                               f"({e.__class__.__name__}); stopped") from None
         stats.count_sent(raw for raw, _ in pairs)
 
+    async def send_events(self, events: list[dict], stats: Stats) -> None:
+        """Case events (issue 14), validated and signed like the API's."""
+        from aiokafka.errors import KafkaError
+        from streams.cases.api import publish_events
+        from streams.cases.events import validate_event
+        now = time.time()
+        good = [ev for ev, errs in (validate_event(e, now, self.settings.tz) for e in events) if not errs]
+        stats.case_events_invalid += len(events) - len(good)
+        try:
+            await asyncio.wait_for(publish_events(self.intake, good), timeout=30)
+        except (KafkaError, OSError, TimeoutError) as e:
+            raise Unreachable(f"the Kafka broker at {self.settings.broker} did not acknowledge "
+                              f"({e.__class__.__name__}); stopped") from None
+        stats.case_events += len(good)
+
     async def stop(self) -> None:
         await self._quiet_stop()
 
@@ -108,6 +123,9 @@ class FileSink:
         except OSError as e:
             raise Unreachable(f"cannot write {self.path}: {e.strerror}") from None
         stats.count_sent(raw for raw, _ in pairs)
+
+    async def send_events(self, events: list[dict], stats: Stats) -> None:
+        """Case events are not written to a file (the lines are complaints only)."""
 
     async def stop(self) -> None:
         if self.f is not None and self.path != "-":
@@ -168,6 +186,22 @@ class ApiSink:
                 raise Unreachable(f"the intake API answered {r.status_code}: "
                                   f"{body.get('error') or body.get('detail') or body.get('message') or r.text[:200]}{hint}")
 
+    async def send_events(self, events: list[dict], stats: Stats) -> None:
+        """POST case events to /api/v1/case-events (issue 14); a refused batch is reported, not fatal."""
+        import httpx
+        url = self.url.rsplit("/api/v1/", 1)[0] + "/api/v1/case-events"
+        for i in range(0, len(events), self.batch):
+            part = events[i:i + self.batch]
+            try:
+                r = await self.client.post(url, content=orjson.dumps(part), headers=self.headers)
+            except httpx.HTTPError as e:
+                raise Unreachable(f"cannot reach the intake API at {url} ({e.__class__.__name__}); stopped") from None
+            if r.status_code == 202:
+                stats.case_events += _json(r).get("accepted", 0)
+            elif r.status_code != 409:
+                stats.case_events_invalid += len(part)
+                say(f"the API refused {len(part)} case events ({r.status_code}): {r.text[:200]}")
+
     async def stop(self) -> None:
         if self.client is not None:
             await self.client.aclose()
@@ -191,6 +225,8 @@ class Stats:
         self.by_source: Counter = Counter()
         self.invalid = 0
         self.duplicates = 0
+        self.case_events = 0
+        self.case_events_invalid = 0
         self.t0 = time.time()
 
     def count_sent(self, raws) -> None:
@@ -203,6 +239,7 @@ class Stats:
         parts = ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_source.items(), key=lambda kv: kv[0] != "baseline"))
         extra = f"; skipped {self.invalid:,} invalid" if self.invalid else ""
         extra += f"; {self.duplicates:,} duplicates" if self.duplicates else ""
+        extra += f"; {self.case_events:,} case events" if self.case_events else ""
         return (f"simulator: sent {self.sent:,} complaints to {where} in {time.time() - self.t0:.1f} s"
                 f"{f' ({parts})' if parts else ''}{extra}")
 
@@ -263,6 +300,60 @@ class Checker:
         return out
 
 
+def case_player(sim: Simulator, args, adopt: bool = False):
+    """The case events' player (streams.cases.simplay), or None with --no-cases. A live feed adopts
+    the cases a history run left pending (DATA_DIR/simulator-cases.pending)."""
+    if getattr(args, "no_cases", False):
+        return None
+    from streams.cases.config import default_case_config
+    from streams.cases.deadlines import WorkCalendar
+    from streams.cases.simplay import CasePlayer
+    player = CasePlayer(default_case_config(), WorkCalendar(sim.tz, default_case_config().unknown_years), sim.seed)
+    if adopt:
+        path = _pending_path(sim)
+        if path is not None and path.exists():
+            try:
+                import heapq
+                player.heap = [tuple(x) for x in orjson.loads(path.read_bytes())]
+                heapq.heapify(player.heap)
+                path.rename(path.with_suffix(".adopted"))
+                say(f"simulator: playing out {len(player.heap):,} cases the history left open")
+            except (OSError, ValueError) as e:
+                say(f"simulator: could not adopt the history's open cases ({e.__class__.__name__})")
+    return player
+
+
+def _pending_path(sim: Simulator):
+    from pathlib import Path
+    d = getattr(sim.settings, "data_dir", None) if hasattr(sim, "settings") else None
+    return Path(d) / "simulator-cases.pending" if d else None
+
+
+def hand_over(player, sim: Simulator) -> None:
+    """Leave the history's still-open cases for the live feed to play out."""
+    path = _pending_path(sim)
+    if path is None or not player.heap:
+        return
+    try:
+        path.write_bytes(orjson.dumps(player.pending()))
+    except OSError as e:
+        say(f"simulator: could not leave the open cases for the live feed ({e.strerror})")
+
+
+def mark_rapid(raws: list[dict], player) -> list[dict]:
+    """Mark some complaints as rapid-response items (tag 快反), deterministically by id."""
+    if player is None:
+        return raws
+    import random
+    import zlib
+    from streams.cases.simplay import rapid_tag
+    for raw in raws:
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str) and rapid_tag(
+                {"kind": raw.get("kind"), "industry": raw.get("industry")}, random.Random(zlib.crc32(raw["id"].encode()))):
+            raw["tags"] = [*(raw.get("tags") or []), "快反"]
+    return raws
+
+
 async def run_live(sim: Simulator, sink, check: Checker, args, stats: Stats, stop: asyncio.Event) -> None:
     """Pace the generator against the clock; send what is due every TICK_SECONDS."""
     wall0 = time.time()
@@ -281,6 +372,7 @@ async def run_live(sim: Simulator, sink, check: Checker, args, stats: Stats, sto
         return (None, None) if raw is None else (datetime.fromisoformat(raw["received_at"]).timestamp(), raw)
 
     due_ts, pending = pull()
+    player = case_player(sim, args, adopt=True)
     next_tick = wall0
     sim_now = wall0
     while not stop.is_set():
@@ -296,9 +388,15 @@ async def run_live(sim: Simulator, sink, check: Checker, args, stats: Stats, sto
             batch.append(pending)
             due_ts, pending = pull()
         if batch:
-            pairs = check(batch, stats)
+            pairs = check(mark_rapid(batch, player), stats)
             if pairs:
                 await sink.send(pairs, stats)
+                if player:
+                    await sink.send_events(player.add([rec for _, rec in pairs], time.time()), stats)
+        if player:
+            evs = player.due(time.time())
+            if evs:
+                await sink.send_events(evs, stats)
         if (args.count is not None and stats.sent >= args.count) or pending is None:
             break   # pending is None: the generator reached --duration and all of it was sent
         next_tick += TICK_SECONDS
@@ -323,11 +421,16 @@ async def run_history(sim: Simulator, sink, check: Checker, args, stats: Stats, 
                mininterval=0.5, dynamic_ncols=True)
     batch: list[dict] = []
     last_ts = start.timestamp()
+    player = case_player(sim, args)
 
     async def flush() -> None:
-        pairs = check(batch, stats)
+        pairs = check(mark_rapid(batch, player), stats)
         if pairs:
             await sink.send(pairs, stats)
+            if player:     # the events that happened before now; the rest go to the live feed
+                evs = player.add([rec for _, rec in pairs], end.timestamp())
+                for i in range(0, len(evs), 5000):
+                    await sink.send_events(evs[i:i + 5000], stats)
         bar.update(len(batch))
         batch.clear()
         await asyncio.sleep(0)   # let Ctrl-C be noticed
@@ -351,6 +454,8 @@ async def run_history(sim: Simulator, sink, check: Checker, args, stats: Stats, 
     finally:
         bar.total = max(bar.n, 1)
         bar.close()
+        if player:
+            hand_over(player, sim)
     announce.finish(last_ts)
 
 
@@ -424,6 +529,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
                    help=f"6-digit province code whose counties complain (default {sim.get('province', '140000')})")
     g.add_argument("--run-tag", metavar="TAG", default=None,
                    help="middle part of the ids SIM-<seed>-<tag>-<n> (default: the start time, so runs never clash)")
+    g.add_argument("--no-cases", action="store_true",
+                   help="send complaints only: do not play out their cases (受理, 办结, 回访 … as case events; "
+                        "about 4 %% of food, tourism and retail complaints are marked 快反)")
     h = ap.add_argument_group("history (baselines for the detectors)")
     h.add_argument("--history-days", type=float, metavar="D", default=None,
                    help="write D days of complaints ending now, as fast as possible, with a progress bar, then exit")

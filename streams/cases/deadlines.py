@@ -68,12 +68,23 @@ class WorkCalendar:
         self.tz = tz
         self.unknown_years = unknown_years
         self._warned: set[int] = set()
+        self._days: dict[tuple[date, int], list[date]] = {}
+        self._midnights: dict[date, float] = {}
 
     def is_workday(self, d: date) -> bool:
         return _is_workday(d, self.unknown_years == "error", self._warned)
 
     def working_days_after(self, d: date, n: int) -> list[date]:
         """The first ``n`` working days after ``d`` (``d`` itself not counted)."""
+        key = (d, n)
+        got = self._days.get(key)
+        if got is None:
+            if len(self._days) > 100_000:
+                self._days.clear()
+            got = self._days[key] = self._working_days_after(d, n)
+        return got
+
+    def _working_days_after(self, d: date, n: int) -> list[date]:
         out = []
         cur = d
         while len(out) < n:
@@ -83,7 +94,13 @@ class WorkCalendar:
         return out
 
     def _midnight(self, d: date) -> float:
-        return datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp()
+        m = self._midnights.get(d)
+        if m is None:
+            m = self._midnights[d] = datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp()
+        return m
+
+    def local_date(self, t: float) -> date:
+        return datetime.fromtimestamp(t, self.tz).date()
 
     def working_point(self, start: float, n: int, position: float) -> float:
         """The moment ``position`` (a share of 0..1) of an ``n``-working-day clock started at
