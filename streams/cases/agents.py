@@ -40,6 +40,7 @@ from streams.schema import error
 log = logging.getLogger("streams.cases")
 WORKER = f"{socket.gethostname()}-{os.getpid()}"
 BATCH = 2000
+TICK_BUDGET_S = 2.0
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
@@ -90,13 +91,20 @@ class CaseTimer:
         """One tick: (notices to send, dead letters to send)."""
         if not self.holds_lease():
             return [], []
-        return self._notices(now), self._expire_held(now)
+        out: list = []
+        t0 = time.monotonic()
+        while True:        # catch up (a first start after a seeded history) within a bounded time
+            got, more = self._notices(now)
+            out += got
+            if not more or time.monotonic() - t0 > TICK_BUDGET_S:
+                break
+        return out, self._expire_held(now)
 
-    def _notices(self, now: float) -> list[tuple[dict, str]]:
+    def _notices(self, now: float) -> tuple[list[tuple[dict, str]], bool]:
         out = []
         ids = self.r.zrangebyscore(keys.CASES_OPEN, "-inf", now, start=0, num=BATCH)
         if not ids:
-            return out
+            return out, False
         cases = {c["id"]: c for c in _fetch(self.r, ids)}
         stats = {"notices": 0, "notices_late": 0, "notices_capped": 0}
         keep = self.cfg.keep_s
@@ -135,7 +143,7 @@ class CaseTimer:
                 if v:
                     p.hincrby(keys.CASES_STATS, k, v)
             p.execute()
-        return out
+        return out, len(ids) == BATCH
 
     def _expire_held(self, now: float) -> list[tuple[dict, list, str]]:
         out = []
