@@ -356,12 +356,17 @@ class Extractor:
                         units[core] = None
                     if core and obj_w is not None and i - obj <= gap and obj_w != core:
                         if is_problem(obj_w, part, exc, noun):
-                            ph = (obj_w, core)
+                            if pre is not None and obj_w in self.polarity.light:
+                                whole = pre + obj_w            # 隔音效果差, not 效果差
+                                units[whole] = None
+                                ph = (whole, core)
+                            else:
+                                ph = (obj_w, core)
                             phrases[ph] = None
                             surface = "".join(tokens[obj:i + 1]) if i - obj <= 3 else obj_w + part
                             if pre is not None:
                                 surface = pre + surface
-                            if surface != obj_w + core:
+                            if surface != ph[0] + core:
                                 variants[(ph, surface)] = None
                         linked = True
                     if core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):

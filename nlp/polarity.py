@@ -17,7 +17,8 @@ degree.txt                    很, 太, 偏 … (``excess`` marks "too": 太, �
 scalar.txt                    大 +, 小 -, 快 +, 慢 - …: polarity from the object;
 undesirable.txt               objects of which more is worse (价格, 噪音, 油耗, 问题);
 obligations.txt               expected actions: negated they are failures (不退款, 无法开机);
-generic.txt                   generic words (所有, 合理, 公司, 孩子): never keywords or objects.
+generic.txt                   generic words (所有, 合理, 公司, 孩子): never keywords or objects;
+light_nouns.txt               aspects (效果, 质量, 态度): the noun before them joins the object.
 Place names come from ``config/divisions_gbt2260_2024.csv`` (with 省/市/县/区 … stripped too).
 
 The rule (``Polarity.is_problem``)
@@ -82,7 +83,7 @@ class Polarity:
     """The lexicons and the problem rule. Pure after construction; results are cached."""
 
     def __init__(self, negative, positive, negators, degree: dict[str, bool], scalar: dict[str, int],
-                 undesirable, obligations, generic=(), places=()):
+                 undesirable, obligations, generic=(), places=(), light=()):
         self.negative = frozenset(negative)
         self.positive = frozenset(positive)
         self.negators = tuple(sorted(set(negators), key=len, reverse=True))   # longest first
@@ -94,6 +95,7 @@ class Polarity:
         self.obligations = frozenset(obligations)
         self.generic = frozenset(generic)
         self.places = frozenset(places)
+        self.light = frozenset(light)
         self._cache: dict[tuple, bool] = {}
         self._split: dict[str, tuple[str, bool, str]] = {}
         self._neg_len = max(map(len, self.negator_set), default=0)
@@ -120,7 +122,8 @@ class Polarity:
             | set(read_lexicon(d / "positive_learned.txt"))
         return cls(negative, positive, read_lexicon(d / "negators.txt"), degree, scalar,
                    read_lexicon(d / "undesirable.txt"), read_lexicon(d / "obligations.txt"),
-                   read_lexicon(d / "generic.txt"), place_names(divisions) if divisions else ())
+                   read_lexicon(d / "generic.txt"), place_names(divisions) if divisions else (),
+                   read_lexicon(d / "light_nouns.txt"))
 
     # -- predicates -------------------------------------------------------------------------
 

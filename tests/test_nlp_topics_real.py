@@ -146,3 +146,9 @@ def test_topics_cli_marks_rising_topics_against_a_baseline(tmp_path):
     # the commonest problem is still first, and it is perennial, not rising
     first = json.loads(out.splitlines()[0])
     assert first["phrase"] == "房间小" and not first["rising"] and first["expected"] > 5
+
+
+def test_a_light_noun_keeps_the_noun_before_it(stats, ex):
+    assert ex.extract("隔音效果很差").phrases == (("隔音效果", "差"),)
+    top = {s.text for s in stats["hotel"].top(15, min_count=2)}
+    assert "隔音效果差" in top and "效果差" not in top
