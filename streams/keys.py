@@ -22,6 +22,7 @@
   cc:cases:held / cc:cases:held:{cid}  events waiting for their complaint (zset by first held; hash)
   cc:cases:notice:{cid}:{clock}:{stage}  a 提醒卡/催办卡/overdue notice sent once
   cc:cases:stats                     hash: opened, applied, held, released, held_expired, redelivered, notices…
+  cc:cases:ver                       hash: {YYYYmmdd}:{province} -> changes to that day's cases (reader caches)
   cc:cases:timer                     the case timer's lease
 
 District, city and province counts are rolled up at read time from the most specific code
@@ -44,6 +45,7 @@ CASES_OPEN = PREFIX + "cases:open"
 CASES_DUE = PREFIX + "cases:due"
 CASES_HELD = PREFIX + "cases:held"
 CASES_STATS = PREFIX + "cases:stats"
+CASES_VERSION = PREFIX + "cases:ver"
 CASES_TIMER = PREFIX + "cases:timer"
 
 

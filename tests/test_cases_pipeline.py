@@ -100,6 +100,11 @@ def test_known_histories_give_exact_figures_and_events_count_once(stack, procs, 
     wait_until(lambda: int(r.hget("cc:rejects", "duplicate_id") or 0) == 5, 30, "5 duplicates dead-lettered")
     assert kpis(api, level="city", code="140400") | {"as_of": None} == k | {"as_of": None}
     assert stats(r)["applied"] == len(EVENTS)
+    # a new event changes the figures at once (the reader's per-day cache follows each change)
+    assert post(api, "/api/v1/case-events", [ev("C3", "C", "回访", "2026-10-17T09:00:00+08:00",
+                                                satisfaction="基本满意")]).status_code == 202
+    wait_until(lambda: kpis(api, level="city", code="140400")["satisfaction"] ==
+               {"value": 0.6667, "numerator": 2, "denominator": 3}, 30, "the callback counted")
 
 
 def test_bad_events_are_422_dead_lettered_and_counted_and_need_the_submit_scope(stack, procs, api):

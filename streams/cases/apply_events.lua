@@ -17,6 +17,8 @@ for _, e in ipairs(batch) do
     if redis.call('EXISTS', ck) == 1 then
       redis.call('HSET', ck, 'e:' .. e[2], e[4])
       redis.call('ZADD', 'cc:cases:open', now, e[3])
+      local dk = cjson.decode(redis.call('HGET', ck, 'c'))['dk']
+      if dk then redis.call('HINCRBY', 'cc:cases:ver', dk, 1) end
       applied = applied + 1
     else
       local hk = 'cc:cases:held:' .. e[3]

@@ -1,9 +1,11 @@
 -- Open the cases of one message's complaints; release events that waited for them. Idempotent
 -- (a redelivered or duplicate complaint changes nothing), so it may run after the tally step.
+-- cc:cases:ver {day}:{province} counts changes to that day's cases (readers cache by it).
 -- ARGV: keep_ttl, now, batch: JSON [[complaint_id, base_json, day, province], ...]
 local keep, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local batch = cjson.decode(ARGV[3])
 local opened, released = 0, 0
+redis.call('HSETNX', 'cc:cases:ver', '_gen', ARGV[2])   -- a data set's generation: caches never outlive a flush
 for _, c in ipairs(batch) do
   local ck = 'cc:case:' .. c[1]
   if redis.call('HSETNX', ck, 'c', c[2]) == 1 then
@@ -12,6 +14,7 @@ for _, c in ipairs(batch) do
     redis.call('SADD', dk, c[1])
     redis.call('EXPIRE', dk, keep, 'NX')
     redis.call('ZADD', 'cc:cases:open', now, c[1])
+    redis.call('HINCRBY', 'cc:cases:ver', c[3] .. ':' .. c[4], 1)
     opened = opened + 1
   end
   local hk = 'cc:cases:held:' .. c[1]
@@ -20,6 +23,7 @@ for _, c in ipairs(batch) do
     for i = 1, #h, 2 do redis.call('HSET', ck, h[i], h[i + 1]) end
     redis.call('DEL', hk)
     redis.call('ZADD', 'cc:cases:open', now, c[1])
+    redis.call('HINCRBY', 'cc:cases:ver', c[3] .. ':' .. c[4], 1)
     released = released + #h / 2
   end
   redis.call('ZREM', 'cc:cases:held', c[1])

@@ -17,6 +17,7 @@ clock (label, deadline, seconds left; negative when overdue).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from config.divisions import LEVELS, divisions
@@ -97,13 +98,44 @@ def read_cases(r, settings, level: str, code: str, since: datetime, until: datet
     while day <= last:
         days.append(day.strftime("%Y%m%d"))
         day += timedelta(days=1)
-    with r.pipeline(transaction=False) as p:
-        for d in days:
-            p.smembers(keys.cases_day(d, province))
-        ids = [cid for members in p.execute() for cid in members]
     lo, hi = since.timestamp(), until.timestamp()
-    return [c for c in _fetch(r, ids) if lo <= c["ts"] < hi and c["district"] in under
+    return [c for c in _day_cases(r, days, province) if lo <= c["ts"] < hi and c["district"] in under
             and (industry is None or c["industry"] == industry)]
+
+
+_DAY_CACHE: "OrderedDict[tuple[str, str], tuple[str, list[dict]]]" = OrderedDict()
+DAY_CACHE_DAYS = 400
+
+
+def _day_cases(r, days: list[str], province: str) -> list[dict]:
+    """The cases received on ``days``, parsed; a day is read again only when its version
+    (``cc:cases:ver``, bumped by every change to one of its cases) moved."""
+    fields = [f"{d}:{province}" for d in days]
+    gen, *versions = r.hmget(keys.CASES_VERSION, ["_gen", *fields])
+    out: list[dict] = []
+    stale = []
+    for d, f, v in zip(days, fields, versions):
+        if v is None:
+            continue
+        v = f"{gen}/{v}"
+        got = _DAY_CACHE.get((d, province))
+        if got is not None and got[0] == v:
+            _DAY_CACHE.move_to_end((d, province))
+            out.extend(got[1])
+        else:
+            stale.append((d, v))
+    if stale:
+        with r.pipeline(transaction=False) as p:
+            for d, _v in stale:
+                p.smembers(keys.cases_day(d, province))
+            members = p.execute()
+        for (d, v), ids in zip(stale, members):
+            cases = _fetch(r, list(ids))
+            _DAY_CACHE[(d, province)] = (v, cases)
+            out.extend(cases)
+        while len(_DAY_CACHE) > DAY_CACHE_DAYS:
+            _DAY_CACHE.popitem(last=False)
+    return out
 
 
 def kpis(r, settings, level: str, code: str, since=None, until=None, industry: str | None = None,

@@ -5,7 +5,8 @@ Keys (see streams/keys.py): ``cc:case:{cid}`` (hash: ``c`` the complaint's base 
 (case ids by local day of receipt), ``cc:cases:open`` (ids the timer looks at, scored by when),
 ``cc:cases:due`` (ids with a clock in 催办 or overdue, scored by deadline), ``cc:cases:held`` and
 ``cc:cases:held:{cid}`` (events waiting for their complaint), ``cc:cases:notice:{cid}:{clock}:{stage}``
-(a notice sent once), ``cc:cases:stats``.
+(a notice sent once), ``cc:cases:ver`` (field ``{day}:{province}``: changes to that day's
+cases, so readers refetch only changed days), ``cc:cases:stats``.
 
 Case events travel on the complaints topic, many to a message, in an envelope
 ``{"v": 1, "rec": "case", "src", "at", "items": [...]}`` with the header ``c12315-rec: case``,
@@ -78,8 +79,10 @@ def stored_event(ev: dict) -> str:
     return orjson.dumps({k: v for k, v in ev.items() if k != "complaint_id"}).decode()
 
 
-def case_base(rec: dict) -> str:
+def case_base(rec: dict, day: str = "") -> str:
     base = {"ts": rec["ts"], "d": rec["district"], "i": rec["industry"], "k": rec["kind"]}
+    if day:
+        base["dk"] = f"{day}:{rec['province']}"     # its cc:cases:ver field
     if rec.get("tags"):
         base["tg"] = rec["tags"]
     return orjson.dumps(base).decode()
@@ -117,8 +120,11 @@ class CaseWriter:
 
     async def open_cases(self, records: list[tuple[int, dict]], now: float | None = None) -> tuple[int, int]:
         """Open a case for each item (投诉/举报) among validated complaint records. Idempotent."""
-        batch = [(rec["id"], case_base(rec), datetime.fromtimestamp(rec["ts"], self.tz).strftime("%Y%m%d"),
-                  rec["province"]) for _, rec in records if rec["kind"] in self.cfg.kinds]
+        batch = []
+        for _, rec in records:
+            if rec["kind"] in self.cfg.kinds:
+                day = datetime.fromtimestamp(rec["ts"], self.tz).strftime("%Y%m%d")
+                batch.append((rec["id"], case_base(rec, day), day, rec["province"]))
         if not batch:
             return 0, 0
         now = time.time() if now is None else now

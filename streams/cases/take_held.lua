@@ -8,7 +8,11 @@ redis.call('DEL', hk)
 redis.call('ZREM', 'cc:cases:held', cid)
 if redis.call('EXISTS', ck) == 1 then
   for i = 1, #h, 2 do redis.call('HSET', ck, h[i], h[i + 1]) end
-  if #h > 0 then redis.call('ZADD', 'cc:cases:open', now, cid) end
+  if #h > 0 then
+    redis.call('ZADD', 'cc:cases:open', now, cid)
+    local dk = cjson.decode(redis.call('HGET', ck, 'c'))['dk']
+    if dk then redis.call('HINCRBY', 'cc:cases:ver', dk, 1) end
+  end
   return {'released'}
 end
 local out = {'taken', tostring(redis.call('EXISTS', 'cc:seen:' .. cid))}
