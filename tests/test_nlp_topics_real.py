@@ -152,3 +152,9 @@ def test_a_light_noun_keeps_the_noun_before_it(stats, ex):
     assert ex.extract("隔音效果很差").phrases == (("隔音效果", "差"),)
     top = {s.text for s in stats["hotel"].top(15, min_count=2)}
     assert "隔音效果差" in top and "效果差" not in top
+
+
+def test_words_the_dictionary_lacked_form_topics(ex):
+    # 送餐 was in no dictionary, so 送餐太慢 never formed; learned from the reviews' HMM words
+    assert ex.segmenter.has_word("送餐")
+    assert ex.extract("送餐太慢了").phrases == (("送餐", "慢"),)
