@@ -107,7 +107,10 @@ def text_analysis() -> TextAnalysis | None:
     if not S.raw["nlp"]["enabled"]:
         return None
     if not _nlp:
+        import atexit
+
         _nlp.append(TextAnalysis(S))
+        atexit.register(_nlp[0].close)  # what the classifier learned since its last save
     return _nlp[0]
 
 

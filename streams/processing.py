@@ -102,15 +102,23 @@ class TextAnalysis:
     """The nlp/ pieces the agent enriches with: phrase extraction and industry classification."""
 
     def __init__(self, settings):
-        from nlp.classify import IndustryClassifier
+        from nlp.classify import IndustryClassifier, OnlineLearner
         from nlp.extract import Extractor
         from nlp.phrases import encode_phrase
 
         self.encode_phrase = encode_phrase
         self.extractor = Extractor.default()
-        self.classifier = IndustryClassifier.load()
         self.unclassified = settings.raw["complaints"]["unclassified"]
         self.min_probability = settings.raw["nlp"]["classify_min_probability"]
+        # Complaints that arrive with an industry (12315 platform exports carry one) teach the
+        # model this bureau's wording; it classifies with what it has learned.
+        self.learner = (OnlineLearner(unclassified=self.unclassified)
+                        if settings.raw["nlp"].get("learn_online", True) else None)
+        self.classifier = self.learner.model if self.learner else IndustryClassifier.load()
+
+    def close(self) -> None:
+        if self.learner is not None:
+            self.learner.save()
 
 
 def enrich(records: list[tuple[int, dict]], nlp: TextAnalysis | None) -> list[str]:
@@ -135,5 +143,7 @@ def enrich(records: list[tuple[int, dict]], nlp: TextAnalysis | None) -> list[st
                 if p >= nlp.min_probability:
                     rec["industry"] = doc["i"] = industry
                     doc["ib"], doc["ip"] = "model", round(p, 3)
+            elif nlp.learner is not None:
+                nlp.learner.observe(terms.tokens, rec["industry"])
         docs.append(orjson.dumps(doc).decode())
     return docs

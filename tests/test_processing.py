@@ -69,3 +69,33 @@ def test_an_unsigned_envelope_claiming_norm_1_is_outside_input():
 def test_a_message_nested_past_the_parsers_limit_is_too_deep():
     d = decode_message(b'{"id": "x", "extra": ' + b"[" * 2000 + b"]" * 2000 + b"}", RULES, time.time())
     assert not d.valid and d.rejects[0][2][0]["code"] == "too_deep"
+
+
+def test_the_stream_learns_the_industry_of_complaints_that_carry_one(tmp_path, monkeypatch):
+    """A bureau's own wording (here an invented product word) is learned from complaints that
+    arrive with an industry, used for complaints that arrive without, and saved for the next start."""
+    from nlp.classify import IndustryClassifier
+    from streams.processing import TextAnalysis, enrich
+
+    monkeypatch.setenv("INDUSTRY_MODEL_FILE", str(tmp_path / "model.json"))
+    nlp = TextAnalysis(load_settings())
+    word = "蔻洛斐芮"   # no model has seen it
+    labelled = [(0, {"id": f"L{i}", "ts": 0, "district": "140105", "industry": "房地产", "kind": "投诉",
+                     "channel": "12315", "text": f"{word}{word}的问题{i}"}) for i in range(60)]
+    unknown = {"id": "U1", "ts": 0, "district": "140105", "industry": nlp.unclassified, "kind": "投诉",
+               "channel": "12315", "text": f"{word}{word}"}
+    before = nlp.classifier.predict_tokens(nlp.extractor.extract(unknown["text"]).tokens)
+    enrich(labelled, nlp)
+    enrich([(0, unknown)], nlp)
+    assert unknown["industry"] == "房地产", before
+    nlp.close()
+    saved = IndustryClassifier.load()
+    assert saved.predict_tokens(nlp.extractor.extract(unknown["text"]).tokens)[0] == "房地产"
+
+
+def test_learning_can_be_switched_off():
+    from streams.processing import TextAnalysis
+
+    s = load_settings()
+    s.raw["nlp"]["learn_online"] = False
+    assert TextAnalysis(s).learner is None
