@@ -74,17 +74,54 @@ def change(current: float, previous: float) -> float | None:
     return round((current - previous) / previous * 100, 1)
 
 
-def kpi_rows(today: Counter, yesterday: Counter, last_year: Counter) -> list[dict]:
-    """One row per kind (投诉, 举报, 咨询) and the total: today's count and its changes."""
+def coverage(since: datetime, until: datetime, first: datetime | None) -> float:
+    """The share of [since, until) in which the system held data: 0 before its first tally
+    (``first``; None when it holds none), 1 when the period starts on or after it."""
+    if first is None or until <= since or first >= until:
+        return 0.0
+    if first <= since:
+        return 1.0
+    return (until - first) / (until - since)
+
+
+def cover_hours(cover: float, hours: float) -> tuple[int, int]:
+    """(hours with data, hours in the period), rounded as a screen says them."""
+    total = max(1, round(hours))
+    return min(total, round(cover * hours)), total
+
+
+def comparison_state(cover: float, hours: float) -> str:
+    """"full", "partial" or "none" for a comparison period ``cover`` of which has data."""
+    have, total = cover_hours(cover, hours)
+    if cover <= 0:
+        return "none"
+    return "full" if have >= total else "partial"
+
+
+def kpi_rows(today: Counter, yesterday: Counter, last_year: Counter, cover_yesterday: float = 1.0,
+             cover_last_year: float = 1.0, hours: float = 24.0) -> list[dict]:
+    """One row per kind (投诉, 举报, 咨询) and the total: today's count and its changes.
+
+    ``cover_*`` is the share of each comparison period that has data (:func:`coverage`) and
+    ``hours`` its length: a period without data has None for its count and change (无数据, not
+    0), a partial one None for its change (a part is not comparable with a whole); the row's
+    ``*_state`` and ``*_hours`` (have, of) say which."""
     t, y, ly = by(today, "kind"), by(yesterday, "kind"), by(last_year, "kind")
+    sy, sly = comparison_state(cover_yesterday, hours), comparison_state(cover_last_year, hours)
     rows = []
     for kind in (*KINDS, TOTAL):
         if kind == TOTAL:
             cur, prev, last = sum(t.values()), sum(y.values()), sum(ly.values())
         else:
             cur, prev, last = t.get(kind, 0), y.get(kind, 0), ly.get(kind, 0)
-        rows.append({"kind": kind, "count": round(cur), "yesterday": round(prev), "last_year": round(last),
-                     "vs_yesterday": change(cur, prev), "vs_last_year": change(cur, last)})
+        rows.append({"kind": kind, "count": round(cur),
+                     "yesterday": None if sy == "none" else round(prev),
+                     "last_year": None if sly == "none" else round(last),
+                     "vs_yesterday": change(cur, prev) if sy == "full" else None,
+                     "vs_last_year": change(cur, last) if sly == "full" else None,
+                     "yesterday_state": sy, "last_year_state": sly,
+                     "yesterday_hours": cover_hours(cover_yesterday, hours),
+                     "last_year_hours": cover_hours(cover_last_year, hours)})
     return rows
 
 
@@ -247,6 +284,39 @@ def _next_day(day0: datetime) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=day0.tzinfo)
 
 
+def bucket_start(key, tz) -> datetime | None:
+    """The start of a tally bucket from its key (``cc:t:h:2026101409:140000``); None for
+    another key."""
+    if isinstance(key, bytes):
+        key = key.decode()
+    parts = key.split(":")
+    if len(parts) < 4 or parts[-4] != "t" or parts[-3] not in Tallies.FMT:
+        return None
+    try:
+        return datetime.strptime(parts[-2], Tallies.FMT[parts[-3]]).replace(tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def first_of(earliest: dict[str, datetime]) -> datetime | None:
+    """The first moment with data from the earliest bucket start of each window ({"d": …,
+    "h": …, "m": …}): the earliest day, narrowed to its earliest hour and that hour's earliest
+    minute where those are still kept (a day bucket starts at midnight, its first complaint may
+    come hours later)."""
+    starts = [t for t in earliest.values() if t is not None]
+    if not starts:
+        return None
+    first = min(starts)
+    for win, span in (("h", None), ("m", timedelta(hours=1))):
+        t = earliest.get(win)
+        if t is None:
+            continue
+        end = _next_day(floor_to(first, "d")) if span is None else first + span
+        if first <= t < end:
+            first = t
+    return first
+
+
 # -- reading from Redis ----------------------------------------------------------------------
 
 class Tallies:
@@ -269,10 +339,31 @@ class Tallies:
         self._periods: OrderedDict[tuple, Counter] = OrderedDict()
         self._lock = threading.Lock()
         self.memo: dict = {}
+        self._days_seen: set[str] = set()     # day buckets known to exist (see days_with_data)
         self.reads = 0  # hashes fetched from Redis (tests check the cache with it)
+        self._first: tuple[float, datetime | None] | None = None
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
+
+    FIRST_TTL = 30.0   # seconds a found first bucket is trusted (an import may add older history)
+
+    def first_data(self, now: float | None = None) -> datetime | None:
+        """When the system's data begins: the start of the earliest tally bucket of this
+        province held in Redis (minute, hour or day); None when it holds none. Periods before it
+        have no data (无数据); a bucket after it with no hash is a true 0."""
+        now = time.time() if now is None else now
+        hit = self._first
+        if hit is not None and hit[1] is not None and now - hit[0] < self.FIRST_TTL:
+            return hit[1]
+        earliest: dict[str, datetime] = {}
+        for k in self.redis.scan_iter(match=keys.tally("*", "*", self.province), count=5000):
+            t = bucket_start(k, self.tz)
+            win = k.split(":")[-3] if isinstance(k, str) else k.decode().split(":")[-3]
+            if t is not None and (win not in earliest or t < earliest[win]):
+                earliest[win] = t
+        self._first = (now, first_of(earliest))
+        return self._first[1]
 
     def _closed(self, win: str, start: datetime, now: float) -> bool:
         end = _next_day(start) if win == "d" else start + self.STEP[win]
@@ -321,6 +412,23 @@ class Tallies:
         starts = [s for s, _ in bucket_range(win, since, until, self.tz)]
         return [(s, sum(select(c, under, industry).values())) for s, c in zip(starts, self.buckets(win, starts, now))]
 
+    def days_with_data(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """(days with any tally at all, days) of the local days [since, until) touches: how much
+        of a period the stored history covers, whatever the selection's counts (a day hash is
+        kept forever and exists once anything was tallied that day). Days found are remembered."""
+        starts = [s.astimezone(self.tz).strftime(self.FMT["d"]) for s, _ in bucket_range("d", since, until, self.tz)]
+        known = self._days_seen
+        with self._lock:
+            missing = [b for b in starts if b not in known]
+        if missing:
+            with self.redis.pipeline(transaction=False) as p:
+                for b in missing:
+                    p.exists(keys.tally("d", b, self.province))
+                found = [b for b, n in zip(missing, p.execute()) if n]
+            with self._lock:
+                known.update(found)
+        return sum(1 for b in starts if b in known), len(starts)
+
     def period(self, since: datetime, until: datetime, now: float | None = None) -> Counter:
         """Counts in [since, until), from the coarsest buckets that fit (see :func:`decompose`).
 
@@ -364,6 +472,15 @@ class Tallies:
         return acc
 
 
+def today_covers(tallies: Tallies, now: datetime) -> tuple[float, float, float]:
+    """(share of yesterday up to this time with data, the same for this day last year, the
+    hours since midnight): what :func:`kpi_rows` needs to tell 无数据 from 0."""
+    first = tallies.first_data(now.timestamp())
+    y_now, ly_now = now - timedelta(days=1), same_time_last_year(now)
+    hours = (now - floor_to(now, "d")).total_seconds() / 3600
+    return (coverage(floor_to(y_now, "d"), y_now, first), coverage(floor_to(ly_now, "d"), ly_now, first), hours)
+
+
 def today_vs(tallies: Tallies, now: datetime) -> tuple[Counter, Counter, Counter]:
     """Today so far, yesterday up to the same time, the same day last year up to the same time."""
     day0 = floor_to(now, "d")
@@ -400,9 +517,25 @@ def trend_24h(tallies: Tallies, now: datetime, under: frozenset[str], industry: 
     start = end - timedelta(hours=24)
     cur = tallies.series("h", start, end, under, industry, now.timestamp())
     ly_start = same_time_last_year(start)
-    ly = tallies.series("h", ly_start, ly_start + timedelta(hours=24), under, industry, now.timestamp())
+    ly = tallies.series("h", ly_start, ly_start + timedelta(hours=24), under, industry, now.timestamp())[:len(cur)]
+    first = tallies.first_data(now.timestamp())
+    counts, last_year = gaps(cur, first), gaps(ly, first)
     return {"hours": [s.strftime("%H:00") for s, _ in cur], "starts": [s.isoformat() for s, _ in cur],
-            "counts": [n for _, n in cur], "last_year": [n for _, n in ly][:len(cur)]}
+            "counts": counts, "last_year": last_year, "note": trend_note(last_year)}
+
+
+def gaps(series: list[tuple[datetime, float]], first: datetime | None) -> list[float | None]:
+    """An hourly series with None for each hour that ended before the system held any data
+    (``first``; all None when it holds none): no data is a gap, a quiet hour since is 0."""
+    return [None if first is None or s + timedelta(hours=1) <= first else n for s, n in series]
+
+
+def trend_note(last_year: list[float | None]) -> str:
+    """What the wall says of the 去年同期 line: nothing when whole, else how much has data."""
+    have = sum(v is not None for v in last_year)
+    if have == len(last_year):
+        return ""
+    return "去年同期无数据" if have == 0 else f"去年同期 仅有 {have}/{len(last_year)} 小时数据"
 
 
 # -- complaint documents (masked texts, merchants) ---------------------------------------------

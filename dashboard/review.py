@@ -24,6 +24,9 @@ from dashboard import alertview, figures, ids, jobs, reports
 from dashboard.data import PERIOD_NAMES, period_of
 
 CLOUD_SCREEN = (1300, 700)
+COMPUTING = "计算中…"      # what a panel says until its numbers come (and again after a change)
+PANELS = ("REVIEW_COMPARE", "REVIEW_INDUSTRIES", "REVIEW_DISTRICTS", "REVIEW_CLOUD", "REVIEW_PHRASES",
+          "REVIEW_MERCHANTS", "REVIEW_SLA", "REVIEW_ALERTS")
 EARLIEST = date(2000, 1, 1)
 MAX_CUSTOM_DAYS = 2 * 366
 
@@ -49,6 +52,7 @@ def layout(ctx, user, search: str = ""):
     industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
     card = lambda title, body, span, extra=None: html.Section(  # noqa: E731
         [html.H2(title), *(extra or []), body], className=f"review-card span-{span}")
+    panel = lambda pid, cls=None: html.Div(COMPUTING, id=pid, className=cls)  # noqa: E731 - says so until filled
     return html.Div([
         dcc.Download(id=ids.REVIEW_DOWNLOAD),
         html.Header([
@@ -79,14 +83,14 @@ def layout(ctx, user, search: str = ""):
         html.Div(id=ids.REVIEW_TITLE, className="review-title"),
         dcc.Loading(html.Div(id=ids.REVIEW_STATUS, className="review-status"), type="dot", color="#4fc3f7"),
         html.Div([
-            card("同比环比", html.Div(id=ids.REVIEW_COMPARE), 4),
-            card("行业", html.Div(id=ids.REVIEW_INDUSTRIES), 4),
-            card("地区", html.Div(id=ids.REVIEW_DISTRICTS), 4),
-            card("热词云", dcc.Loading(html.Div(id=ids.REVIEW_CLOUD, className="review-cloud"), color="#4fc3f7"), 6),
-            card("热点短语与趋势", dcc.Loading(html.Div(id=ids.REVIEW_PHRASES), color="#4fc3f7"), 6),
-            card("被投诉较多的经营者", html.Div(id=ids.REVIEW_MERCHANTS), 4),
-            card("预警处置时效", html.Div(id=ids.REVIEW_SLA), 8),
-            card("预警记录", html.Div(id=ids.REVIEW_ALERTS), 12),
+            card("同比环比", panel(ids.REVIEW_COMPARE), 4),
+            card("行业", panel(ids.REVIEW_INDUSTRIES), 4),
+            card("地区", panel(ids.REVIEW_DISTRICTS), 4),
+            card("热词云", panel(ids.REVIEW_CLOUD, "review-cloud"), 6),
+            card("热点短语与趋势", panel(ids.REVIEW_PHRASES), 6),
+            card("被投诉较多的经营者", panel(ids.REVIEW_MERCHANTS), 4),
+            card("预警处置时效", panel(ids.REVIEW_SLA), 8),
+            card("预警记录", panel(ids.REVIEW_ALERTS), 12),
         ], className="review-grid"),
     ], className="review")
 
@@ -178,14 +182,22 @@ def _pct_cell(v):
     return html.Td(text, className=cls)
 
 
-def compare_table(rows: list[dict], first: str = "项目"):
+def _count_cell(v):
+    """A count, or 无数据 (muted) when its span has no stored data at all: never a 0."""
+    return html.Td(reports.count(v), className="num" + (" nodata" if v is None else ""))
+
+
+def compare_table(rows: list[dict], first: str = "类型", notes: list[str] | None = None):
+    """本期 / 上期 / 环比 / 去年同期 / 同比; a span without data reads 无数据, a comparison not made
+    has no percentage, and the notes under the table say why (once)."""
     if not rows:
         return html.P("无数据", className="muted")
     head = html.Thead(html.Tr([html.Th(first), html.Th("本期", className="num"), html.Th("上期", className="num"),
                                html.Th("环比", className="num"), html.Th("去年同期", className="num"), html.Th("同比", className="num")]))
-    body = [html.Tr([html.Td(r["name"]), html.Td(f"{r['current']:,}", className="num"), html.Td(f"{r['previous']:,}", className="num"),
-                     _pct_cell(r["mom"]), html.Td(f"{r['last_year']:,}", className="num"), _pct_cell(r["yoy"])]) for r in rows]
-    return html.Table([head, html.Tbody(body)])
+    body = [html.Tr([html.Td(r["name"]), _count_cell(r["current"]), _count_cell(r["previous"]),
+                     _pct_cell(r["mom"]), _count_cell(r["last_year"]), _pct_cell(r["yoy"])]) for r in rows]
+    return html.Div([html.Table([head, html.Tbody(body)]),
+                     *[html.P(n, className="muted compare-note") for n in (notes or [])]])
 
 
 def phrases_table(rows: list[dict]):
@@ -239,12 +251,21 @@ def cloud_args(data: dict, size, title: str | None = None) -> tuple:
     return (data["level"], data["code"], "day", industry, data["start"].isoformat(), data["end"].isoformat(), size, 60, title)
 
 
-def selection(ctx, kind, anchor, start, end, district, industry):
+def scope(ctx, kind, anchor, start, end, district, industry) -> dict:
+    """The checked selection without its numbers (what the topics and the cloud need): level,
+    code, industry, the period and the [start, end) it covers so far. Costs no Redis read."""
     now = datetime.now(ctx.settings.tz)
     kind, anchor, start, end, code, industry = check_selection(ctx, kind, anchor, start, end, district, industry,
                                                                now.date())
     period = choose_period(kind, anchor, start, end, now.date())
-    return reports.review_data(ctx, period, code, industry, now)
+    s, e = reports.spans(period, now)["current"]
+    return {"level": ctx.table.get(code).level, "code": code, "industry": industry or "全部行业", "period": period,
+            "start": s, "end": e, "now": now, "raw_industry": industry}
+
+
+def selection(ctx, kind, anchor, start, end, district, industry):
+    sc = scope(ctx, kind, anchor, start, end, district, industry)
+    return reports.review_data(ctx, sc["period"], sc["code"], sc["raw_industry"], sc["now"])
 
 
 # -- callbacks --------------------------------------------------------------------------------
@@ -267,14 +288,15 @@ def register(app, ctx) -> None:
         note = ""
         if data["start"] < data["docs_from"]:
             note = f"（文本保存 {ctx.settings.raw['tally']['keep_docs_days']:g} 天，更早的经营者与短语不计）"
-        return (reports.title(data), compare_table(data["kinds"]), compare_table(data["industries"], "行业"),
+        notes = reports.compare_notes(data)
+        return (reports.title(data), compare_table(data["kinds"], "类型", notes), compare_table(data["industries"], "行业"),
                 compare_table(data["districts"], "地区"), merchants_table(data["merchants"], note),
                 sla_table(data["sla"]), alerts_table(data["alerts"]), "")
 
     @app.callback(Output(ids.REVIEW_CLOUD, "children"), Output(ids.REVIEW_PHRASES, "children"), *inputs)
     @guarded(lambda msg: (html.P(msg, className="muted"), ""))
     def topics(kind, anchor, start, end, district, industry):
-        data = selection(ctx, kind, anchor, start, end, district, industry)
+        data = scope(ctx, kind, anchor, start, end, district, industry)
         t_args, c_args = topic_args(data), cloud_args(data, CLOUD_SCREEN)
         try:
             topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
@@ -288,6 +310,13 @@ def register(app, ctx) -> None:
             img = html.Div([html.Img(src="data:image/png;base64," + base64.b64encode(cloud["png"]).decode(), alt="热词云"),
                             html.P(cloud["note"], className="muted")])
         return img, phrases_table(reports.phrase_rows(topics))
+
+    # A change of the selection: every panel says 计算中… at once (in the browser), until its
+    # callback answers with the new numbers, so an old cloud never stands under a new title.
+    app.clientside_callback(
+        "function () { return Array(%d).fill(%s); }" % (len(PANELS), repr(COMPUTING).replace("'", '"')),
+        *[Output(getattr(ids, p), "children", allow_duplicate=True) for p in PANELS], *inputs,
+        prevent_initial_call=True)
 
     @app.callback(Output(ids.REVIEW_DOWNLOAD, "data"), Output(ids.REVIEW_STATUS, "children", allow_duplicate=True),
                   Input(ids.REVIEW_EXPORT_PNG, "n_clicks"), Input(ids.REVIEW_EXPORT_XLSX, "n_clicks"),
@@ -319,7 +348,7 @@ def register(app, ctx) -> None:
                 return dcc.send_bytes(cloud["png"], f"热词云_{stem}.png"), "已导出词云"
             t_args = topic_args(data)
             topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
-            doc = reports.report_docx(data, topics, cloud["png"], kind)
+            doc = reports.report_docx(data, topics, cloud["png"], kind, trend_data=reports.trend(ctx, data))
             name = "月分析" if kind == "month" else "季报告"
             return dcc.send_bytes(doc, f"{name}_{stem}.docx"), f"已生成{name}"
         except (TimeoutError, RuntimeError) as e:

@@ -100,8 +100,8 @@ def test_hostile_merchants_are_text_in_every_export(stack, tmp_path):
             xml = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml"))
         assert "<f>" not in xml and "<f " not in xml, "no formula element in the workbook"
         assert "HYPERLINK" in xml and "\x1b" not in xml and "\x00" not in xml
-        # the review's own "+60.0%" style cells stay as they were, as text
-        assert wb["总体"]["D3"].data_type == "s"
+        # the review's own changes are numbers (a percent format) or empty, never a formula
+        assert wb["总体"]["D3"].data_type == "n"
         # CSV: a leading ' before anything a spreadsheet would run
         text = reports.tables_csv(data, None).decode("utf-8-sig")
         assert not CONTROL.search(text.replace("\r\n", ""))
