@@ -320,7 +320,8 @@ def budget_threshold(rows, method: str, freq, budget: float, cooldown: int, *, r
 
     Calibrated on the series' own null, not on its alarms: a first pass (no alarms) gives
     each step's expected count; the overdispersion of the counts around it (``1/r``, in-
-    control steps) is estimated; ``reps`` copies of the series are drawn from
+    control steps) is estimated, and the day-level shocks (what daily totals vary beyond their
+    steps' variance, a CV squared); ``reps`` copies of the series are drawn from
     ``NegBin(expected, r)`` (with a parent column, the parent is redrawn with them) and run
     through the same detector; the bar is the smallest that keeps their episodes within the
     budget.  Surges in the file shift the expected counts only as far as the detector
@@ -348,9 +349,25 @@ def budget_threshold(rows, method: str, freq, budget: float, cooldown: int, *, r
         reps = int(min(40, max(3, math.ceil(null_days / span))))
     rng = np.random.default_rng(seed)
     parents = [r[2] if len(r) > 2 else None for r in rows]
+    # day-level shocks (a local event, the weather): what the daily totals vary beyond their steps
+    per_day = max(1, int(round(timedelta(days=1) / step)))
+    n_d = len(x) // per_day
+    day_cv2 = 0.0
+    if per_day > 1 and n_d > 7:
+        keep = sel[:n_d * per_day].reshape(n_d, per_day).all(axis=1)
+        X = x[:n_d * per_day].reshape(n_d, per_day).sum(axis=1)[keep]
+        E = e[:n_d * per_day].reshape(n_d, per_day)
+        V = (E + inv * E * E).sum(axis=1)[keep]
+        E = E.sum(axis=1)[keep]
+        if len(E) > 7 and np.sum(E * E) > 0:
+            day_cv2 = float(np.clip(np.sum((X - E) ** 2 - V) / np.sum(E * E), 0.0, 1.0))
     sims = []
     for _ in range(reps):
-        lam = rng.gamma(1.0 / inv, inv * e) if inv > 0 else e
+        m = e
+        if day_cv2 > 0:
+            g = rng.gamma(1.0 / day_cv2, day_cv2, size=n_d + 1)
+            m = e * np.repeat(g, per_day)[:len(e)]
+        lam = rng.gamma(1.0 / inv, inv * m) if inv > 0 else m
         sims.append(rng.poisson(np.maximum(lam, 0.0)))
     X0 = np.stack(sims)                                                     # reps x steps
     has_parent = parents and parents[0] is not None
@@ -383,7 +400,7 @@ def budget_threshold(rows, method: str, freq, budget: float, cooldown: int, *, r
             lo = mid
         else:
             hi = mid
-    return hi, {"null_rate": rate(hi), "inv_size": inv, "reps": reps, "days": days / reps}
+    return hi, {"null_rate": rate(hi), "inv_size": inv, "day_cv2": day_cv2, "reps": reps, "days": days / reps}
 
 
 def detect(rows: Iterable[tuple[datetime, int]], method: str, freq,
