@@ -464,8 +464,6 @@ def findings(data: dict, topics: dict | None) -> list[str]:
         if yoy_ok and k[TOTAL]["last_year"] is not None:
             line += f"去年同期 {k[TOTAL]['last_year']:,} 件，同比{_change_words(k[TOTAL]['yoy'])}。" \
                 if k[TOTAL]["yoy"] is not None else f"去年同期 {k[TOTAL]['last_year']:,} 件。"
-        if not (mom_ok and yoy_ok):
-            line += "".join(compare_notes(data))
         out.append(line)
     else:
         out.append("（一）总量。本期无受理数据。")
