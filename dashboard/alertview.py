@@ -6,7 +6,7 @@ clock's due time, so the server re-sends an alert only when it changes.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alerts.lifecycle import ACTION_LABELS, ACTIONS, STATE_LABELS, allowed_actions, sla_status  # noqa: F401
 from alerts import severity as _sev
@@ -141,3 +141,56 @@ def urgency_key(alert: dict) -> tuple:
 def most_urgent(alerts: list[dict]) -> tuple[dict | None, int]:
     """(the alert the banner shows, how many other open alerts): severity first, then score, then newest."""
     return _sev.most_urgent(alerts)
+
+
+# -- the selected alert's series (the duty console's chart) -------------------------------------
+
+CHART_HOURS = 72
+
+
+def _hour_floor(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def alarm_window(alert: dict, now: datetime) -> tuple[datetime, datetime] | None:
+    """[since, end of the last hour the detector scored) of the surge: the alarm window."""
+    try:
+        since = datetime.fromisoformat(alert["since"])
+        at = datetime.fromisoformat(alert.get("at") or alert["since"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    end = _hour_floor(at) + timedelta(hours=1)
+    if alert.get("ended_at"):
+        try:
+            end = max(end, min(_hour_floor(datetime.fromisoformat(alert["ended_at"])) + timedelta(hours=1), now))
+        except ValueError:
+            pass
+    return (since, end) if end > since else None
+
+
+def expected_per_hour(alert: dict) -> float | None:
+    """The detector's expectation as a rate per hour: the alert's expected count over the hours
+    it was measured on (from ``since`` to the end of the hour of ``at``)."""
+    exp = alert.get("expected")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        return None
+    try:
+        since = datetime.fromisoformat(alert["since"])
+        at = datetime.fromisoformat(alert.get("at") or alert["since"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    hours = max(1.0, ((_hour_floor(at) + timedelta(hours=1)) - since).total_seconds() / 3600)
+    return exp / hours
+
+
+def chart_points(alert: dict, hours: list[tuple[datetime, float]], now: datetime,
+                 usual: list[float | None] | None = None) -> dict:
+    """What the console's chart draws: ``starts`` (ISO), ``observed``, ``expected`` (the
+    detector's rate per hour inside the alarm window, None outside), ``usual`` and ``window``
+    (ISO start and end) for an alert and its hourly counts ``hours``."""
+    win = alarm_window(alert, now)
+    rate = expected_per_hour(alert)
+    starts = [s for s, _ in hours]
+    expected = [round(rate, 3) if (rate is not None and win and win[0] <= s < win[1]) else None for s in starts]
+    return {"starts": [s.isoformat() for s in starts], "observed": [n for _, n in hours], "expected": expected,
+            "usual": usual, "window": (win[0].isoformat(), win[1].isoformat()) if win else None}

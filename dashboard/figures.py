@@ -168,3 +168,38 @@ def sparkline(values: list[float]) -> str:
     if hi == lo:
         return blocks[0 if hi == 0 else 3] * len(values)
     return "".join(blocks[round((v - lo) / (hi - lo) * 7)] for v in values)
+
+
+def alert_series(starts: list[str], observed: list[float], expected: list[float | None],
+                 window: tuple[str, str] | None, usual: list[float | None] | None = None,
+                 scale: float = 1.0, theme: dict = DARK) -> go.Figure:
+    """An alert's series on the duty console: observed counts per hour (``starts``, ISO hour
+    starts, the last 72 h), the detector's expectation per hour (None outside the alarm window),
+    optionally the same hour's mean over the previous days (``usual``), and the alarm window
+    (``window``: start and end, ISO) shaded.  Dates in Chinese-neutral digits (no month names)."""
+    fig = go.Figure()
+    if usual is not None and any(u is not None for u in usual):
+        fig.add_trace(go.Scatter(x=starts, y=usual, name="近7日同时段均值", mode="lines",
+                                 line={"color": theme["last_year"], "width": max(1, 2 * scale), "dash": "dot"},
+                                 hovertemplate="近7日同时段均值 %{x|%m-%d %H:00}：%{y:.1f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=starts, y=observed, name="实际件数", mode="lines+markers",
+                             line={"color": theme["line"], "width": max(2, 2.5 * scale), "shape": "hv"},
+                             marker={"size": round(4 * scale)},
+                             hovertemplate="实际 %{x|%m-%d %H:00}：%{y}件<extra></extra>"))
+    fig.add_trace(go.Scatter(x=starts, y=expected, name="预期（模型常态）", mode="lines",
+                             line={"color": "#b39ddb", "width": max(2, 3 * scale), "dash": "dash", "shape": "hv"},
+                             connectgaps=False,
+                             hovertemplate="预期 %{x|%m-%d %H:00}：%{y:.2f}<extra></extra>"))
+    if window:
+        fig.add_vrect(x0=window[0], x1=window[1], fillcolor="rgba(255,107,61,0.16)", line_width=0, layer="below",
+                      annotation_text="预警时段", annotation_position="top left",
+                      annotation_font={"size": px(18, scale), "color": theme["hot"]})
+    fig.update_xaxes(type="date", tickformat="%H:00<br>%m-%d", showgrid=False, tickfont={"size": px(18, scale)},
+                     nticks=7, fixedrange=True, color=theme["muted"], automargin=True)
+    fig.update_yaxes(gridcolor=theme["grid"], tickfont={"size": px(18, scale)}, rangemode="tozero",
+                     fixedrange=True, color=theme["muted"], nticks=5, automargin=True, title=None)
+    _base(fig, scale, theme, margin=(6, 10, 40, 6))
+    fig.update_layout(showlegend=True,
+                      legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom",
+                              "font": {"size": px(18, scale)}})
+    return fig

@@ -46,6 +46,25 @@ DUTY_SOUND = "duty-sound"
 DUTY_COUNT = "duty-count"
 DUTY_SHOW = "duty-show"
 DUTY_VERSION = "duty-version"
+DUTY_STATE = "duty-state"          # filters: state (open/closed/all), severity, district, industry
+DUTY_SEVERITY = "duty-severity"
+DUTY_DISTRICT = "duty-district"
+DUTY_INDUSTRY = "duty-industry"
+DUTY_CHART = "duty-chart"          # the selected alert's series
+DUTY_CHART_BOX = "duty-chart-box"
+DUTY_SELECTED_ONLY = "duty-selected-only"
+DUTY_DESELECT = "duty-deselect"
+DUTY_URL_SINK = "duty-url-sink"
+DUTY_SIL_LIST = "duty-silence-list"
+DUTY_SIL_HASH = "duty-silence-hash"
+DUTY_SIL_VERSION = "duty-silence-version"
+DUTY_SIL_DISTRICT = "duty-silence-district"
+DUTY_SIL_INDUSTRY = "duty-silence-industry"
+DUTY_SIL_UNTIL = "duty-silence-until"
+DUTY_SIL_REASON = "duty-silence-reason"
+DUTY_SIL_ADD = "duty-silence-add"
+DUTY_SIL_LIFT = "duty-silence-lift"    # pattern: {"type": DUTY_SIL_LIFT, "index": silence id}
+DUTY_SIL_RESULT = "duty-silence-result"
 
 # review
 REVIEW_PERIOD = "review-period"
