@@ -62,9 +62,11 @@ def industry_bars(rows: list[tuple[str, float]], scale: float = 1.0, theme: dict
     return _base(fig, scale, theme, margin=(4, 8, 4, 4))
 
 
-def trend(hours: list[str], counts: list[float], last_year: list[float], scale: float = 1.0,
-          theme: dict = DARK) -> go.Figure:
-    """Hourly counts of the last 24 hours, with the same hours a year earlier dotted."""
+def trend(hours: list[str], counts: list[float | None], last_year: list[float | None], scale: float = 1.0,
+          theme: dict = DARK, note: str = "") -> go.Figure:
+    """Hourly counts of the last 24 hours, with the same hours a year earlier dotted. An hour
+    with no data (None: before the system held any) is a gap, never a zero; ``note`` says how
+    much of the comparison has data (e.g. "去年同期 仅有 6/24 小时数据")."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=hours, y=last_year, name="去年同期", mode="lines",
                              line={"color": theme["last_year"], "width": max(1, 2 * scale), "dash": "dot"},
@@ -81,12 +83,20 @@ def trend(hours: list[str], counts: list[float], last_year: list[float], scale: 
     _base(fig, scale, theme, margin=(6, 10, 34, 6))
     fig.update_layout(showlegend=True, legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02,
                                                "yanchor": "bottom", "font": {"size": px(18, scale)}})
+    if note:
+        fig.add_annotation(text=note, x=0, y=1.02, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": px(18, scale), "color": theme["muted"]})
     return fig
 
 
+SURGE_COLOUR_MAX = 15.0        # surge scores at or above this share the reddest colour (values keep their rank)
+
+
 def _metric(rows: list[dict], mode: str) -> tuple[list[float], str]:
+    """The value each district is ranked and coloured by: today's count, or its surge score
+    (unclipped: two districts far above usual keep their order; only the colour saturates)."""
     if mode == "surge":
-        return [max(-5.0, min(15.0, r["score"])) for r in rows], "激增度"
+        return [r["score"] for r in rows], "激增度"
     return [r["count"] for r in rows], "今日件数"
 
 
@@ -104,7 +114,8 @@ def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | Non
     fig = go.Figure(go.Choropleth(
         geojson=geojson, locations=codes, z=z, featureidkey="properties.code",
         colorscale=SURGE_SCALE if mode == "surge" else COUNT_SCALE,
-        zmin=-2 if mode == "surge" else 0, zmax=max(8.0, max(z) if z else 8.0) if mode == "surge" else max(1, max(z) if z else 1),
+        zmin=-2 if mode == "surge" else 0,
+        zmax=min(SURGE_COLOUR_MAX, max(8.0, max(z) if z else 8.0)) if mode == "surge" else max(1, max(z) if z else 1),
         marker={"line": {"color": [SELECTED if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
         colorbar={"title": {"text": title, "font": {"size": px(18, scale)}}, "thickness": round(14 * scale),
                   "len": 0.6, "x": 0.98, "tickfont": {"size": px(18, scale)}, "outlinewidth": 0, "nticks": 5},
@@ -125,13 +136,16 @@ RANKED_MAX = 14                # bars at 18 px that fit the district panel with 
 
 
 def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float = 1.0,
-                theme: dict = DARK) -> go.Figure:
-    """The district view without a boundary file: the same numbers as ranked bars."""
+                theme: dict = DARK, hot: dict[str, str] | None = None) -> go.Figure:
+    """The district view without a map: the same numbers as ranked bars (a district with an open
+    alert in its warning level's colour)."""
     if not rows:
         return empty("暂无数据", scale, theme)
+    hot = hot or {}
     z, title = _metric(rows, mode)
     order = sorted(range(len(rows)), key=lambda i: z[i])[-RANKED_MAX:]
-    colours = [theme["hot"] if (mode == "surge" and z[i] >= 3) else
+    colours = [level_colour(hot[rows[i]["code"]]) if rows[i]["code"] in hot else
+               theme["hot"] if (mode == "surge" and z[i] >= 3) else
                (SELECTED if rows[i]["code"] == selected else theme["bar"]) for i in order]
     fig = go.Figure(go.Bar(
         x=[z[i] for i in order], y=[rows[i]["name"] for i in order], orientation="h", marker={"color": colours},
@@ -144,6 +158,84 @@ def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float 
     _base(fig, scale, theme, margin=(4, 10, 34, 4))
     shown = f"（前{len(order)}名）" if len(rows) > len(order) else ""
     fig.update_layout(title={"text": f"{title}排名{shown}", "font": {"size": px(18, scale)}, "x": 0.01, "y": 0.99})
+    return fig
+
+
+def level_colour(level: str) -> str:
+    from alerts.severity import COLOURS
+
+    return COLOURS.get(level, COLOURS["blue"])
+
+
+def _lerp_colour(colourscale: list, t: float) -> str:
+    """The colour at ``t`` (0..1) of a plotly colourscale of hex stops."""
+    t = min(1.0, max(0.0, t))
+    for (a, ca), (b, cb) in zip(colourscale, colourscale[1:]):
+        if t <= b:
+            f = 0.0 if b == a else (t - a) / (b - a)
+            x, y = (int(ca[i:i + 2], 16) for i in (1, 3, 5)), (int(cb[i:i + 2], 16) for i in (1, 3, 5))
+            return "#" + "".join(f"{round(p + (q - p) * f):02x}" for p, q in zip(x, y))
+    return colourscale[-1][1]
+
+
+def _label_sides(lon: list[float], lat: list[float]) -> list[str]:
+    """Where each bubble's name goes: beside it, away from its nearest neighbour (seats of
+    neighbouring cities, e.g. 太原 and 晋中, are a few kilometres apart)."""
+    out = []
+    for i, (x, y) in enumerate(zip(lon, lat)):
+        others = [(abs(x - a) + abs(y - b), a) for j, (a, b) in enumerate(zip(lon, lat)) if j != i]
+        near = min(others)[1] if others else x - 1
+        out.append("middle right" if near <= x else "middle left")
+    return out
+
+
+def seat_map(points: dict[str, tuple[float, float]], rows: list[dict], mode: str, selected: str | None,
+             scale: float = 1.0, theme: dict = DARK, hot: dict[str, str] | None = None) -> go.Figure:
+    """The districts as bubbles at their seats (lon, lat on plain axes, no borders, nothing
+    fetched): area by today's count, colour by count or surge score, a district with an open
+    alert in its warning level's colour with a white ring; the selected county ringed near-white.
+    ``customdata`` holds each code, as the map's click handler expects."""
+    if not rows:
+        return empty("暂无数据", scale, theme)
+    hot = hot or {}
+    z, title = _metric(rows, mode)
+    codes = [r["code"] for r in rows]
+    lon = [points[c][0] for c in codes]
+    lat = [points[c][1] for c in codes]
+    top = max([r["count"] for r in rows] + [1])
+    # area by count; a district with an open alert is never a dot, however few complaints today
+    size = [round(max(26 if r["code"] in hot else 0, 10 + 44 * (r["count"] / top) ** 0.5) * scale, 1) for r in rows]
+    if mode == "surge":
+        t = [(v + 2) / (SURGE_COLOUR_MAX + 2) for v in z]
+        base = [_lerp_colour(SURGE_SCALE, x) for x in t]
+    else:
+        top_z = max(z + [1])
+        base = [_lerp_colour(COUNT_SCALE, 0.25 + 0.75 * v / top_z) for v in z]
+    colour = [level_colour(hot[c]) if c in hot else b for c, b in zip(codes, base)]
+    ring = ["#ffffff" if c in hot else SELECTED if c == selected else "#7fb3e6" for c in codes]
+    ring_w = [round((4 if c in hot or c == selected else 1.5) * scale, 1) for c in codes]
+    value = (lambda r, v: f"{v:g}") if mode == "surge" else (lambda r, v: f"{r['count']}")
+    fig = go.Figure(go.Scatter(
+        x=lon, y=lat, mode="markers+text", customdata=codes,
+        marker={"size": size, "color": colour, "line": {"color": ring, "width": ring_w}, "opacity": 0.92},
+        text=[f"{r['name']} {value(r, v)}" for r, v in zip(rows, z)], textposition=_label_sides(lon, lat),
+        textfont={"size": px(18, scale), "color": theme["text"], "family": FONT}, cliponaxis=False,
+        hovertext=[f"{r['name']}<br>今日 {r['count']} 件<br>常态 {r['expected']:g}<br>激增度 {r['score']:g}"
+                   for r in rows], hovertemplate="%{hovertext}<extra></extra>"))
+    # equal distances on the ground look equal: a degree of longitude is cos(latitude) of one of latitude
+    import math
+
+    mid = (min(lat) + max(lat)) / 2
+    pad_x = max(0.4, (max(lon) - min(lon)) * 0.12)
+    pad_y = max(0.3, (max(lat) - min(lat)) * 0.08)
+    fig.update_xaxes(visible=False, range=[min(lon) - pad_x, max(lon) + pad_x], fixedrange=True, constrain="domain")
+    fig.update_yaxes(visible=False, range=[min(lat) - pad_y * 1.6, max(lat) + pad_y], fixedrange=True,
+                     scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid)), constrain="domain")
+    _base(fig, scale, theme, margin=(4, 4, 34, 4))
+    note = "颜色为激增度" if mode == "surge" else "气泡大小为今日件数"
+    fig.update_layout(dragmode=False, title={"text": f"各地驻地位置示意，{note}，红橙黄蓝为在办预警",
+                                             "font": {"size": px(18, scale), "color": theme["muted"]},
+                                             "x": 0.01, "y": 0.99})
     return fig
 
 

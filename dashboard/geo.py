@@ -11,10 +11,16 @@ map number (审图号), so the bureau supplies its own GeoJSON:
 in the site settings file (SETTINGS_FILE), or the environment variables BOUNDARY_CITIES and
 BOUNDARY_COUNTIES. Each feature carries its 6-digit code in ``properties.adcode`` (number or
 string; ``code`` is also accepted). Polygons must wind as plotly.js expects (outer rings
-clockwise). Without a file for a level the wall shows a ranked bar view of the same numbers.
+clockwise).
+
+Without a file for a level the wall places each district at its seat (县城/市政府驻地) from
+``config/division_seats.csv`` and draws a bubble map on plain lon/lat axes: no borders are drawn,
+no base map or tiles are fetched. Only a view with a district of no known seat falls back to
+ranked bars of the same numbers.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 from dataclasses import dataclass
@@ -98,3 +104,35 @@ def _rounded(geometry: dict) -> dict:
             return round(x, 4)
         return [r(v) for v in x]
     return {"type": geometry["type"], "coordinates": r(geometry["coordinates"])}
+
+
+# -- seats: a map without any file to supply ---------------------------------------------------
+
+SEATS_FILE = ROOT_DIR / "config" / "division_seats.csv"
+
+
+@lru_cache(maxsize=4)
+def seats(path: str | None = None) -> dict[str, tuple[float, float]]:
+    """Each division's seat (lon, lat) by its 2024 code, from ``config/division_seats.csv``
+    (public seat coordinates from the ``cpca`` package's table, MIT; see
+    ``config/division_seats.md``). A code with no row has no known seat."""
+    out: dict[str, tuple[float, float]] = {}
+    with open(path or SEATS_FILE, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            out[row["code"]] = (float(row["lon"]), float(row["lat"]))
+    return out
+
+
+def seat_points(codes: list[str], table: dict[str, tuple[float, float]] | None = None) -> dict[str, tuple[float, float]] | None:
+    """{code: (lon, lat)} for ``codes``; None when there is nothing to place or a code has no
+    seat (the view then falls back to ranked bars, which show every district)."""
+    table = seats() if table is None else table
+    if not codes or any(c not in table for c in codes):
+        return None
+    return {c: table[c] for c in codes}
+
+
+def missing_seats(codes, table: dict[str, tuple[float, float]] | None = None) -> list[str]:
+    """The codes of ``codes`` that have no seat coordinates."""
+    table = seats() if table is None else table
+    return [c for c in codes if c not in table]

@@ -22,7 +22,10 @@ from dash import Input, Output, Patch, State, ctx as dash_ctx, dcc, html, no_upd
 
 from alerts.store import silence_label
 from dashboard import alertview, figures, ids, jobs
-from dashboard.data import by, child_codes, kpi_rows, ranking, select, today_vs, trend_24h, usual_so_far
+from alerts.severity import RANK
+from dashboard.data import (by, child_codes, kpi_rows, ranking, select, today_covers, today_vs, trend_24h,
+                            usual_so_far)
+from dashboard.geo import seat_points
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "scrollZoom": False, "doubleClick": False}
@@ -119,10 +122,11 @@ def wall_numbers(ctx, sel: dict, now: datetime) -> dict:
     """Everything the 2-second refresh shows, as plain data."""
     under = None if sel["level"] == "province" else ctx.lookup.districts_under(sel["level"], sel["code"])
     today, yesterday, last_year = today_vs(ctx.tallies, now)
+    cover_y, cover_ly, hours = today_covers(ctx.tallies, now)
     baseline = usual_so_far(ctx.tallies, now, 7)
     mine = select(today, under)
     return {
-        "kpis": kpi_rows(mine, select(yesterday, under), select(last_year, under)),
+        "kpis": kpi_rows(mine, select(yesterday, under), select(last_year, under), cover_y, cover_ly, hours),
         "industries": sorted(by(mine, "industry").items(), key=lambda kv: -kv[1]),
         "districts": district_view(ctx, sel, today, baseline),
         "trend": trend_24h(ctx.tallies, now, under),
@@ -149,7 +153,7 @@ def silence_items(silences: list[dict]):
 def build_figures(ctx, sel: dict, nums: dict, mode: str, scale: float) -> tuple:
     t = nums["trend"]
     return (figures.industry_bars(nums["industries"], scale), district_figure(ctx, nums["districts"], mode, scale),
-            figures.trend(t["hours"], t["counts"], t["last_year"], scale))
+            figures.trend(t["hours"], t["counts"], t["last_year"], scale, note=t.get("note", "")))
 
 
 def _digest(value) -> str:
@@ -167,11 +171,23 @@ def _pct(v: float | None) -> tuple[str, str]:
     return "0.0%", "flat"
 
 
+def _versus(r: dict, which: str) -> tuple[str, str]:
+    """The change against yesterday or last year as the card says it: ▲/▼ %, or 无数据 when the
+    period held no data, or how much of it did when only part did (no percentage then)."""
+    state = r.get(f"{which}_state", "full")
+    if state == "none":
+        return "无数据", "flat nodata"
+    if state == "partial":
+        have, total = r[f"{which}_hours"]
+        return f"仅有 {have}/{total} 小时数据", "flat partial"
+    return _pct(r[f"vs_{which}"])
+
+
 def kpi_cards(rows: list[dict]):
     cards = []
     for r in rows:
-        y, yc = _pct(r["vs_yesterday"])
-        ly, lyc = _pct(r["vs_last_year"])
+        y, yc = _versus(r, "yesterday")
+        ly, lyc = _versus(r, "last_year")
         cards.append(html.Div([
             html.Div(r["kind"], className="kpi-label"),
             html.Div(f"{r['count']:,}", className="kpi-value", id=f"kpi-{r['kind']}"),
@@ -281,19 +297,19 @@ def register(app, ctx) -> None:
         out["kpis"] = kpi_cards(nums["kpis"]) if changed("kpis", nums["kpis"]) else no_update
         out["industry"] = (figures.industry_bars(nums["industries"], scale)
                            if changed("industry", [nums["industries"], scale]) else no_update)
-        dv = nums["districts"]
+        dv = {**nums["districts"], "hot": hot_levels(ctx.table, alerts, nums["districts"]["level"])}
         frame = [sel["level"], sel["code"], mode, scale, dv["level"], ctx.boundaries.has(dv["level"])]
         if changed("map-frame", frame):
-            seen["map-data"] = _digest(dv["rows"])
+            seen["map-data"] = _digest([dv["rows"], dv["hot"]])
             out["map"] = district_figure(ctx, dv, mode, scale)
-        elif changed("map-data", dv["rows"]):
-            out["map"] = district_patch(ctx, dv, mode)
+        elif changed("map-data", [dv["rows"], dv["hot"]]):
+            out["map"] = district_patch(ctx, dv, mode, scale)
         else:
             out["map"] = no_update
         unit = "市" if dv["level"] == "city" else "县（市、区）"
         out["map_title"] = f"{place} · 各{unit}今日{'激增度' if mode == 'surge' else '件数'}"
         t = nums["trend"]
-        out["trend"] = (figures.trend(t["hours"], t["counts"], t["last_year"], scale)
+        out["trend"] = (figures.trend(t["hours"], t["counts"], t["last_year"], scale, note=t.get("note", ""))
                         if changed("trend", [t, scale]) else no_update)
         out["crumb"] = place if changed("crumb", place) else no_update
         key = [[a["id"], a.get("state"), a.get("observed"), a.get("severity"), a.get("score"),
@@ -367,20 +383,44 @@ def rotation_step(ctx, sel: dict) -> dict:
     return {"level": d.level, "code": d.code, "i": i}
 
 
+def hot_levels(table, alerts: list[dict], level: str) -> dict[str, str]:
+    """{code at ``level``: the most urgent warning level of the open alerts on it or inside it}
+    (a county's alert marks its city on the province view; a city-wide alert marks no county)."""
+    out: dict[str, str] = {}
+    for a in alerts:
+        d = table.get(str(a.get("district") or ""))
+        code = d.code_at(level) if d is not None else ""
+        lv = a.get("severity") if a.get("severity") in RANK else "blue"
+        if code and (code not in out or RANK[lv] < RANK[out[code]]):
+            out[code] = lv
+    return out
+
+
 def district_figure(ctx, dv: dict, mode: str, scale: float):
+    """Boundaries when the site configured a file for this level, else bubbles at the districts'
+    seats (config/division_seats.csv), else (a district with no known seat) ranked bars."""
     rows = dv["rows"]
-    geo = ctx.boundaries.features(dv["level"], [r["code"] for r in rows])
-    if geo is None:
-        return figures.ranked_bars(rows, mode, dv["selected"], scale)
-    return figures.district_map(geo, rows, mode, dv["selected"], scale)
+    codes = [r["code"] for r in rows]
+    hot = dv.get("hot") or {}
+    geo = ctx.boundaries.features(dv["level"], codes)
+    if geo is not None:
+        return figures.district_map(geo, rows, mode, dv["selected"], scale)
+    if not ctx.boundaries.has(dv["level"]):
+        points = seat_points(codes)
+        if points is not None:
+            return figures.seat_map(points, rows, mode, dv["selected"], scale, hot=hot)
+    return figures.ranked_bars(rows, mode, dv["selected"], scale, hot=hot)
 
 
-def district_patch(ctx, dv: dict, mode: str):
+def district_patch(ctx, dv: dict, mode: str, scale: float = 1.0):
     """Only the new numbers for the map already drawn (same districts, same order)."""
     rows = dv["rows"]
-    geo = ctx.boundaries.features(dv["level"], [r["code"] for r in rows])
+    codes = [r["code"] for r in rows]
+    geo = ctx.boundaries.features(dv["level"], codes)
     if geo is None:
-        return _bars_patch(rows, mode, dv["selected"])
+        if not ctx.boundaries.has(dv["level"]) and seat_points(codes) is not None:
+            return _seat_patch(district_figure(ctx, dv, mode, scale))
+        return _bars_patch(rows, mode, dv["selected"], dv.get("hot"))
     z, _ = figures._metric(rows, mode)
     p = Patch()
     p["data"][0]["locations"] = [r["code"] for r in rows]
@@ -397,8 +437,18 @@ def district_patch(ctx, dv: dict, mode: str):
     return p
 
 
-def _bars_patch(rows: list[dict], mode: str, selected: str | None):
-    fig = figures.ranked_bars(rows, mode, selected)
+def _seat_patch(fig):
+    """The bubbles' new numbers, colours, sizes and rings (the same districts, so the same frame)."""
+    p = Patch()
+    d = fig.data[0]
+    for k in ("x", "y", "customdata", "text", "hovertext"):
+        p["data"][0][k] = list(d[k])
+    p["data"][0]["marker"] = d.marker.to_plotly_json()
+    return p
+
+
+def _bars_patch(rows: list[dict], mode: str, selected: str | None, hot: dict | None = None):
+    fig = figures.ranked_bars(rows, mode, selected, hot=hot)
     p = Patch()
     for k in ("x", "y", "customdata", "text"):
         p["data"][0][k] = list(fig.data[0][k])

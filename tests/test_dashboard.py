@@ -77,8 +77,10 @@ def test_kpi_rows_compare_with_yesterday_and_last_year():
     today = Counter({("140403", "食品", "投诉"): 30, ("140403", "食品", "咨询"): 70})
     yday = Counter({("140403", "食品", "投诉"): 20, ("140403", "食品", "咨询"): 80})
     rows = {r["kind"]: r for r in kpi_rows(today, yday, Counter())}
-    assert rows["投诉"] == {"kind": "投诉", "count": 30, "yesterday": 20, "last_year": 0, "vs_yesterday": 50.0,
-                          "vs_last_year": None}
+    assert {k: rows["投诉"][k] for k in ("kind", "count", "yesterday", "last_year", "vs_yesterday", "vs_last_year",
+                                        "yesterday_state")} == {
+        "kind": "投诉", "count": 30, "yesterday": 20, "last_year": 0, "vs_yesterday": 50.0, "vs_last_year": None,
+        "yesterday_state": "full"}
     assert rows["合计"]["count"] == 100 and rows["合计"]["vs_yesterday"] == 0.0
     assert rows["举报"]["vs_yesterday"] is None
     assert change(90, 100) == -10.0
