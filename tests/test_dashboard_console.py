@@ -411,3 +411,17 @@ def forged_lift(driver, url: str, sid: str) -> bool:
         .catch(function (e) { done([0, String(e)]); });""", body)
     status, text = res
     return status == 200 and "无权解除静默" in text
+
+
+def test_soak_slope_and_summary():
+    from dashboard import soak
+
+    flat = [(t * 60.0, 100.0 + (0.5 if t % 2 else 0.0), 40.0) for t in range(20)]
+    s = soak.summary(flat)
+    assert s["start_mb"] == 140.0 and s["peak_mb"] == 140.5
+    assert abs(s["slope_half_mb_h"]) < 3            # noise around a level: no trend
+    rising = [(t * 60.0, 80.0 + t * 3.28, 40.0) for t in range(26)]     # 87 -> 169 MB in 25 min, as reported
+    r = soak.summary(rising)
+    assert r["end_mb"] - r["start_mb"] == pytest.approx(82, abs=0.1)
+    assert r["slope_mb_h"] == pytest.approx(196.8, abs=0.1) and r["slope_half_mb_h"] == pytest.approx(196.8, abs=0.1)
+    assert soak.slope([(0, 1.0), (60, 2.0)]) is None

@@ -1,0 +1,165 @@
+"""`python -m dashboard.soak --soak-minutes N`: the dashboard's memory with a wall open.
+
+Starts what the dashboard needs (its own broker, redis-server and faust worker on free ports,
+simulated history, the live feed with a surge, demo alerts: ``dashboard.screenshots.DemoStack``),
+then the dashboard, opens ``/wall`` in Debian's headless Chromium and leaves it refreshing for N
+minutes (default 60).  Every ``--every`` seconds it reads the resident memory (RSS) of the
+dashboard process and of its children (the background worker that draws clouds and scores
+topics), and at the end prints the memory at the start and the end, the peak, and the slope
+(MB per hour, least squares) over the whole run and over its second half, when warm-up is over.
+
+The yardstick (issue 13): flat memory.  Before the fix the dashboard grew 87 -> 169 MB in 25
+minutes with a wall open and was still rising.  ``--max-slope`` (MB/h over the second half)
+turns the report into a pass/fail exit status; by default it only reports.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["rss_mb", "slope", "summary", "main"]
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(the process's RSS, its children's RSS summed), in MB (psutil; children recursively)."""
+    import psutil
+
+    try:
+        p = psutil.Process(pid)
+        own = p.memory_info().rss
+        kids = 0
+        for c in p.children(recursive=True):
+            try:
+                kids += c.memory_info().rss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        return float("nan"), float("nan")
+    return own / 2 ** 20, kids / 2 ** 20
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MB) points, in MB per hour; None under three points.
+
+    >>> round(slope([(0, 100.0), (1800, 101.0), (3600, 102.0)]), 3)
+    2.0
+    """
+    if len(points) < 3:
+        return None
+    n = len(points)
+    mx = sum(t for t, _ in points) / n
+    my = sum(v for _, v in points) / n
+    sxx = sum((t - mx) ** 2 for t, _ in points)
+    if sxx == 0:
+        return None
+    return sum((t - mx) * (v - my) for t, v in points) / sxx * 3600
+
+
+def summary(samples: list[tuple[float, float, float]]) -> dict:
+    """Start, end, peak and slopes of (seconds, own MB, children MB) samples.
+
+    >>> s = summary([(0, 80.0, 40.0), (60, 82.0, 40.0), (120, 84.0, 40.0), (180, 86.0, 40.0), (240, 86.0, 40.0)])
+    >>> s["start_mb"], s["end_mb"], s["peak_mb"], round(s["slope_mb_h"], 1), round(s["slope_half_mb_h"], 1)
+    (120.0, 126.0, 126.0, 96.0, 60.0)
+    """
+    total = [(t, own + kids) for t, own, kids in samples]
+    half = [p for p in total if p[0] >= total[-1][0] / 2] if total else []
+    return {"start_mb": total[0][1] if total else None, "end_mb": total[-1][1] if total else None,
+            "peak_mb": max(v for _, v in total) if total else None,
+            "start_own_mb": samples[0][1] if samples else None, "end_own_mb": samples[-1][1] if samples else None,
+            "start_children_mb": samples[0][2] if samples else None,
+            "end_children_mb": samples[-1][2] if samples else None,
+            "slope_mb_h": slope(total), "slope_half_mb_h": slope(half), "minutes": total[-1][0] / 60 if total else 0}
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else f"{v:+.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m dashboard.soak", description=__doc__.split("\n\n")[0],
+                                 epilog="Example: python -m dashboard.soak --soak-minutes 10 (make bench runs it "
+                                        "with SOAK_MINUTES, default 10).")
+    ap.add_argument("--soak-minutes", type=float, default=60, help="how long the wall stays open (default 60)")
+    ap.add_argument("--every", type=float, default=15, help="seconds between memory readings (default 15)")
+    ap.add_argument("--history-days", type=float, default=3, help="days of simulated history (default 3)")
+    ap.add_argument("--rate", type=float, default=0.1, help="history complaints per second (default 0.1)")
+    ap.add_argument("--feed-rate", type=float, default=0.5, help="live complaints per second (default 0.5)")
+    ap.add_argument("--max-slope", type=float, default=None,
+                    help="fail (exit 1) when the second half grows faster than this many MB per hour")
+    ap.add_argument("--csv", help="also write every reading to this CSV file")
+    ap.add_argument("--data-dir", help="where the demo's Redis and logs go (default: a temporary directory)")
+    args = ap.parse_args(argv)
+    if args.soak_minutes <= 0 or args.every <= 0:
+        ap.error("--soak-minutes and --every must be positive")
+
+    import signal
+
+    from dashboard.browser import Recorder, chrome
+    from dashboard.screenshots import WALL_READY, DemoStack, say, wait_for
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)      # a kill stops the demo's servers too
+    samples: list[tuple[float, float, float]] = []
+    with tempfile.TemporaryDirectory(prefix="c12315-soak-") as tmp:
+        data = Path(args.data_dir) if args.data_dir else Path(tmp)
+        with DemoStack(data, history_days=args.history_days, rate=args.rate, feed_rate=args.feed_rate) as stack:
+            dash = stack.procs[-1]                  # the dashboard is the last process DemoStack starts
+            driver = chrome(1920, 1080)
+            rec = Recorder(driver)
+            outside: set[str] = set()
+            try:
+                driver.get(stack.url + "/wall")
+                wait_for(driver, WALL_READY, 180, "the wall to fill")
+                say(f"wall open; soaking for {args.soak_minutes:g} min, reading the dashboard's memory "
+                    f"(pid {dash.pid}) every {args.every:g} s")
+                t0 = time.monotonic()
+                end = t0 + args.soak_minutes * 60
+                next_print = t0
+                while True:
+                    now = time.monotonic()
+                    own, kids = rss_mb(dash.pid)
+                    if dash.poll() is not None:
+                        say(f"the dashboard ended (exit {dash.returncode}); see {data / 'logs' / 'dashboard.log'}")
+                        return 1
+                    samples.append((now - t0, own, kids))
+                    outside.update(rec.external())  # drain the browser's logs (they pile up in the driver)
+                    rec.urls.clear()
+                    if now >= next_print or now >= end:
+                        s = slope([(t, a + b) for t, a, b in samples])
+                        say(f"{(now - t0) / 60:5.1f}/{args.soak_minutes:g} min  RSS {own + kids:7.1f} MB "
+                            f"(dashboard {own:.1f} + children {kids:.1f})  slope {_fmt(s)} MB/h")
+                        next_print = now + 60
+                    if now >= end:
+                        break
+                    time.sleep(min(args.every, max(0.0, end - now)))
+                errors = rec.errors()
+            finally:
+                driver.quit()
+    if args.csv:
+        with open(args.csv, "w", encoding="utf-8") as f:
+            f.write("seconds,dashboard_mb,children_mb\n")
+            f.writelines(f"{t:.1f},{a:.2f},{b:.2f}\n" for t, a, b in samples)
+    s = summary(samples)
+    print(f"dashboard memory with a wall open, {s['minutes']:.1f} min ({len(samples)} readings):")
+    print(f"  start  {s['start_mb']:7.1f} MB   (dashboard {s['start_own_mb']:.1f} + children {s['start_children_mb']:.1f})")
+    print(f"  end    {s['end_mb']:7.1f} MB   (dashboard {s['end_own_mb']:.1f} + children {s['end_children_mb']:.1f})")
+    print(f"  peak   {s['peak_mb']:7.1f} MB")
+    print(f"  slope  {_fmt(s['slope_mb_h'])} MB/h over the run, {_fmt(s['slope_half_mb_h'])} MB/h over its second half")
+    if errors:
+        print(f"  browser console errors: {[e['message'][:200] for e in errors[:3]]}")
+    if outside:
+        print(f"  requests to outside the app: {sorted(outside)[:3]}")
+    if args.max_slope is not None and (s["slope_half_mb_h"] or 0) > args.max_slope:
+        print(f"  NOT flat: more than {args.max_slope:g} MB/h")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
