@@ -178,14 +178,44 @@ def _lerp_colour(colourscale: list, t: float) -> str:
     return colourscale[-1][1]
 
 
-def _label_sides(lon: list[float], lat: list[float]) -> list[str]:
-    """Where each bubble's name goes: beside it, away from its nearest neighbour (seats of
-    neighbouring cities, e.g. 太原 and 晋中, are a few kilometres apart)."""
+def _text_width(text: str, font: float) -> float:
+    """About how wide ``text`` is at ``font`` px: a Chinese character is 1 em, a digit or space half."""
+    return sum(font if ord(ch) > 0x2e80 else font * 0.55 for ch in text)
+
+
+def _label_sides(lon: list[float], lat: list[float], texts: list[str], sizes: list[float],
+                 yrange: float, font: float = 18.0, plot_h: float = 380.0) -> list[str]:
+    """Where each bubble's label goes (right, left, above or below it), chosen one by one in the
+    rows' order (busiest first) to overlap the bubbles and labels already placed least. Seats of
+    neighbouring districts can be a few kilometres apart (太原 and 晋中), so a fixed side collides.
+    Distances are estimated in px at 1080 for a map ``plot_h`` high showing ``yrange`` degrees."""
+    import math
+
+    k = plot_h / max(yrange, 1e-6)
+    kx = k * math.cos(math.radians((min(lat) + max(lat)) / 2)) if lat else k
+    pts = [(x * kx, -y * k) for x, y in zip(lon, lat)]
+    boxes = [(px_ - s / 2, py - s / 2, px_ + s / 2, py + s / 2) for (px_, py), s in zip(pts, sizes)]
+
+    def overlap(a, b) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        return w * h if w > 0 and h > 0 else 0.0
+
     out = []
-    for i, (x, y) in enumerate(zip(lon, lat)):
-        others = [(abs(x - a) + abs(y - b), a) for j, (a, b) in enumerate(zip(lon, lat)) if j != i]
-        near = min(others)[1] if others else x - 1
-        out.append("middle right" if near <= x else "middle left")
+    for i, ((cx, cy), text, s) in enumerate(zip(pts, texts, sizes)):
+        w, h, r = _text_width(text, font), font * 1.25, s / 2 + 3
+        options = {"middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
+                   "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2),
+                   "bottom center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
+                   "top center": (cx - w / 2, cy - r - h, cx + w / 2, cy - r),
+                   "top right": (cx + r * 0.7, cy - r * 0.7 - h, cx + r * 0.7 + w, cy - r * 0.7),
+                   "bottom right": (cx + r * 0.7, cy + r * 0.7, cx + r * 0.7 + w, cy + r * 0.7 + h),
+                   "top left": (cx - r * 0.7 - w, cy - r * 0.7 - h, cx - r * 0.7, cy - r * 0.7),
+                   "bottom left": (cx - r * 0.7 - w, cy + r * 0.7, cx - r * 0.7, cy + r * 0.7 + h)}
+        others = [b for j, b in enumerate(boxes) if j != i]
+        best = min(options, key=lambda o: sum(overlap(options[o], b) for b in others))
+        boxes.append(options[best])
+        out.append(best)
     return out
 
 
@@ -204,7 +234,7 @@ def seat_map(points: dict[str, tuple[float, float]], rows: list[dict], mode: str
     lat = [points[c][1] for c in codes]
     top = max([r["count"] for r in rows] + [1])
     # area by count; a district with an open alert is never a dot, however few complaints today
-    size = [round(max(26 if r["code"] in hot else 0, 10 + 44 * (r["count"] / top) ** 0.5) * scale, 1) for r in rows]
+    size = [round(max(26 if r["code"] in hot else 0, 10 + 36 * (r["count"] / top) ** 0.5) * scale, 1) for r in rows]
     if mode == "surge":
         t = [(v + 2) / (SURGE_COLOUR_MAX + 2) for v in z]
         base = [_lerp_colour(SURGE_SCALE, x) for x in t]
@@ -215,10 +245,14 @@ def seat_map(points: dict[str, tuple[float, float]], rows: list[dict], mode: str
     ring = ["#ffffff" if c in hot else SELECTED if c == selected else "#7fb3e6" for c in codes]
     ring_w = [round((4 if c in hot or c == selected else 1.5) * scale, 1) for c in codes]
     value = (lambda r, v: f"{v:g}") if mode == "surge" else (lambda r, v: f"{r['count']}")
+    texts = [f"{r['name']} {value(r, v)}" for r, v in zip(rows, z)]
+    pad_x = max(0.4, (max(lon) - min(lon)) * 0.12)
+    pad_y = max(0.3, (max(lat) - min(lat)) * 0.08)
+    y_lo, y_hi = min(lat) - pad_y * 1.6, max(lat) + pad_y
     fig = go.Figure(go.Scatter(
         x=lon, y=lat, mode="markers+text", customdata=codes,
         marker={"size": size, "color": colour, "line": {"color": ring, "width": ring_w}, "opacity": 0.92},
-        text=[f"{r['name']} {value(r, v)}" for r, v in zip(rows, z)], textposition=_label_sides(lon, lat),
+        text=texts, textposition=_label_sides(lon, lat, texts, [x / scale for x in size], y_hi - y_lo),
         textfont={"size": px(18, scale), "color": theme["text"], "family": FONT}, cliponaxis=False,
         hovertext=[f"{r['name']}<br>今日 {r['count']} 件<br>常态 {r['expected']:g}<br>激增度 {r['score']:g}"
                    for r in rows], hovertemplate="%{hovertext}<extra></extra>"))
@@ -226,10 +260,8 @@ def seat_map(points: dict[str, tuple[float, float]], rows: list[dict], mode: str
     import math
 
     mid = (min(lat) + max(lat)) / 2
-    pad_x = max(0.4, (max(lon) - min(lon)) * 0.12)
-    pad_y = max(0.3, (max(lat) - min(lat)) * 0.08)
     fig.update_xaxes(visible=False, range=[min(lon) - pad_x, max(lon) + pad_x], fixedrange=True, constrain="domain")
-    fig.update_yaxes(visible=False, range=[min(lat) - pad_y * 1.6, max(lat) + pad_y], fixedrange=True,
+    fig.update_yaxes(visible=False, range=[y_lo, y_hi], fixedrange=True,
                      scaleanchor="x", scaleratio=1 / math.cos(math.radians(mid)), constrain="domain")
     _base(fig, scale, theme, margin=(4, 4, 34, 4))
     note = "颜色为激增度" if mode == "surge" else "气泡大小为今日件数"
