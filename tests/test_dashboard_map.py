@@ -80,8 +80,18 @@ def test_surge_mode_ranks_districts_beyond_the_colour_cap():
             for k, s in enumerate([15.0, 40.2, 22.5, 160.0, 15.0001, 3.0])]
     z, _ = figures._metric(rows, "surge")
     assert z == [r["score"] for r in rows] and len(set(z)) == len(z)
-    bars = figures.ranked_bars(rows, "surge", None)
+    bars = figures.ranked_bars(rows, "surge", None, hot={"140103": "orange"})
     assert list(bars.data[0].x) == sorted(z) and list(bars.data[0].text)[-1] == "160"
+    assert list(bars.data[0].marker.color)[-1] == "#fb8c00"          # the alerting district in its level's colour
+    table = divisions()
+    level, codes = child_codes(table, "city", "140400")
+    today = Counter({("140403", "食品", "投诉"): 90, ("140404", "食品", "投诉"): 40})
+    base = Counter({("140403", "食品", "投诉"): 7, ("140404", "食品", "投诉"): 7})
+    ranked = ranking(table, codes, level, today, base, 7)
+    fig = figures.seat_map(seat_points(codes), ranked, "surge", None).data[0]
+    i = {c: k for k, c in enumerate(fig.customdata)}
+    assert fig.text[i["140403"]] == f"潞州区 {ranked[0]['score']:g}" and ranked[0]["score"] > ranked[1]["score"] > 15
+    assert fig.marker.color[i["140403"]] == fig.marker.color[i["140404"]]  # both past the colour cap
 
 
 # -- no data vs 0: pure --------------------------------------------------------------------------
