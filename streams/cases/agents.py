@@ -40,7 +40,7 @@ from streams.schema import error
 log = logging.getLogger("streams.cases")
 WORKER = f"{socket.gethostname()}-{os.getpid()}"
 BATCH = 2000
-TICK_BUDGET_S = 2.0
+TICK_BUDGET_S = 0.5
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
@@ -93,7 +93,7 @@ class CaseTimer:
             return [], []
         out: list = []
         t0 = time.monotonic()
-        while True:        # catch up (a first start after a seeded history) within a bounded time
+        while True:        # catch up (after downtime or a backfill) a little each tick
             got, more = self._notices(now)
             out += got
             if not more or time.monotonic() - t0 > TICK_BUDGET_S:

@@ -1,7 +1,8 @@
 -- Open the cases of one message's complaints; release events that waited for them. Idempotent
 -- (a redelivered or duplicate complaint changes nothing), so it may run after the tally step.
 -- cc:cases:ver {day}:{province} counts changes to that day's cases (readers cache by it).
--- ARGV: keep_ttl, now, batch: JSON [[complaint_id, base_json, day, province], ...]
+-- ARGV: keep_ttl, now, batch: JSON [[complaint_id, base_json, day, province, first_moment], ...]
+-- (first_moment: when the timer need look at the new case first)
 local keep, now = tonumber(ARGV[1]), tonumber(ARGV[2])
 local batch = cjson.decode(ARGV[3])
 local opened, released = 0, 0
@@ -13,7 +14,7 @@ for _, c in ipairs(batch) do
     local dk = 'cc:cases:d:' .. c[3] .. ':' .. c[4]
     redis.call('SADD', dk, c[1])
     redis.call('EXPIRE', dk, keep, 'NX')
-    redis.call('ZADD', 'cc:cases:open', now, c[1])
+    redis.call('ZADD', 'cc:cases:open', c[5], c[1])
     redis.call('HINCRBY', 'cc:cases:ver', c[3] .. ':' .. c[4], 1)
     opened = opened + 1
   end

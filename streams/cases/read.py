@@ -16,6 +16,7 @@ clock (label, deadline, seconds left; negative when overdue).
 """
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -187,6 +188,6 @@ def due_items(r, settings, level: str, code: str, industry: str | None = None, l
                             "kind": case["kind"], "unit": _unit(case), "clock": c.name, "label": c.label,
                             "received_at": datetime.fromtimestamp(case["ts"], settings.tz).isoformat(),
                             "deadline": datetime.fromtimestamp(c.deadline, settings.tz).isoformat(),
-                            "stage": stage, "remaining_s": round(c.deadline - now)})
+                            "stage": stage, "remaining_s": math.floor(c.deadline - now)})
     out.sort(key=lambda x: x["remaining_s"])
     return out[:limit]

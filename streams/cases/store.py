@@ -88,6 +88,17 @@ def case_base(rec: dict, day: str = "") -> str:
     return orjson.dumps(base).decode()
 
 
+def first_moment(rec: dict, cfg: CaseConfig) -> float:
+    """A lower bound of the first notice moment of a new item's clocks that start at receipt
+    (the timer need not look at it before then; any event makes it look at once). A
+    working-day clock's time starts at the next midnight and skips days off, so n working
+    days take at least n x 24 h."""
+    rapid = bool(cfg.rapid_tags & set(rec.get("tags") or ()))
+    limits = [c.limit * 86400 if c.working_days else c.limit for c in cfg.clocks_for(rec["kind"], rapid)
+              if c.start == "received"]
+    return rec["ts"] + cfg.reminder_at * min(limits) if limits else rec["ts"]
+
+
 def parse_case(cid: str, fields: dict) -> dict | None:
     """A stored case hash as the dict the pure code reads (None if it holds no complaint)."""
     base = fields.get("c")
@@ -124,7 +135,7 @@ class CaseWriter:
         for _, rec in records:
             if rec["kind"] in self.cfg.kinds:
                 day = datetime.fromtimestamp(rec["ts"], self.tz).strftime("%Y%m%d")
-                batch.append((rec["id"], case_base(rec, day), day, rec["province"]))
+                batch.append((rec["id"], case_base(rec, day), day, rec["province"], first_moment(rec, self.cfg)))
         if not batch:
             return 0, 0
         now = time.time() if now is None else now
