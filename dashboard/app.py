@@ -169,6 +169,11 @@ def warm_up(ctx: Context) -> None:
         ctx.background.get(("cloud", sel["level"], sel["code"]), jobs.wall_cloud, sel["level"], sel["code"], max_age=60)
     except Exception as e:  # noqa: BLE001 - a cold cache is only slower
         log.warning("warm-up failed: %s", e)
+    try:
+        from dashboard import review
+        review.warm_up(ctx)                 # the review's first screen (this month and quarter)
+    except Exception as e:  # noqa: BLE001 - a cold cache is only slower
+        log.warning("review warm-up failed: %s", e)
 
 
 def home(user: auth.User | None):

@@ -34,17 +34,31 @@ Key = tuple[str, str, str]
 
 # -- pure shaping ----------------------------------------------------------------------------
 
+_FIELD_KEYS: dict = {}      # field -> (district, industry, kind) or None: the same few thousand fields recur
+_MISSING = object()
+
+
+def _field_key(f) -> tuple[str, str, str] | None:
+    if isinstance(f, bytes):
+        f = f.decode()
+    parts = f.split("|")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 4 else None
+
+
 def parse_tally(fields: dict) -> Counter:
     """A tally hash ({"district|industry|kind|channel": "n"}) as a Counter of
     (district, industry, kind), summed over channels."""
-    out: Counter = Counter()
+    out: dict = {}
+    known = _FIELD_KEYS
     for f, c in fields.items():
-        if isinstance(f, bytes):
-            f = f.decode()
-        parts = f.split("|")
-        if len(parts) == 4:
-            out[(parts[0], parts[1], parts[2])] += int(c)
-    return out
+        k = known.get(f, _MISSING)
+        if k is _MISSING:
+            k = _field_key(f)
+            if len(known) < 200_000:
+                known[f] = k
+        if k is not None:
+            out[k] = out.get(k, 0) + int(c)
+    return Counter(out)
 
 
 def select(counts: Counter, under: frozenset[str] | None = None, industry: str | None = None,
@@ -592,20 +606,30 @@ class Documents:
 
         now = time.time()
         acc: Counter = Counter()
-        for start, key in self._keys(since, until):
-            with self._lock:
-                c = self._merchants.get(key)
-            if c is None:
+        hours = self._keys(since, until)
+        with self._lock:
+            counts = [self._merchants.get(key) for _, key in hours]
+        missing = [i for i, c in enumerate(counts) if c is None]
+        for lo in range(0, len(missing), 500):       # uncached hours read in pipelined batches
+            batch = missing[lo:lo + 500]
+            with self.redis.pipeline(transaction=False) as p:
+                for i in batch:
+                    p.lrange(hours[i][1], 0, -1)
+                raws = p.execute()
+            for i, raw_list in zip(batch, raws):
                 c = Counter()
-                for raw in self.redis.lrange(key, 0, -1):
+                for raw in raw_list:
                     d = orjson.loads(raw)
                     if d.get("m"):
                         c[(d["d"], d["i"], d["m"])] += 1
+                counts[i] = c
+                start, key = hours[i]
                 if start.timestamp() + 3600 + self.grace + 5 < now:
                     with self._lock:
                         self._merchants[key] = c
                         while len(self._merchants) > 5000:
                             self._merchants.popitem(last=False)
+        for c in counts:
             for (dist, ind, m), n in c.items():
                 if (under is None or dist in under) and (industry is None or ind == industry):
                     acc[m] += n

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import parse_qs
 
 from dash import Input, Output, State, ctx as dash_ctx, dcc, html, no_update
@@ -259,6 +259,11 @@ def scope(ctx, kind, anchor, start, end, district, industry) -> dict:
                                                                now.date())
     period = choose_period(kind, anchor, start, end, now.date())
     s, e = reports.spans(period, now)["current"]
+    if e == now:
+        # a running period's topics up to the next 5 minutes: the same key (and the value the
+        # background process computed) for every request in those 5 minutes
+        e = min(e.replace(second=0, microsecond=0) + timedelta(minutes=5 - now.minute % 5),
+                datetime(period.end.year, period.end.month, period.end.day, tzinfo=now.tzinfo))
     return {"level": ctx.table.get(code).level, "code": code, "industry": industry or "全部行业", "period": period,
             "start": s, "end": e, "now": now, "raw_industry": industry}
 
@@ -266,6 +271,20 @@ def scope(ctx, kind, anchor, start, end, district, industry) -> dict:
 def selection(ctx, kind, anchor, start, end, district, industry):
     sc = scope(ctx, kind, anchor, start, end, district, industry)
     return reports.review_data(ctx, sc["period"], sc["code"], sc["raw_industry"], sc["now"])
+
+
+def warm_up(ctx) -> None:
+    """Read what the review's first screen needs (this month and quarter of the province, with
+    the periods they are compared with) before a head opens it: cold, with a year of history,
+    that is a few hundred tally hashes and a quarter of merchant lists; afterwards the closed
+    ones come from the caches."""
+    now = datetime.now(ctx.settings.tz)
+    sc = scope(ctx, "month", None, None, None, ctx.province, None)
+    t_args, c_args = topic_args(sc), cloud_args(sc, CLOUD_SCREEN)
+    ctx.background.get(("review-topics",) + t_args, jobs.topics, *t_args, max_age=float("inf"))
+    ctx.background.get(("review-cloud",) + c_args, jobs.cloud, *c_args, max_age=float("inf"))
+    for kind in ("month", "quarter"):
+        reports.review_data(ctx, period_of(kind, now.date()), ctx.province, None, now)
 
 
 # -- callbacks --------------------------------------------------------------------------------
@@ -298,6 +317,7 @@ def register(app, ctx) -> None:
     def topics(kind, anchor, start, end, district, industry):
         data = scope(ctx, kind, anchor, start, end, district, industry)
         t_args, c_args = topic_args(data), cloud_args(data, CLOUD_SCREEN)
+        ctx.background.get(("review-cloud",) + c_args, jobs.cloud, *c_args, max_age=float("inf"))  # queued at once
         try:
             topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
             cloud = ctx.background.wait(("review-cloud",) + c_args, jobs.cloud, *c_args, timeout=120)
