@@ -147,6 +147,16 @@ def test_kpis_of_known_histories_over_national_day():
     assert (k["open"], k["due_soon"], k["overdue"], k["items"]) == (2, 1, 1, 5)
 
 
+def test_a_transferred_item_is_not_in_the_closing_rate():
+    t0 = ts(2026, 11, 2, 9)
+    acc = ev("a", "accept", t0 + 3600)
+    moved = {"id": "t", "ts": t0, "kind": "投诉", "events": [acc, ev("b", "transfer", t0 + 7200, reason="属地管辖")]}
+    closed = {"id": "c", "ts": t0, "kind": "投诉", "events": [acc, ev("c", "close", t0 + 7200, outcome="withdrawn")]}
+    k = kpis([moved, closed], CFG, CAL, t0 + 86400)
+    assert k["on_time_closing"] == {"value": 1.0, "numerator": 1, "denominator": 1}
+    assert k["on_time_first_check"]["denominator"] == 2 and k["open"] == 0
+
+
 def test_open_items_not_yet_due_are_not_late():
     t0 = ts(2026, 12, 1, 9)
     now = t0 + 3600

@@ -154,6 +154,7 @@ class Clock:
     urging: float
     deadline: float
     stopped: float | None          # the first stop event's time; None while it runs
+    stopped_by: str | None = None  # that event's name
 
     def on_time(self) -> bool | None:
         """True/False once decided; None while running and not yet due (not late)."""
@@ -200,7 +201,8 @@ def is_rapid(case: dict, cfg: CaseConfig) -> bool:
         any(e.get("rapid") for e in case.get("events", ()))
 
 
-def make_clock(rule: ClockRule, start: float, stopped: float | None, cal: WorkCalendar, reminder_at: float) -> Clock:
+def make_clock(rule: ClockRule, start: float, stopped: float | None, cal: WorkCalendar, reminder_at: float,
+               stopped_by: str | None = None) -> Clock:
     if rule.working_days:
         n = int(rule.limit)
         deadline = cal.add_working_days(start, n)
@@ -212,7 +214,7 @@ def make_clock(rule: ClockRule, start: float, stopped: float | None, cal: WorkCa
         reminder = start + reminder_at * rule.limit
         before = rule.urging_before * rule.limit if rule.urging_share else rule.urging_before
         urging = max(deadline - before, reminder)
-    return Clock(rule.name, rule.label, rule.kpi, start, reminder, urging, deadline, stopped)
+    return Clock(rule.name, rule.label, rule.kpi, start, reminder, urging, deadline, stopped, stopped_by)
 
 
 def item_clocks(case: dict, cfg: CaseConfig, cal: WorkCalendar) -> list[Clock]:
@@ -233,5 +235,5 @@ def item_clocks(case: dict, cfg: CaseConfig, cal: WorkCalendar) -> list[Clock]:
             start = ev["ts"]
         stop = first_event(events, rule.stop)
         stopped = None if stop is None else max(stop["ts"], start)
-        out.append(make_clock(rule, start, stopped, cal, cfg.reminder_at))
+        out.append(make_clock(rule, start, stopped, cal, cfg.reminder_at, None if stop is None else stop["event"]))
     return out

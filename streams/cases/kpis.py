@@ -12,8 +12,9 @@ denominator until its clock stops or runs out.
   instructing a team, 15 min) was decided, or ran out undecided; numerator: decided by the
   deadline.
 * ``on_time_closing`` 按时办结率: items whose closing clock (mediation closed within 45
-  working days of acceptance; rapid item closed within 24 h) stopped, or ran out; numerator:
-  closed by the deadline. Refused items never start this clock.
+  working days of acceptance; rapid item closed within 24 h) was stopped by a close, or ran
+  out; numerator: closed by the deadline. Refused items never start this clock; an item
+  transferred out (转办) before closing is not in it.
 * ``response_24h`` 24 小时回应率: items whose first handling event (any event but 回访) came,
   or 24 h passed without one; numerator: the first event within 24 h of receipt.
 * ``mediation_success`` 调解成功率: closed complaints (办结, any outcome); numerator: outcome
@@ -63,6 +64,8 @@ def item_figures(case: dict, cfg: CaseConfig, cal: WorkCalendar, now: float) -> 
     for role, name in (("first_check", "on_time_first_check"), ("closing", "on_time_closing")):
         for c in clocks:
             if c.kpi == role:
+                if role == "closing" and c.stopped_by == "transfer":
+                    break                     # transferred out: not this bureau's closing
                 s = c.settled(now)
                 if s is not None:
                     out[name][1] += 1
