@@ -173,13 +173,14 @@ def _pct(v: float | None) -> tuple[str, str]:
 
 def _versus(r: dict, which: str) -> tuple[str, str]:
     """The change against yesterday or last year as the card says it: ▲/▼ %, or 无数据 when the
-    period held no data, or how much of it did when only part did (no percentage then)."""
+    period held no data, or how much of it did when only part did ("仅6/20小时": only 6 of the
+    period's 20 hours have data; no percentage then: a part is not comparable with a whole)."""
     state = r.get(f"{which}_state", "full")
     if state == "none":
         return "无数据", "flat nodata"
     if state == "partial":
         have, total = r[f"{which}_hours"]
-        return f"仅有 {have}/{total} 小时数据", "flat partial"
+        return f"仅{have}/{total}小时", "flat partial"     # of the period's hours, only these have data
     return _pct(r[f"vs_{which}"])
 
 

@@ -125,7 +125,7 @@ def test_kpi_rows_say_no_data_and_partial_instead_of_zero_and_percentages():
     from dashboard.wall import _versus
 
     assert _versus(rows["投诉"], "last_year")[0] == "无数据"
-    assert _versus(rows["投诉"], "yesterday")[0] == "仅有 6/10 小时数据"
+    assert _versus(rows["投诉"], "yesterday")[0] == "仅6/10小时"
     assert _versus(full["投诉"], "yesterday")[0] == "▲100.0%"
 
 
@@ -303,4 +303,33 @@ def test_missing_history_is_a_gap_and_no_data_not_zero(site, browser):
     assert not any("%" in c for c in cards), cards
     # yesterday up to this time ended before the first complaint (6 h ago)
     assert all("较昨日同时 无数据" in c for c in cards), cards
+    assert_clean(rec)
+
+
+def test_a_partial_comparison_says_how_much_of_it_has_data(site, browser):
+    """A complaint from the middle of yesterday's comparison period (midnight to this time a day
+    ago): from then on the system held data, so 较昨日同时 has data for part of the period."""
+    from dashboard.data import floor_to
+
+    driver, rec = browser
+    tz = site["settings"].tz
+    now = datetime.now(tz)
+    y_now = now - timedelta(days=1)
+    y0 = floor_to(y_now, "d")
+    at = y0 + (y_now - y0) / 2
+    hours = (now - floor_to(now, "d")).total_seconds() / 3600
+    have = round((y_now - at).total_seconds() / 3600)
+    item = {"id": f"MAP-{uuid.uuid4().hex[:8]}", "received_at": at.isoformat(), "channel": "12315", "kind": "投诉",
+            "district": "140403", "industry": "食品", "merchant": "某超市", "text": "买到过期面包，要求退款"}
+    demo.wait_tallied(site["redis"], demo.accepted(site["redis"]) + demo.publish(site["settings"], [item], "map-test"), 30)
+    driver.get(site["url"] + "/wall?rotate=0")
+    want = f"较昨日同时 仅{have}/{max(1, round(hours))}小时"
+    js_wait(driver, "return Array.from(document.querySelectorAll('#wall-kpis .kpi-chg'))"
+                    ".some(function (e) { return e.textContent.indexOf(arguments[0]) >= 0; })".replace(
+                        "arguments[0]", repr(want)), 60, want)
+    # it fits its card: nothing cut off at 1080p
+    cut = driver.execute_script("return Array.from(document.querySelectorAll('#wall-kpis .kpi-chg'))"
+                                ".filter(function (e) { return e.scrollWidth > e.clientWidth + 1; }).length")
+    assert cut == 0
+    driver.save_screenshot(str(site["tmp"] / "wall-partial.png"))
     assert_clean(rec)
