@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -307,21 +308,18 @@ def test_levels_in_their_colours_and_the_banner_shows_the_most_urgent(site, brow
     driver.get(site["url"] + "/wall?rotate=0")
     js_wait(driver, f"return {BANNER_ON}", 30, "the banner")
 
-    def open_count():
-        return len(store.list("open"))          # the worker's own detector may add some meanwhile
-
     top, others = None, None
-    for _ in range(3):
-        opened = store.list("open")
-        from alerts.severity import most_urgent
+    from alerts.severity import most_urgent
 
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:   # the worker's own detector may open alerts meanwhile
+        opened = store.list("open")
         want, n_others = most_urgent(opened)
-        js_wait(driver, "return document.querySelector('#banner-text') && "
-                        f"document.querySelector('#banner-text').dataset.alert == '{want['id']}'", 10, "the banner's alert")
-        top = driver.execute_script("return document.querySelector('#banner-text').dataset.alert")
-        others = driver.execute_script("return document.getElementById('banner-more').textContent")
-        if open_count() == len(opened):
+        top = driver.execute_script("var e = document.querySelector('#banner-text'); return e && e.dataset.alert")
+        others = driver.execute_script("var e = document.getElementById('banner-more'); return e && e.textContent")
+        if top == want["id"] and others == f"另有{len(opened) - 1}条在办" and len(store.list("open")) == len(opened):
             break
+        time.sleep(0.3)
     assert top == ids["red"] == want["id"], "level first: the oldest, lowest-scored red beats a newer orange and yellow"
     assert others == f"另有{len(opened) - 1}条在办"
     banner = driver.find_element("id", "wall-banner")
@@ -345,8 +343,8 @@ def test_levels_in_their_colours_and_the_banner_shows_the_most_urgent(site, brow
                                      "threshold": 7.0}, now - timedelta(minutes=30))
     assert store.get(red2)["severity"] == "red"
     js_wait(driver, f"return document.querySelector('#banner-text').dataset.alert == '{red2}'", 10, "the higher red")
-    js_wait(driver, f"return document.getElementById('banner-more').textContent == '另有{open_count() - 1}条在办'", 10,
-            "the true count of the others")
+    wait_until(lambda: driver.execute_script("return document.getElementById('banner-more').textContent")
+               == f"另有{len(store.list('open')) - 1}条在办", 15, "the true count of the others")
 
     # the duty console: the queue's level column and the detail in the level's colour
     sign_in(driver, site["url"], "zhaoduty", f"/duty?alert={ids['orange']}")
