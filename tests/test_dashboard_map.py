@@ -276,6 +276,22 @@ def test_a_fresh_wall_without_boundary_files_draws_the_cities_at_their_seats(sit
     driver.save_screenshot(str(site["tmp"] / "wall-seat-map-changzhi.png"))
     click("140404")
     js_wait(driver, "return document.getElementById('wall-crumb').textContent.indexOf('上党区') >= 0", 10, "上党区")
+    # back to the province, coloured by surge: still the map, the alerting city still red
+    driver.find_element("id", "wall-home").click()
+    driver.execute_script("document.querySelector('#wall-mode input[value=surge]').click()")
+    js_wait(driver, f"var d = {MAP}.data[0]; return document.getElementById('wall-map-title').textContent"
+                    ".indexOf('激增度') >= 0 && d && d.customdata && d.customdata.length == 11", 10, "the surge map")
+    colour = driver.execute_script(f"var d = {MAP}.data[0]; return d.marker.color[d.customdata.indexOf('140400')]")
+    assert colour == RED
+    sizes = driver.execute_script("return Array.from(document.querySelectorAll('#wall-map .textpoint text'))"
+                                  ".map(function (e) { return parseFloat(getComputedStyle(e).fontSize); })")
+    assert len(sizes) == 11 and min(sizes) >= 18, sizes
+    from dashboard.browser import viewport
+
+    viewport(driver, 3840, 2160)
+    js_wait(driver, "return Array.from(document.querySelectorAll('#wall-map .textpoint text'))"
+                    ".every(function (e) { return parseFloat(getComputedStyle(e).fontSize) >= 36; })", 10, "4K type")
+    driver.save_screenshot(str(site["tmp"] / "wall-seat-map-surge-4k.png"))
     assert_clean(rec)
 
 
