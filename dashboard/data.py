@@ -360,6 +360,7 @@ class Tallies:
     def now(self) -> datetime:
         return datetime.now(self.tz)
 
+    WIDTH = {"m": 12, "h": 10, "d": 8}   # characters of a bucket's text in FMT
     FIRST_TTL = 30.0   # seconds a found first bucket is trusted (an import may add older history)
 
     def first_data(self, now: float | None = None) -> datetime | None:
@@ -370,12 +371,16 @@ class Tallies:
         hit = self._first
         if hit is not None and hit[1] is not None and now - hit[0] < self.FIRST_TTL:
             return hit[1]
-        earliest: dict[str, datetime] = {}
-        for k in self.redis.scan_iter(match=keys.tally("*", "*", self.province), count=5000):
-            t = bucket_start(k, self.tz)
-            win = k.split(":")[-3] if isinstance(k, str) else k.decode().split(":")[-3]
-            if t is not None and (win not in earliest or t < earliest[win]):
-                earliest[win] = t
+        lowest: dict[str, str] = {}     # per window, the smallest bucket text: fixed width, so the earliest
+        for k in self.redis.scan_iter(match=keys.tally("*", "*", self.province), count=10000):
+            if isinstance(k, bytes):
+                k = k.decode()
+            parts = k.split(":")
+            win, b = parts[-3], parts[-2]
+            if win in self.WIDTH and len(b) == self.WIDTH[win] and (win not in lowest or b < lowest[win]):
+                lowest[win] = b
+        earliest = {w: t for w, b in lowest.items()
+                    if (t := bucket_start(keys.tally(w, b, self.province), self.tz)) is not None}
         self._first = (now, first_of(earliest))
         return self._first[1]
 
