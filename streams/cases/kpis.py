@@ -30,10 +30,12 @@ Only complaints and reports (投诉, 举报) are items; enquiries are answered o
 """
 from __future__ import annotations
 
+import math
+
 from streams.cases.config import CaseConfig
 from streams.cases.deadlines import WorkCalendar, first_event, item_clocks
 
-__all__ = ["RATES", "rate", "item_figures", "kpis", "empty"]
+__all__ = ["RATES", "rate", "item_figures", "kpis", "sums", "add", "finish", "empty"]
 
 RATES = ("on_time_first_check", "on_time_closing", "response_24h", "mediation_success", "self_settlement",
          "satisfaction")
@@ -99,23 +101,60 @@ def empty() -> dict:
             "items": 0}
 
 
-def kpis(cases, cfg: CaseConfig, cal: WorkCalendar, now: float) -> dict:
-    """The figures of ``cases`` (an iterable of case dicts, already selected) as of ``now``."""
-    num = {k: 0 for k in RATES}
-    den = {k: 0 for k in RATES}
-    recovered = 0.0
-    counts = {"open": 0, "due_soon": 0, "overdue": 0}
-    items = 0
+def _changes_at(case: dict, cfg: CaseConfig, cal: WorkCalendar, now: float) -> float:
+    """The next moment after ``now`` at which this item's figures change by time alone (a
+    running clock reaching its 催办 moment or deadline, 24 h passing without a response)."""
+    nxt = math.inf
+    if case["kind"] not in cfg.kinds:
+        return nxt
+    for c in item_clocks(case, cfg, cal):
+        if c.stopped is None:
+            for m in (c.urging, c.deadline):
+                if m >= now:
+                    nxt = min(nxt, m)
+    if first_event(case.get("events", []), RESPONSE_EVENTS) is None:
+        t = case["ts"] + cfg.response_within_s
+        if t >= now:
+            nxt = min(nxt, t)
+    return nxt
+
+
+def sums(cases, cfg: CaseConfig, cal: WorkCalendar, now: float) -> tuple[dict, float]:
+    """Raw sums of the figures (to add up across days) and until when they hold without a new event."""
+    out = {"num": {k: 0 for k in RATES}, "den": {k: 0 for k in RATES}, "recovered_yuan": 0.0, "open": 0,
+           "due_soon": 0, "overdue": 0, "items": 0}
+    until = math.inf
     for case in cases:
         f = item_figures(case, cfg, cal, now)
         if case["kind"] in cfg.kinds:
-            items += 1
+            out["items"] += 1
         for k in RATES:
-            num[k] += f[k][0]
-            den[k] += f[k][1]
-        recovered += f["recovered_yuan"]
-        for k in counts:
-            counts[k] += f[k]
-    out = {k: rate(num[k], den[k]) for k in RATES}
-    out.update(recovered_yuan=round(recovered, 2), **counts, items=items)
+            out["num"][k] += f[k][0]
+            out["den"][k] += f[k][1]
+        out["recovered_yuan"] += f["recovered_yuan"]
+        for k in ("open", "due_soon", "overdue"):
+            out[k] += f[k]
+        if f["open"] or f["response_24h"][1] == 0:
+            until = min(until, _changes_at(case, cfg, cal, now))
+    return out, until
+
+
+def add(total: dict, part: dict) -> dict:
+    for k in RATES:
+        total["num"][k] += part["num"][k]
+        total["den"][k] += part["den"][k]
+    for k in ("recovered_yuan", "open", "due_soon", "overdue", "items"):
+        total[k] += part[k]
+    return total
+
+
+def finish(total: dict) -> dict:
+    out = {k: rate(total["num"][k], total["den"][k]) for k in RATES}
+    out.update(recovered_yuan=round(total["recovered_yuan"], 2), open=total["open"], due_soon=total["due_soon"],
+               overdue=total["overdue"], items=total["items"])
     return out
+
+
+def kpis(cases, cfg: CaseConfig, cal: WorkCalendar, now: float) -> dict:
+    """The figures of ``cases`` (an iterable of case dicts, already selected) as of ``now``."""
+    return finish(sums(cases, cfg, cal, now)[0])

@@ -25,7 +25,7 @@ from config.divisions import LEVELS, divisions
 from streams import keys
 from streams.cases.config import CaseConfig, default_case_config
 from streams.cases.deadlines import WorkCalendar, item_clocks
-from streams.cases.kpis import kpis as compute
+from streams.cases.kpis import add, finish, sums
 from streams.cases.store import parse_case
 
 __all__ = ["QueryError", "kpis", "due_items", "read_cases", "districts_under", "calendar"]
@@ -88,41 +88,51 @@ def _fetch(r, ids: list[str]) -> list[dict]:
     return out
 
 
-def read_cases(r, settings, level: str, code: str, since: datetime, until: datetime,
-               industry: str | None = None) -> list[dict]:
-    """The cases received in [since, until) at or under (level, code), of ``industry`` if given."""
-    under = districts_under(level, code)
-    province = divisions().get(code).province_code
-    tz = settings.tz
+def _days(since: datetime, until: datetime, tz) -> list[str]:
     day, last = since.astimezone(tz).date(), until.astimezone(tz).date()
     days = []
     while day <= last:
         days.append(day.strftime("%Y%m%d"))
         day += timedelta(days=1)
-    lo, hi = since.timestamp(), until.timestamp()
-    return [c for c in _day_cases(r, days, province) if lo <= c["ts"] < hi and c["district"] in under
+    return days
+
+
+def _select(cases, under, industry, lo: float, hi: float) -> list[dict]:
+    return [c for c in cases if lo <= c["ts"] < hi and c["district"] in under
             and (industry is None or c["industry"] == industry)]
 
 
+def read_cases(r, settings, level: str, code: str, since: datetime, until: datetime,
+               industry: str | None = None) -> list[dict]:
+    """The cases received in [since, until) at or under (level, code), of ``industry`` if given."""
+    under = districts_under(level, code)
+    province = divisions().get(code).province_code
+    by_day = _day_cases(r, _days(since, until, settings.tz), province)
+    return _select((c for _v, cases in by_day.values() for c in cases), under, industry,
+                   since.timestamp(), until.timestamp())
+
+
 _DAY_CACHE: "OrderedDict[tuple[str, str], tuple[str, list[dict]]]" = OrderedDict()
+_SUM_CACHE: "OrderedDict[tuple, tuple[str, float, dict]]" = OrderedDict()
 DAY_CACHE_DAYS = 400
+SUM_CACHE_ENTRIES = 20000
 
 
-def _day_cases(r, days: list[str], province: str) -> list[dict]:
-    """The cases received on ``days``, parsed; a day is read again only when its version
-    (``cc:cases:ver``, bumped by every change to one of its cases) moved."""
+def _day_cases(r, days: list[str], province: str) -> dict[str, tuple[str, list[dict]]]:
+    """{day: (version, cases received that day, parsed)}; a day is read again only when its
+    version (``cc:cases:ver``, bumped by every change to one of its cases) moved."""
     fields = [f"{d}:{province}" for d in days]
     gen, *versions = r.hmget(keys.CASES_VERSION, ["_gen", *fields])
-    out: list[dict] = []
+    out: dict[str, tuple[str, list[dict]]] = {}
     stale = []
-    for d, f, v in zip(days, fields, versions):
+    for d, v in zip(days, versions):
         if v is None:
             continue
         v = f"{gen}/{v}"
         got = _DAY_CACHE.get((d, province))
         if got is not None and got[0] == v:
             _DAY_CACHE.move_to_end((d, province))
-            out.extend(got[1])
+            out[d] = got
         else:
             stale.append((d, v))
     if stale:
@@ -131,12 +141,35 @@ def _day_cases(r, days: list[str], province: str) -> list[dict]:
                 p.smembers(keys.cases_day(d, province))
             members = p.execute()
         for (d, v), ids in zip(stale, members):
-            cases = _fetch(r, list(ids))
-            _DAY_CACHE[(d, province)] = (v, cases)
-            out.extend(cases)
+            out[d] = _DAY_CACHE[(d, province)] = (v, _fetch(r, list(ids)))
         while len(_DAY_CACHE) > DAY_CACHE_DAYS:
             _DAY_CACHE.popitem(last=False)
     return out
+
+
+def _figures(r, settings, cfg, cal, level, code, since: datetime, until: datetime, industry, now: float) -> dict:
+    """Raw sums over the period. A whole local day's sums are kept until one of its cases
+    changes (its version moves) or a moment passes that changes them by time alone."""
+    under = districts_under(level, code)
+    province = divisions().get(code).province_code
+    tz = settings.tz
+    lo, hi = since.timestamp(), until.timestamp()
+    total = None
+    for d, (v, cases) in _day_cases(r, _days(since, until, tz), province).items():
+        start = datetime.strptime(d, "%Y%m%d").replace(tzinfo=tz)
+        d_lo, d_hi = start.timestamp(), (start + timedelta(days=1)).timestamp()
+        key = (d, province, level, code, industry, id(cfg))
+        got = _SUM_CACHE.get(key) if lo <= d_lo and d_hi <= hi else None
+        if got is not None and got[0] == v and now < got[1]:
+            part = got[2]
+        else:
+            part, valid = sums(_select(cases, under, industry, lo, hi), cfg, cal, now)
+            if lo <= d_lo and d_hi <= hi:
+                _SUM_CACHE[key] = (v, valid, part)
+                while len(_SUM_CACHE) > SUM_CACHE_ENTRIES:
+                    _SUM_CACHE.popitem(last=False)
+        total = add(total, part) if total is not None else add(sums([], cfg, cal, now)[0], part)
+    return total if total is not None else sums([], cfg, cal, now)[0]
 
 
 def kpis(r, settings, level: str, code: str, since=None, until=None, industry: str | None = None,
@@ -153,8 +186,7 @@ def kpis(r, settings, level: str, code: str, since=None, until=None, industry: s
     if industry is not None and industry not in settings.raw["complaints"]["industries"] \
             and industry != settings.raw["complaints"]["unclassified"]:
         raise QueryError(f"industry {industry[:20]!r} is not one of the configured industries")
-    cases = read_cases(r, settings, level, code, since_dt, until_dt, industry)
-    out = compute(cases, cfg, calendar(settings, cfg), now)
+    out = finish(_figures(r, settings, cfg, calendar(settings, cfg), level, code, since_dt, until_dt, industry, now))
     out.update(level=level, code=code, name=divisions().get(code).full_name, since=since_dt.isoformat(),
                until=until_dt.isoformat(), industry=industry,
                as_of=datetime.fromtimestamp(now, tz).isoformat(timespec="seconds"))
