@@ -646,9 +646,11 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
             doc.add_picture(io.BytesIO(png), width=text_width)
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
-    def table(header: list[str], rows: list[list], kinds: list[str] | None = None):
+    def table(header: list[str], rows: list[list], kinds: list[str] | None = None, widths: list[float] | None = None):
         t = doc.add_table(rows=1, cols=len(header))
         t.style = "Light Grid Accent 1"
+        if widths:
+            t.autofit = False
         kinds = kinds or [TEXT] * len(header)
         head = t.rows[0]
         trpr = head._tr.get_or_add_trPr()
@@ -667,6 +669,10 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
                 cells[i].text = export_text(text_of(x, k))
                 if k != TEXT:
                     cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if widths:
+            for row in t.rows:
+                for cell, w in zip(row.cells, widths):
+                    cell.width = Cm(w)
         doc.add_paragraph("")
         return t
 
@@ -715,7 +721,8 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
         caption(f"表 5  激增预警（共 {len(data['alerts'])} 条{'，列出最近 30 条' if len(data['alerts']) > 30 else ''}）")
         table(["开出时间", "地区", "行业", "级别", "件数", "状态", "派单对象"],
               [[a["opened_at"], a["place"], a["industry"], severity_label(a["severity"]), a["observed"], a["state"], a["team"]]
-               for a in data["alerts"][:30]], [WHEN, TEXT, TEXT, TEXT, INT, TEXT, TEXT])
+               for a in data["alerts"][:30]], [WHEN, TEXT, TEXT, TEXT, INT, TEXT, TEXT],
+              widths=[3.3, 3.3, 2.2, 1.3, 1.3, 1.6, 2.6])
         caption("表 6  处置时效")
         table(["环节", "达标", "超时", "办理中", "达标率"],
               [[s["clock"], s["met"], s["missed"], s["running"], s["rate"]] for s in data["sla"]],
