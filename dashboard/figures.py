@@ -101,7 +101,7 @@ def _metric(rows: list[dict], mode: str) -> tuple[list[float], str]:
 
 
 def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | None, scale: float = 1.0,
-                 theme: dict = DARK) -> go.Figure:
+                 theme: dict = DARK, hot: dict[str, str] | None = None) -> go.Figure:
     """Choropleth of districts coloured by today's count or by surge score, with name labels.
 
     Uses plotly's "geo" map with the base map hidden: no tiles are fetched, and the app serves
@@ -110,13 +110,14 @@ def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | Non
     z, title = _metric(rows, mode)
     codes = [r["code"] for r in rows]
     text = [f"{r['name']}<br>今日 {r['count']} 件<br>常态 {r['expected']:g}<br>激增度 {r['score']:g}" for r in rows]
-    line_w = [3 * scale if c == selected else 0.8 * scale for c in codes]
+    hot = hot or {}
+    line_w, line_c = district_lines(codes, selected, hot, scale)
     fig = go.Figure(go.Choropleth(
         geojson=geojson, locations=codes, z=z, featureidkey="properties.code",
         colorscale=SURGE_SCALE if mode == "surge" else COUNT_SCALE,
         zmin=-2 if mode == "surge" else 0,
         zmax=min(SURGE_COLOUR_MAX, max(8.0, max(z) if z else 8.0)) if mode == "surge" else max(1, max(z) if z else 1),
-        marker={"line": {"color": [SELECTED if c == selected else "#7fb3e6" for c in codes], "width": line_w}},
+        marker={"line": {"color": line_c, "width": line_w}},
         colorbar={"title": {"text": title, "font": {"size": px(18, scale)}}, "thickness": round(14 * scale),
                   "len": 0.6, "x": 0.98, "tickfont": {"size": px(18, scale)}, "outlinewidth": 0, "nticks": 5},
         text=text, hovertemplate="%{text}<extra></extra>", customdata=codes))
@@ -159,6 +160,14 @@ def ranked_bars(rows: list[dict], mode: str, selected: str | None, scale: float 
     shown = f"（前{len(order)}名）" if len(rows) > len(order) else ""
     fig.update_layout(title={"text": f"{title}排名{shown}", "font": {"size": px(18, scale)}, "x": 0.01, "y": 0.99})
     return fig
+
+
+def district_lines(codes: list[str], selected: str | None, hot: dict[str, str], scale: float = 1.0):
+    """(widths, colours) of the district borders: an alerting district outlined thick in its
+    warning level's colour, the selected one near-white."""
+    widths = [round((4 if c in hot else 3 if c == selected else 0.8) * scale, 1) for c in codes]
+    colours = [level_colour(hot[c]) if c in hot else SELECTED if c == selected else "#7fb3e6" for c in codes]
+    return widths, colours
 
 
 def level_colour(level: str) -> str:

@@ -405,7 +405,7 @@ def district_figure(ctx, dv: dict, mode: str, scale: float):
     hot = dv.get("hot") or {}
     geo = ctx.boundaries.features(dv["level"], codes)
     if geo is not None:
-        return figures.district_map(geo, rows, mode, dv["selected"], scale)
+        return figures.district_map(geo, rows, mode, dv["selected"], scale, hot=hot)
     if not ctx.boundaries.has(dv["level"]):
         points = seat_points(codes)
         if points is not None:
@@ -427,6 +427,8 @@ def district_patch(ctx, dv: dict, mode: str, scale: float = 1.0):
     p["data"][0]["locations"] = [r["code"] for r in rows]
     p["data"][0]["customdata"] = [r["code"] for r in rows]
     p["data"][0]["z"] = z
+    widths, colours = figures.district_lines([r["code"] for r in rows], dv["selected"], dv.get("hot") or {}, scale)
+    p["data"][0]["marker"]["line"] = {"color": colours, "width": widths}
     p["data"][0]["text"] = [f"{r['name']}<br>今日 {r['count']} 件<br>常态 {r['expected']:g}<br>激增度 {r['score']:g}"
                             for r in rows]
     if mode == "count":

@@ -349,3 +349,16 @@ def test_a_partial_comparison_says_how_much_of_it_has_data(site, browser):
     assert cut == 0
     driver.save_screenshot(str(site["tmp"] / "wall-partial.png"))
     assert_clean(rec)
+
+
+def test_with_a_boundary_file_the_alerting_district_is_outlined_in_its_colour():
+    def square(code, x):
+        ring = [[x, 36], [x, 37], [x + 1, 37], [x + 1, 36], [x, 36]]
+        return {"type": "Feature", "id": code, "properties": {"code": code, "name": code},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    geo = {"type": "FeatureCollection", "features": [square("140403", 113), square("140404", 112)]}
+    rows = [{"code": c, "name": n, "count": k, "expected": 1.0, "score": 1.0}
+            for c, n, k in (("140403", "潞州区", 9), ("140404", "上党区", 2))]
+    fig = figures.district_map(geo, rows, "count", "140404", hot={"140403": "orange"})
+    line = fig.data[0].marker.line
+    assert list(line.color) == ["#fb8c00", figures.SELECTED] and line.width[0] > line.width[1] > 1
