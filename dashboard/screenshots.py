@@ -78,7 +78,7 @@ class DemoStack:
         (self.data / "logs").mkdir(parents=True, exist_ok=True)
         if self.boundaries and not (CITIES.exists() and COUNTIES.exists()):
             say(f"no boundary files at {GEO_DIR} (BOUNDARY_CITIES / BOUNDARY_COUNTIES name a site's own): "
-                "the wall shows its ranked view of the districts instead of the map")
+                "the wall places the districts as bubbles at their seats (config/division_seats.csv) instead")
             self.boundaries = False
         say("starting the broker and redis-server …")
         broker = EmbeddedBroker(free_port(), self.data).start()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from config import ROOT_DIR, load_settings
+from config import load_settings
 from config.divisions import divisions
 from dashboard import demo, figures
 from dashboard.data import (bucket_start, child_codes, comparison_state, coverage, gaps, kpi_rows, ranking,
