@@ -70,6 +70,7 @@ class WorkCalendar:
         self._warned: set[int] = set()
         self._days: dict[tuple[date, int], list[date]] = {}
         self._midnights: dict[date, float] = {}
+        self._points: dict[tuple[date, int, float], float] = {}
 
     def is_workday(self, d: date) -> bool:
         return _is_workday(d, self.unknown_years == "error", self._warned)
@@ -105,7 +106,18 @@ class WorkCalendar:
     def working_point(self, start: float, n: int, position: float) -> float:
         """The moment ``position`` (a share of 0..1) of an ``n``-working-day clock started at
         ``start`` is reached: working time runs only on the working days after the start date."""
-        days = self.working_days_after(datetime.fromtimestamp(start, self.tz).date(), n)
+        start_date = datetime.fromtimestamp(start, self.tz).date()
+        key = (start_date, n, position)
+        got = self._points.get(key)
+        if got is not None:
+            return got
+        if len(self._points) > 200_000:
+            self._points.clear()
+        got = self._points[key] = self._point(start_date, n, position)
+        return got
+
+    def _point(self, start_date: date, n: int, position: float) -> float:
+        days = self.working_days_after(start_date, n)
         p = position * n
         k = min(max(int(-(-p // 1)), 1), n)      # the 1-based working day holding the point
         offset = p - (k - 1)
@@ -223,6 +235,9 @@ def item_clocks(case: dict, cfg: CaseConfig, cal: WorkCalendar) -> list[Clock]:
     A clock that starts at an event (mediation from acceptance) exists only once that event
     happened; it stops at the first of its stop events (one before the start counts at the start).
     """
+    memo = case.get("_clocks")
+    if memo is not None and memo[0] is cfg and memo[1] is cal:
+        return memo[2]             # a case read from Redis is never changed in place: its clocks hold
     events = case.get("events", [])
     out = []
     for rule in cfg.clocks_for(case["kind"], is_rapid(case, cfg)):
@@ -236,4 +251,5 @@ def item_clocks(case: dict, cfg: CaseConfig, cal: WorkCalendar) -> list[Clock]:
         stop = first_event(events, rule.stop)
         stopped = None if stop is None else max(stop["ts"], start)
         out.append(make_clock(rule, start, stopped, cal, cfg.reminder_at, None if stop is None else stop["event"]))
+    case["_clocks"] = (cfg, cal, out)
     return out
