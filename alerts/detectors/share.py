@@ -285,7 +285,9 @@ class ShareScan(Detector):
         self.dispersion_prior = positive_float("dispersion_prior", dispersion_prior, strict=False)
         self._var_num = np.zeros(n)     # EW sum of (x - mean)**2 - x over in-control steps (lone mode)
         self._var_den = np.zeros(n)     # EW sum of mean**2
-        self.panel = SharePanel(n, h, windows, halflife, min_count, grace_period, cap_sd)
+        # no prior share: one series has no siblings to split the parent with, and a prior of the
+        # whole parent (1/n_series = 1) held its expected count up for good (the parent mode was blind)
+        self.panel = SharePanel(n, h, windows, halflife, min_count, grace_period, cap_sd, prior=0.0)
         self.h = self.threshold = self.panel.h
         self.grace_period = self.panel.grace_period
         self.period = positive_int("period", period)
