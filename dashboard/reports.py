@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from dashboard import alertview
 from dashboard.data import (KINDS, TOTAL, Period, by, change, child_codes, last_year_period, previous_period, select)
-from streams.tally import bucket_range
+from streams.tally import bucket_range, floor_to
 
 CLOSED_STATES = ("closed", "false_alarm")
 CLOCKS = (("dispatch", "派单"), ("respond", "响应"), ("on_site", "到场"), ("feedback", "反馈"))
@@ -233,7 +233,9 @@ def trend(ctx, data: dict) -> dict:
     period, now = data["period"], data["now"]
     tz = now.tzinfo
     win = "h" if period.kind == "day" else "d"
-    spans_ = {"current": (_dt(period.start, tz), min(_dt(period.end, tz), now)),
+    # whole days (hours) only: the day still running would read as a fall
+    done = floor_to(now, win)
+    spans_ = {"current": (_dt(period.start, tz), min(_dt(period.end, tz), done)),
               "previous": (lambda p: (_dt(p.start, tz), _dt(p.end, tz)))(previous_period(period)),
               "last_year": (lambda p: (_dt(p.start, tz), _dt(p.end, tz)))(last_year_period(period))}
     out: dict = {}
@@ -626,6 +628,8 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
     name = "消费投诉举报月分析" if kind == "month" else "消费投诉举报季度报告"
     h = doc.add_heading(export_text(f"{data['place']}{data['label']}{name}"), level=0)
     h.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in h.runs:
+        run.font.size = Pt(20)
     p = doc.add_paragraph(export_text(f"统计范围：{data['start']:%Y年%m月%d日}至{(data['end'] - timedelta(seconds=1)):%Y年%m月%d日}"
                           f"{'（本期尚未结束，按同等时长比较）' if data['running'] else ''}；行业：{data['industry']}。"
                           f"数据来源：12315 投诉举报预警系统，生成于 {datetime.now(data['end'].tzinfo):%Y-%m-%d %H:%M}。"))
@@ -708,7 +712,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
         caption("表 4  热点短语")
         table(["热点短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
               [[r["phrase"], r["count"], r["expected"], "↑" if r["rising"] else "", " → ".join(str(v) for v in r["trend"])]
-               for r in rows], [TEXT, INT, NUM1, TEXT, TEXT])
+               for r in rows], [TEXT, INT, NUM1, TEXT, TEXT], widths=[4.6, 1.8, 1.8, 1.2, 6.2])
     else:
         doc.add_paragraph("本期无热点短语数据（超出文本保存期或无投诉）。")
     heading("五、被投诉较多的经营者")
