@@ -332,7 +332,7 @@ def test_review_exports_download_valid_files(site, browser):
     driver.find_element("id", "review-export-xlsx").click()
     xlsx = wait_file(downloads, ".xlsx")
     wb = openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes()))
-    assert wb.sheetnames[0] == "总体" and [c.value for c in wb["总体"][2]][:2] == ["项目", "本期"]
+    assert wb.sheetnames[0] == "总体" and [c.value for c in wb["总体"][2]][:2] == ["类型", "本期"]
     driver.find_element("id", "review-export-png").click()
     png = wait_file(downloads, ".png", 120)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -195,3 +195,40 @@ def test_the_report_is_a4_with_charts_findings_and_suggestions(stack, tmp_path):
         assert rate.value == 1.0 and rate.number_format == "0.0%"
     finally:
         app.ctx.background.shutdown()
+
+
+# -- in the browser ----------------------------------------------------------------------------------
+
+from tests.test_dashboard_levels import browser, sign_in as browser_sign_in, site  # noqa: E402,F401 - fixtures
+
+COMPARE_TEXT = "return document.getElementById('review-compare').innerText"
+PANEL_DONE = ("var t = document.getElementById('{id}').innerText;"
+              "return t.length > 0 && t.indexOf('计算中') < 0 ? t : null;")
+
+
+def test_the_review_week_says_what_it_cannot_compare_and_updates_after_a_change(site, browser):
+    """On the site's 8 days of history (and 26 hours a year ago) the 周 view: every comparison
+    either made against a fully covered week or replaced by a note saying how much is there,
+    never a percentage beside a partial week; after switching to 日 the title, the cloud and the
+    phrases all come back (nothing keeps saying 计算中…)."""
+    from tests.test_dashboard_browser import js_wait
+
+    driver, rec = browser
+    browser_sign_in(driver, site["url"], "qianhead", "/review?period=week")
+    js_wait(driver, "return document.querySelectorAll('#review-compare tr').length == 5", 60, "the comparison")
+    text = driver.execute_script(COMPARE_TEXT)
+    notes = re.findall(r"(上期|本期|去年同期)(?:仅有 (\d+)/(\d+) 天数据|无数据)，不作(环比|同比)", text)
+    rows = [r.split("\t") for r in text.split("\n") if r.startswith(("投诉", "举报", "咨询", "合计"))]
+    assert len(rows) == 4, text
+    for what, col in (("环比", 3), ("同比", 5)):
+        if any(n[3] == what for n in notes):
+            assert all("%" not in r[col] for r in rows), (what, text)
+    if datetime.now(site["settings"].tz).weekday() >= 2:
+        assert any(n[3] == "同比" for n in notes), "26 hours a year ago do not cover 3 days or more: " + text
+    title = driver.find_element("id", "review-title").text
+    driver.execute_script("Array.from(document.querySelectorAll('#review-period label'))"
+                          ".find(function (l) { return l.textContent.trim() === '日'; }).click()")
+    js_wait(driver, f"return document.getElementById('review-title').innerText !== {title!r}", 30, "the new title")
+    for panel in ("review-cloud", "review-phrases", "review-compare"):
+        js_wait(driver, PANEL_DONE.format(id=panel), 120, f"{panel} after the change")
+    assert "周" not in driver.find_element("id", "review-title").text
