@@ -267,15 +267,45 @@ def count(v) -> str:
     return NO_DATA if v is None else f"{v:,}"
 
 
+def trend_windows(topics: dict) -> list[tuple[datetime, datetime]]:
+    """The periods of a phrase's trend (the four before, oldest first, then this one), as
+    ``streams.readmodel.ReadModel.topics`` counts them: each as long as this one."""
+    start, end = datetime.fromisoformat(topics["start"]), datetime.fromisoformat(topics["end"])
+    span = end - start
+    return [(end - (k + 1) * span, end - k * span) for k in (4, 3, 2, 1)] + [(start, end)]
+
+
+def trend_known(ctx, topics: dict | None, docs_from: datetime) -> list[bool] | None:
+    """For each point of the phrases' trend: is it a count (True), or a period without stored
+    tallies or older than the complaint texts kept (False: shown as a gap, not as 0)?"""
+    if not topics or "start" not in topics:
+        return None
+    out = []
+    for a, b in trend_windows(topics):
+        covered, total = ctx.tallies.days_with_data(a, b)
+        out.append(covered >= total and a >= docs_from)
+    return out
+
+
 def phrase_rows(topics: dict | None, n: int = 15) -> list[dict]:
+    """The top phrases; a trend point whose period holds no data (``topics["trend_known"]``,
+    see :func:`trend_known`) is None."""
     if not topics:
         return []
+    known = topics.get("trend_known")
     rows = []
     for x in topics["phrases"]["by_count"][:n]:
+        trend = list(x["trend"])
+        if known and len(known) == len(trend):
+            trend = [v if k else None for v, k in zip(trend, known)]
         rows.append({"phrase": x["topic"], "count": x["count"],
                      "expected": None if x["expected"] is None else round(x["expected"], 1),
-                     "rising": x["rising"], "trend": x["trend"]})
+                     "rising": x["rising"], "trend": trend})
     return rows
+
+
+def trend_text(trend: list, sep: str = " ") -> str:
+    return sep.join("—" if v is None else str(v) for v in trend)
 
 
 # -- exports ---------------------------------------------------------------------------------
@@ -305,7 +335,7 @@ def table_sheets(data: dict, topics: dict | None) -> list[tuple[str, list[str], 
         ("行业", cmp_head("行业"), cmp(data["industries"]), CMP_FORMATS, notes),
         ("地区", cmp_head("地区"), cmp(data["districts"]), CMP_FORMATS, notes),
         ("热点短语", ["短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
-         [[r["phrase"], r["count"], r["expected"], "是" if r["rising"] else "", " ".join(str(v) for v in r["trend"])]
+         [[r["phrase"], r["count"], r["expected"], "是" if r["rising"] else "", trend_text(r["trend"])]
           for r in phrase_rows(topics, 50)], [TEXT, INT, NUM1, TEXT, TEXT], []),
         ("商户", ["经营者", "件数"], [[m["name"], m["count"]] for m in data["merchants"]], [TEXT, INT], []),
         ("预警", ["开出时间", "地区", "行业", "级别", "件数", "常态", "状态", "派单对象"] + clocks,
@@ -711,7 +741,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
     if rows:
         caption("表 4  热点短语")
         table(["热点短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
-              [[r["phrase"], r["count"], r["expected"], "↑" if r["rising"] else "", " → ".join(str(v) for v in r["trend"])]
+              [[r["phrase"], r["count"], r["expected"], "↑" if r["rising"] else "", trend_text(r["trend"], " → ")]
                for r in rows], [TEXT, INT, NUM1, TEXT, TEXT], widths=[4.6, 1.8, 1.8, 1.2, 6.2])
     else:
         doc.add_paragraph("本期无热点短语数据（超出文本保存期或无投诉）。")

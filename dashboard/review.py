@@ -207,8 +207,8 @@ def phrases_table(rows: list[dict]):
                                html.Th("趋势（前4期→本期）")]))
     body = [html.Tr([html.Td([r["phrase"], html.Span(" ↑", className="rise") if r["rising"] else ""]),
                      html.Td(r["count"], className="num"), html.Td("—" if r["expected"] is None else r["expected"], className="num"),
-                     html.Td([html.Span(figures.sparkline(r["trend"]), className="spark"),
-                              html.Span(" " + "→".join(str(v) for v in r["trend"]), className="muted")])]) for r in rows]
+                     html.Td([html.Span(spark(r["trend"]), className="spark"),
+                              html.Span(" " + reports.trend_text(r["trend"], "→"), className="muted")])]) for r in rows]
     return html.Table([head, html.Tbody(body)])
 
 
@@ -230,6 +230,12 @@ def sla_table(rows: list[dict]):
                      html.Td(s["running"], className="num"), html.Td(s["overdue"], className="num"),
                      html.Td("—" if s["rate"] is None else f"{s['rate']}%", className="num")]) for s in rows]
     return html.Table([head, html.Tbody(body)])
+
+
+def spark(trend: list) -> str:
+    """The trend in block characters; a period without data is a blank, not the lowest block."""
+    marks = iter(figures.sparkline([v for v in trend if v is not None]))
+    return "".join(" " if v is None else next(marks) for v in trend)
 
 
 def merchants_table(rows: list[dict], note: str):
@@ -266,6 +272,14 @@ def scope(ctx, kind, anchor, start, end, district, industry) -> dict:
                 datetime(period.end.year, period.end.month, period.end.day, tzinfo=now.tzinfo))
     return {"level": ctx.table.get(code).level, "code": code, "industry": industry or "全部行业", "period": period,
             "start": s, "end": e, "now": now, "raw_industry": industry}
+
+
+def with_known_trend(ctx, topics: dict | None, now: datetime) -> dict | None:
+    """The topics with ``trend_known`` (see :func:`reports.trend_known`) for the phrase tables."""
+    if not topics:
+        return topics
+    docs_from = now - timedelta(days=float(ctx.settings.raw["tally"]["keep_docs_days"]))
+    return {**topics, "trend_known": reports.trend_known(ctx, topics, docs_from)}
 
 
 def selection(ctx, kind, anchor, start, end, district, industry):
@@ -323,6 +337,7 @@ def register(app, ctx) -> None:
             cloud = ctx.background.wait(("review-cloud",) + c_args, jobs.cloud, *c_args, timeout=120)
         except (TimeoutError, RuntimeError) as e:
             return html.P(f"热词暂不可用：{e}", className="muted"), ""
+        topics = with_known_trend(ctx, topics, data["now"])
         if cloud["png"] is None:
             img = html.P(cloud["note"], className="muted")
         else:
@@ -356,7 +371,8 @@ def register(app, ctx) -> None:
         try:
             if trigger in (ids.REVIEW_EXPORT_XLSX, ids.REVIEW_EXPORT_CSV):
                 t_args = topic_args(data)
-                topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+                topics = with_known_trend(ctx, ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args,
+                                                                   timeout=120), data["now"])
                 if trigger == ids.REVIEW_EXPORT_CSV:
                     return dcc.send_bytes(reports.tables_csv(data, topics), f"研判表格_{stem}.csv"), "已导出表格"
                 return dcc.send_bytes(reports.tables_xlsx(data, topics), f"研判表格_{stem}.xlsx"), "已导出表格"
@@ -367,7 +383,8 @@ def register(app, ctx) -> None:
                     return no_update, cloud["note"]
                 return dcc.send_bytes(cloud["png"], f"热词云_{stem}.png"), "已导出词云"
             t_args = topic_args(data)
-            topics = ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args, timeout=120)
+            topics = with_known_trend(ctx, ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args,
+                                                               timeout=120), data["now"])
             doc = reports.report_docx(data, topics, cloud["png"], kind, trend_data=reports.trend(ctx, data))
             name = "月分析" if kind == "month" else "季报告"
             return dcc.send_bytes(doc, f"{name}_{stem}.docx"), f"已生成{name}"

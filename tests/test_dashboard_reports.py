@@ -45,6 +45,22 @@ def test_the_exported_values_keep_their_kind():
     assert text_of(datetime(2026, 10, 10, 9, 5), WHEN) == "2026-10-10 09:05"
 
 
+def test_a_phrase_trend_has_gaps_for_periods_without_data():
+    from dashboard.reports import phrase_rows, trend_text, trend_windows
+    from dashboard.review import spark
+
+    topics = {"start": "2026-10-01T00:00:00+08:00", "end": "2026-10-08T00:00:00+08:00",
+              "phrases": {"by_count": [{"topic": "质量差", "count": 9, "expected": None, "rising": False,
+                                        "trend": [0, 0, 3, 5, 9]}]},
+              "trend_known": [False, False, True, True, True]}
+    wins = trend_windows(topics)
+    assert [a.isoformat()[:10] for a, _ in wins] == ["2026-09-03", "2026-09-10", "2026-09-17", "2026-09-24", "2026-10-01"]
+    row = phrase_rows(topics)[0]
+    assert row["trend"] == [None, None, 3, 5, 9], "no data is a gap, not 0"
+    assert trend_text(row["trend"], "→") == "—→—→3→5→9" and spark(row["trend"]) == "  ▁▃█"
+    assert phrase_rows({**topics, "trend_known": None})[0]["trend"] == [0, 0, 3, 5, 9]
+
+
 # -- with Redis ------------------------------------------------------------------------------------
 
 DISTRICTS = ("140403", "140105", "140581")
