@@ -246,5 +246,7 @@ def test_the_review_week_says_what_it_cannot_compare_and_updates_after_a_change(
                           ".find(function (l) { return l.textContent.trim() === '日'; }).click()")
     js_wait(driver, f"return document.getElementById('review-title').innerText !== {title!r}", 30, "the new title")
     for panel in ("review-cloud", "review-phrases", "review-compare"):
-        js_wait(driver, PANEL_DONE.format(id=panel), 120, f"{panel} after the change")
+        got = js_wait(driver, PANEL_DONE.format(id=panel), 120, f"{panel} after the change")
+        assert "出错" not in got and "无法查询" not in got and "不可用" not in got, (panel, got)
+    assert driver.execute_script("return document.querySelectorAll('#review-phrases tr').length") > 1
     assert "周" not in driver.find_element("id", "review-title").text
