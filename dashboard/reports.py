@@ -703,7 +703,9 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
                 cells[i].text = export_text(text_of(x, k))
                 if k != TEXT:
                     cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        if widths:
+        if widths:      # the grid (LibreOffice reads it) and every cell (Word reads those)
+            for col, w in zip(t.columns, widths):
+                col.width = Cm(w)
             for row in t.rows:
                 for cell, w in zip(row.cells, widths):
                     cell.width = Cm(w)
