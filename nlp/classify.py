@@ -38,6 +38,7 @@ import json
 import math
 import os
 import re
+import time
 import sys
 import unicodedata
 from collections import Counter
@@ -146,7 +147,7 @@ class IndustryClassifier:
             row[k] += 1
         self.class_docs[k] += 1
         self._pending += 1
-        if self._pending >= REFRESH_EVERY:
+        if self._pending >= getattr(self, "refresh_every", REFRESH_EVERY):
             self.refresh()
 
     def learn(self, text: str, industry: str, names: tuple[str, ...] = ()) -> None:
@@ -212,8 +213,8 @@ class IndustryClassifier:
         are looked up once and cached; per text only the bigrams across token boundaries are
         new. This keeps a prediction from tokens at about 15 µs.
         """
-        if self._pending:
-            self.refresh()
+        if self._pending and getattr(self, "refresh_every", REFRESH_EVERY) != float("inf"):
+            self.refresh()   # (a stream's learner refreshes on its clock instead: see OnlineLearner)
         get, cache = self.index.get, self._token_cache
         rows: set[int] = set()
         prev = ""
@@ -381,26 +382,62 @@ class OnlineLearner:
     """
 
     def __init__(self, model: IndustryClassifier | None = None, path: str | Path | None = None,
-                 save_every: int = 500, unclassified: str = "未分类"):
+                 save_every: int = 500, unclassified: str = "未分类", refresh_seconds: float | None = None,
+                 save_seconds: float | None = None, max_per_second: float | None = None):
+        """``save_every``/``REFRESH_EVERY`` count complaints; a stream passes ``refresh_seconds`` and
+        ``save_seconds`` instead: recomputing the weights (~0.1-0.3 s) or writing the model
+        (~1 MB) every few hundred complaints would cost more than the rest of the worker."""
         self.model = (model or IndustryClassifier.load()).copy()
         self.path = Path(path) if path else installation_model_file()
         self.save_every, self.unclassified = save_every, unclassified
+        self.refresh_seconds, self.save_seconds = refresh_seconds, save_seconds
+        if refresh_seconds is not None:
+            self.model.refresh_every = float("inf")
+        if save_seconds is not None:
+            self.save_every = float("inf")
+        self._refreshed = self._saved = time.monotonic()
         self.unsaved = 0
+        # Learning costs ~40 us a complaint: a cap keeps a replay or a backlog at full speed
+        # (a bureau's real volume, some thousands a day, is far under it: every one is learned).
+        self.max_per_second = max_per_second
+        self._second, self._in_second = 0, 0
 
     def observe(self, tokens: Sequence[str], industry: str | None) -> bool:
         """Learn one complaint's tokens if it has a known industry; True if it learned."""
         if not industry or industry == self.unclassified or industry not in self.model.classes:
             return False
+        if self.max_per_second is not None:
+            sec = int(time.monotonic())
+            if sec != self._second:
+                self._second, self._in_second = sec, 0
+            if self._in_second >= self.max_per_second:
+                return False
+            self._in_second += 1
         self.model.learn_tokens(tokens, industry)
         self.unsaved += 1
+        if self.refresh_seconds is not None or self.save_seconds is not None:
+            self.tick()
         if self.unsaved >= self.save_every:
             self.save()
         return True
+
+    def tick(self, now: float | None = None) -> None:
+        """Refresh the weights and save on the clock (for a stream)."""
+        now = time.monotonic() if now is None else now
+        if self.refresh_seconds is not None and now - self._refreshed >= self.refresh_seconds:
+            self._refreshed = now
+            if self.model._pending:
+                self.model.refresh()
+        if self.save_seconds is not None and now - self._saved >= self.save_seconds:
+            self._saved = now
+            self.save()
 
     def save(self) -> Path | None:
         if not self.unsaved:
             return None
         self.unsaved = 0
+        if self.model._pending:
+            self.model.refresh()
         return self.model.save(self.path)
 
     close = save

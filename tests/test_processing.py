@@ -85,7 +85,11 @@ def test_the_stream_learns_the_industry_of_complaints_that_carry_one(tmp_path, m
     unknown = {"id": "U1", "ts": 0, "district": "140105", "industry": nlp.unclassified, "kind": "投诉",
                "channel": "12315", "text": f"{word}{word}"}
     before = nlp.classifier.predict_tokens(nlp.extractor.extract(unknown["text"]).tokens)
+    nlp.learner.max_per_second = None
     enrich(labelled, nlp)
+    assert nlp.classifier.predict_tokens(nlp.extractor.extract(unknown["text"]).tokens) == before, \
+        "the weights follow on the clock, not on every complaint"
+    nlp.learner.tick(time.monotonic() + 61)
     enrich([(0, unknown)], nlp)
     assert unknown["industry"] == "房地产", before
     nlp.close()
@@ -99,3 +103,16 @@ def test_learning_can_be_switched_off():
     s = load_settings()
     s.raw["nlp"]["learn_online"] = False
     assert TextAnalysis(s).learner is None
+
+
+def test_online_learning_is_capped_per_second_and_saved_on_the_clock(tmp_path):
+    from nlp.classify import IndustryClassifier, OnlineLearner
+
+    path = tmp_path / "m.json"
+    learner = OnlineLearner(IndustryClassifier.load(), path=path, refresh_seconds=60, save_seconds=300,
+                            max_per_second=5)
+    learned = [learner.observe(["商品", "房子", "漏水"], "房地产") for _ in range(10)]
+    assert sum(learned) == 5, "at most max_per_second a second"
+    assert not path.exists()
+    learner.tick(time.monotonic() + 301)
+    assert path.exists() and learner.unsaved == 0
