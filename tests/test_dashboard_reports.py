@@ -10,8 +10,6 @@ from datetime import date, datetime, timedelta
 
 from tests.test_dashboard import app_for, put, sign_in
 
-HOUR = 3600
-
 
 # -- pure -----------------------------------------------------------------------------------------
 
