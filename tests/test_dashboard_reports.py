@@ -247,4 +247,6 @@ def test_the_review_week_says_what_it_cannot_compare_and_updates_after_a_change(
         got = js_wait(driver, PANEL_DONE.format(id=panel), 120, f"{panel} after the change")
         assert "出错" not in got and "无法查询" not in got and "不可用" not in got, (panel, got)
     assert driver.execute_script("return document.querySelectorAll('#review-phrases tr').length") > 1
+    from tests.test_dashboard_levels import VISIBLE_TEXT, latin_words
+    assert latin_words(driver.execute_script(VISIBLE_TEXT)) == [], "the review speaks Chinese"
     assert "周" not in driver.find_element("id", "review-title").text
