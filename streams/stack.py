@@ -111,6 +111,18 @@ def wait_healthy(url: str, timeout: float, children: list[Child]) -> dict:
     raise ServiceError(f"the system did not become healthy within {timeout:.0f} s; last /healthz: {last}")
 
 
+def notification_channel_configured(env: dict) -> bool:
+    """True when alerts have somewhere to go: a channel URL in config/notify.yaml or its env var."""
+    from alerts.notify import ENV_CHANNELS, load_notify_config
+
+    if any(env.get(k) for k in ENV_CHANNELS):
+        return True
+    try:
+        return any(getattr(ch, "url", "") for ch in load_notify_config().channels.values())
+    except Exception:  # noqa: BLE001 - a broken notify file is reported by the worker itself
+        return True
+
+
 def run(args) -> int:
     S = load_settings()
     data = S.data_dir
@@ -143,6 +155,19 @@ def run(args) -> int:
                                                               ("redis", S.redis_embedded)) if on))
         feed_token, token_line = api_tokens(S)
         api_auth = {"Authorization": f"Bearer {feed_token}"}
+        receiver_line = ""
+        if not args.no_receiver and not notification_channel_configured(env):
+            # No channel to DingTalk / WeCom / a webhook: alerts, 提醒卡 and 催办卡 go to a local
+            # receiver, so a demo shows them (and nothing is silently dropped).
+            rport = int(os.environ.get("RECEIVER_PORT", 8099))
+            check_port(rport, "notification receiver", "RECEIVER_PORT")
+            children.append(Child("receiver", [PY, "-m", "alerts.receiver", "--port", str(rport),
+                                               "--out", str(logs / "notifications.jsonl")],
+                                  env, logs / "receiver.log", restart=True))
+            env["ALERT_WEBHOOK_URL"] = f"http://127.0.0.1:{rport}/webhook"
+            receiver_line = (f"\n    notifications  http://127.0.0.1:{rport}/received   (a local test receiver: no channel "
+                             f"is configured;\n                   config/notify.yaml or ALERT_WEBHOOK_URL / DINGTALK_WEBHOOK "
+                             f"/ WECOM_WEBHOOK)")
         for i in range(args.workers):
             children.append(Child(f"worker-{i + 1}", [PY, "-m", "streams", "worker", "-l", "info"], env,
                                   logs / f"worker-{i + 1}.log", restart=True))
@@ -191,7 +216,7 @@ def run(args) -> int:
     surge alerts   {api}/api/v1/alerts      (python -m alerts list; act: python -m alerts --help)
     health         {api}/healthz            OpenAPI: {api}/openapi.json
     demo feed      {'off' if args.no_feed else f'{args.rate}/s simulated Shanxi complaints'}{(' + surge ' + ', '.join(args.surge)) if args.surge else ''}
-    data & logs    {data}   (logs in {logs})
+    data & logs    {data}   (logs in {logs}){receiver_line}
   Press Ctrl-C to stop everything.
 """, flush=True)
 
@@ -244,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
     r.add_argument("--no-dashboard", action="store_true", help="do not start the Dash screens (port 8050)")
     r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")
+    r.add_argument("--no-receiver", action="store_true",
+                   help="do not start the local notification receiver (port 8099, env RECEIVER_PORT) that "
+                        "make run starts when no notification channel is configured")
     r.add_argument("--history-days", type=float, default=None,
                    help="on first start (empty Redis), seed this many days of simulated history before the "
                         "feed, so topics have a baseline (default: settings simulator.history_days; 0 = none)")

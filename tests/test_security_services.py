@@ -182,7 +182,8 @@ def test_a_stack_start_leaves_the_data_directory_private(tmp_path):
     os.chmod(old_log, 0o644)
     api_port = free_port()
     env = {**os.environ, "DATA_DIR": str(data), "API_PORT": str(api_port), "BROKER_PORT": str(free_port()),
-           "REDIS_PORT": str(free_port()), "KAFKA_BROKER": "", "REDIS_URL": "", "WORKERS": "1"}
+           "REDIS_PORT": str(free_port()), "RECEIVER_PORT": str(free_port()), "KAFKA_BROKER": "", "REDIS_URL": "",
+           "WORKERS": "1"}
     for k in ("COMPLAINTS_TOPIC", "DEAD_LETTER_TOPIC", "CONSUMER_GROUP"):
         env.pop(k, None)
     out = tmp_path / "stack.out"

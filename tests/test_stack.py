@@ -19,7 +19,7 @@ def stack_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BROKER", "REDIS_URL", "COMPLAINTS_TOPIC",
                                                             "DEAD_LETTER_TOPIC", "CONSUMER_GROUP")}
     ports = {"BROKER_PORT": free_port(), "REDIS_PORT": free_port(), "API_PORT": free_port(),
-             "DASHBOARD_PORT": free_port()}
+             "DASHBOARD_PORT": free_port(), "RECEIVER_PORT": free_port()}
     env.update({k: str(v) for k, v in ports.items()}, DATA_DIR=str(tmp_path / "data"))
     return env, ports
 
@@ -53,6 +53,10 @@ def test_run_brings_everything_up_with_the_demo_feed_and_ctrl_c_stops_it(tmp_pat
                            headers=auth).json()
         assert minute["total"] >= 5, "live complaints are counted in the current minutes"
         assert (tmp_path / "data" / "redis" / "appendonlydir").is_dir(), "Redis keeps its AOF under DATA_DIR"
+        # no notification channel is configured: a local receiver takes the notices, and says so
+        receiver = f"http://127.0.0.1:{ports['RECEIVER_PORT']}"
+        assert f"{receiver}/received" in log.read_text()
+        assert httpx.get(receiver + "/received").status_code == 200
         # the Dash screens come up too, with a first sign-in printed once
         dash = f"http://127.0.0.1:{ports['DASHBOARD_PORT']}"
         wait_until(lambda: _status(dash + "/wall") == 200, 60, "the wall display")
