@@ -18,7 +18,7 @@ from dash import ALL, Input, Output, State, ctx as dash_ctx, dcc, html, no_updat
 from alerts import severity as _sev
 from alerts.lifecycle import CLOSED_STATES
 from alerts.store import district_covers, silence_label
-from dashboard import alertview, figures, ids
+from dashboard import alertview, figures, ids, supervise
 from streams.access import role_may
 from dashboard.app import session_csrf, session_user
 
@@ -85,6 +85,7 @@ def layout(ctx, user, search: str = ""):
                 html.H2("静默规则", className="silence-title"),
                 html.Div(id=ids.DUTY_SIL_LIST, className="silence-list"),
                 silence_form(ctx, user),
+                supervise.section(ctx),
             ], className="duty-left"),
             html.Section([
                 html.Button("返回概况", id=ids.DUTY_DESELECT, n_clicks=0, className="back", style={"display": "none"}),

@@ -28,6 +28,7 @@ WALL_RISING = "wall-rising"
 WALL_TICKER = "wall-ticker"
 WALL_BANNER = "wall-banner"
 WALL_UPDATED = "wall-updated"
+WALL_CASES = "wall-cases"              # 办理情况 (issue 14, dashboard/supervise.py)
 
 # duty console
 DUTY_TICK = "duty-tick"
@@ -65,6 +66,8 @@ DUTY_SIL_REASON = "duty-silence-reason"
 DUTY_SIL_ADD = "duty-silence-add"
 DUTY_SIL_LIFT = "duty-silence-lift"    # pattern: {"type": DUTY_SIL_LIFT, "index": silence id}
 DUTY_SIL_RESULT = "duty-silence-result"
+DUTY_DUE = "duty-due"                  # 督办 list (issue 14, dashboard/supervise.py)
+DUTY_DUE_TICK = "duty-due-tick"
 
 # review
 REVIEW_PERIOD = "review-period"

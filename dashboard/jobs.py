@@ -70,3 +70,26 @@ def wall_cloud(level: str, code: str) -> tuple[str | None, str]:
     if c["png"] is None:
         return None, c["note"]
     return "data:image/png;base64," + base64.b64encode(c["png"]).decode(), c["note"]
+
+
+def case_kpis(level: str, code: str, period: str = "year", since: str | None = None, until: str | None = None) -> dict:
+    """The handling figures (``streams.cases.read.kpis``) of a selection: ``period`` "today" or
+    "year" (so far, as of now), or "range" with ``since`` and ``until``. The first province-wide
+    year of a process takes seconds cold, so this runs here, never in a refresh."""
+    from datetime import datetime
+
+    from streams.cases.read import kpis
+
+    r = read()
+    if period in ("today", "year"):
+        now = datetime.now(_settings.tz)
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        since, until = (start if period == "today" else start.replace(month=1, day=1)).isoformat(), now.isoformat()
+    return kpis(r.redis, _settings, level, code, since, until)
+
+
+def due_list(level: str, code: str, limit: int = 200) -> list[dict]:
+    """The 督办 list (``streams.cases.read.due_items``): clocks due soon or overdue, most urgent first."""
+    from streams.cases.read import due_items
+
+    return due_items(read().redis, _settings, level, code, limit=limit)

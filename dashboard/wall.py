@@ -21,7 +21,7 @@ import redis
 from dash import Input, Output, Patch, State, ctx as dash_ctx, dcc, html, no_update
 
 from alerts.store import silence_label
-from dashboard import alertview, figures, ids, jobs
+from dashboard import alertview, figures, ids, jobs, supervise
 from alerts.severity import RANK
 from dashboard.data import (by, child_codes, kpi_rows, ranking, select, today_covers, today_vs, trend_24h,
                             usual_so_far)
@@ -73,6 +73,8 @@ def layout(ctx, search: str = ""):
         html.Main([
             html.Div([
                 panel("今日受理", html.Div(id=ids.WALL_KPIS, className="kpis"), "panel-kpis"),
+                panel("办理情况", html.Div(id=ids.WALL_CASES, className="handling",
+                                       children=supervise.wall_panel_body(None, None)), "panel-handling"),
                 panel("行业分布（今日）", dcc.Graph(id=ids.WALL_INDUSTRY, config=GRAPH_CONFIG, className="graph"),
                       "panel-industry"),
             ], className="col col-left"),
@@ -323,6 +325,13 @@ def register(app, ctx) -> None:
             out["ticker"] = out["banner"] = out["banner_cls"] = no_update
         return (out["kpis"], out["industry"], out["map"], out["map_title"], out["trend"], out["crumb"], out["ticker"],
                 out["banner"], out["banner_cls"], seen, f"更新于 {now:%H:%M:%S}")
+
+    @app.callback(Output(ids.WALL_CASES, "children"), Input(ids.WALL_SLOW, "n_intervals"), Input(ids.WALL_SEL, "data"))
+    def handling(_n, sel):
+        key = (sel["level"], sel["code"])
+        today = ctx.background.get(("cases-today",) + key, jobs.case_kpis, *key, "today", max_age=10)
+        year = ctx.background.get(("cases-year",) + key, jobs.case_kpis, *key, "year", max_age=30)
+        return supervise.wall_panel_body(today, year)
 
     @app.callback(Output(ids.WALL_CLOUD, "src"), Output(ids.WALL_CLOUD_NOTE, "children"), Output(ids.WALL_RISING, "children"),
                   Input(ids.WALL_SLOW, "n_intervals"), Input(ids.WALL_SEL, "data"))

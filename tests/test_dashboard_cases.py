@@ -1,0 +1,259 @@
+"""Case handling on the screens (issue 14): the wall's 办理情况 panel, the duty console's 督办
+list, and the formatting they share. The browser tests run a real headless Chromium against the
+real broker, redis-server, faust worker and dashboard server; the case histories go through the
+pipeline (complaints and case events published, signed, to the topic the worker reads).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+import redis
+
+from config import load_settings
+from dashboard import supervise
+from dashboard.browser import Recorder, chrome, viewport
+from streams.services import free_port
+from tests.conftest import Proc, live_workers, publish_raw, wait_http, wait_until
+from tests.test_dashboard import geo_env
+from tests.test_dashboard_browser import assert_clean, js_wait
+
+USERS = {"sunduty": ("duty", "duty-password-1", "孙值班")}
+UNIT = "潞州区市场监管局"
+
+
+# -- pure formatting --------------------------------------------------------------------------------
+
+def test_a_rate_without_denominator_reads_no_data_never_zero():
+    assert supervise.fmt_rate({"value": None, "numerator": 0, "denominator": 0}) == "无数据"
+    assert supervise.fmt_rate(None) == "无数据"
+    assert supervise.fmt_rate({"value": 0.0, "numerator": 0, "denominator": 3}) == "0.00%"
+    assert supervise.fmt_rate({"value": 0.6667, "numerator": 2, "denominator": 3}) == "66.67%"
+    assert supervise.fmt_points({"value": 0.75}, {"value": None}) == "无数据"
+    assert supervise.fmt_points({"value": 0.75}, {"value": 0.5}) == "+25.00个百分点"
+    assert supervise.fmt_points({"value": 0.5}, {"value": 0.75}) == "−25.00个百分点"
+    assert supervise.fmt_points({"value": 0.5}, {"value": 0.5}) == "持平"
+    assert supervise.fmt_wan(6250.5) == "0.63"
+    assert supervise.fmt_wan(56342600) == "5,634.26"
+
+
+def test_clock_texts():
+    assert supervise.fmt_left(3 * 3600 + 20 * 60 + 5) == "剩 3小时20分"
+    assert supervise.fmt_left(-(2 * 86400 + 4 * 3600)) == "超期 2天4小时"
+    assert supervise.fmt_left(-86400) == "超期 1天"
+    assert supervise.fmt_left(30) == "剩 1分"
+
+
+def test_wall_rows_put_national_figure_beside_mediation_only():
+    k = {key: {"value": None, "numerator": 0, "denominator": 0} for key, _ in supervise.RATES}
+    k["mediation_success"] = {"value": 0.5, "numerator": 1, "denominator": 2}
+    k.update(recovered_yuan=12000.0, open=3, due_soon=1, overdue=1)
+    rows = {r["key"]: r for r in supervise.wall_rows(k, k)}
+    assert rows["mediation_success"]["national"] == "50.90%"
+    assert rows["mediation_success"]["year"] == "50.00%"
+    assert rows["on_time_closing"]["today"] == "无数据" and rows["on_time_closing"]["national"] == ""
+    assert rows["recovered_yuan"]["year"] == "1.20"
+    assert supervise.counts_text(k) == [("在办", "3", "open"), ("临期", "1", "due"), ("超期", "1", "over")]
+
+
+def test_due_rows_group_by_unit_most_urgent_unit_first():
+    def item(cid, unit, left, stage="overdue"):
+        return {"complaint_id": cid, "unit": unit, "district_name": "山西省长治市潞州区", "industry": "食品", "kind": "投诉",
+                "label": "受理时限", "deadline": "2026-11-20T00:00:00+08:00", "stage": stage, "remaining_s": left}
+    rows = supervise.due_rows([item("a", "甲局", -100), item("b", "乙局", -50), item("c", "甲局", 500, "urging"),
+                               item("d", None, 900, "urging")])
+    assert [(r["id"], r["unit"], r["stage"]) for r in rows] == [("a", "甲局", "超期"), ("c", "甲局", "临期"),
+                                                                 ("b", "乙局", "超期"), ("d", "未分流", "临期")]
+
+
+def test_handling_table_against_previous_and_last_year():
+    def k(med, den=4):
+        out = {key: {"value": None, "numerator": 0, "denominator": 0} for key, _ in supervise.RATES}
+        out["mediation_success"] = {"value": med, "numerator": 0, "denominator": den}
+        out["recovered_yuan"] = 20000.0
+        return out
+    rows = {r[0]: r for r in supervise.handling_table(k(0.75), k(0.5), None)}
+    assert rows["调解成功率"] == ["调解成功率", "75.00%", "50.00%", "+25.00个百分点", "无数据", "无数据"]
+    assert rows["按时办结率"][1:] == ["无数据"] * 5
+    assert rows["挽回经济损失(万元)"][1:3] == ["2.00", "2.00"]
+    assert supervise.slowest_units({"甲": (1, 4), "乙": (3, 4), "丙": (0, 0)}) == [("乙", 3, 4, "75.0%"),
+                                                                               ("甲", 1, 4, "25.0%")]
+
+
+# -- through the pipeline, in a browser --------------------------------------------------------------
+
+def complaint(cid, when: datetime, district="140403", industry="食品", kind="投诉"):
+    return {"id": cid, "received_at": when.isoformat(), "channel": "12315", "kind": kind, "district": district,
+            "industry": industry, "text": f"买的东西有质量问题，商家拒绝退换（{cid}）",
+            "contact": {"name": "李四", "phone": "13912345678"}}
+
+
+def history(now: datetime, tag: str) -> tuple[list[dict], list[dict]]:
+    """Four items: one overdue (routed to a unit, never accepted), one mediated with money back and
+    a satisfied callback, one failed, one received an hour ago (open, not yet due)."""
+    old = now - timedelta(days=20)
+    c = [complaint(f"{tag}-over", old), complaint(f"{tag}-ok", old), complaint(f"{tag}-fail", old + timedelta(hours=1)),
+         complaint(f"{tag}-new", now - timedelta(hours=1))]
+
+    def ev(eid, cid, event, at, **kw):
+        return {"id": f"{tag}-{eid}", "complaint_id": f"{tag}-{cid}", "event": event, "at": at.isoformat(), **kw}
+    e = [ev("o1", "over", "route", old + timedelta(hours=1), unit=UNIT),
+         ev("k1", "ok", "accept", old + timedelta(hours=2)),
+         ev("k2", "ok", "close", old + timedelta(days=3), outcome="mediated", recovered_yuan=12000),
+         ev("k3", "ok", "visit", old + timedelta(days=4), satisfaction="satisfied"),
+         ev("f1", "fail", "accept", old + timedelta(days=2)),
+         ev("f2", "fail", "close", old + timedelta(days=6), outcome="failed")]
+    return c, e
+
+
+async def publish_events(settings, events: list[dict]) -> None:
+    from streams.cases.api import publish_events as send
+    from streams.cases.events import validate_event
+    from streams.intake import Intake
+
+    tz = settings.tz
+    good = []
+    for raw in events:
+        ev, errs = validate_event(raw, datetime.now(tz).timestamp(), tz)
+        assert ev is not None, errs
+        good.append(ev)
+    async with Intake(settings, source="test") as it:
+        await send(it, good)
+
+
+@pytest.fixture(scope="module")
+def site(services, tmp_path_factory):
+    from dashboard.auth import Users
+
+    tmp = tmp_path_factory.mktemp("cases-screens")
+    tag = uuid.uuid4().hex[:8]
+    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
+           "REDIS_URL": services["redis"].url(9), "DATA_DIR": str(tmp),
+           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
+           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "2",
+           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "cases-test", **geo_env()}
+    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+    r.flushdb()
+    settings = load_settings(env)
+    users = Users(tmp / "users.json")
+    for name, (role, pw, display) in USERS.items():
+        users.add(name, role, pw, display)
+    procs = []
+    try:
+        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
+        procs.append(worker)
+        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
+        assert worker.alive(), worker.output()[-2000:]
+        complaints, events = history(datetime.now(settings.tz), tag)
+        asyncio.run(publish_raw(settings, complaints))
+        wait_until(lambda: int(r.hget("cc:cases:stats", "opened") or 0) == len(complaints), 60, "cases opened")
+        asyncio.run(publish_events(settings, events))
+        wait_until(lambda: int(r.hget("cc:cases:stats", "applied") or 0) == len(events), 60, "events applied")
+        port = free_port()
+        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
+        procs.append(dash)
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/healthz", dash, "the dashboard", 60)
+        yield {"url": url, "env": env, "settings": settings, "redis": r, "tag": tag, "tmp": tmp}
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        r.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = chrome(1920, 1080, download_dir=tmp_path)
+    rec = Recorder(driver)
+    yield driver, rec
+    try:
+        assert_clean(rec)
+    finally:
+        driver.quit()
+
+
+def cell(driver, cid: str) -> str:
+    return driver.execute_script(f"var e = document.getElementById('{cid}'); return e ? e.textContent : null;")
+
+
+def test_wall_shows_the_exact_handling_figures(site, browser):
+    from streams.cases.read import kpis
+
+    driver, _rec = browser
+    s, r = site["settings"], site["redis"]
+    driver.get(site["url"] + "/wall?rotate=0")
+    js_wait(driver, "var e = document.getElementById('h-year-mediation_success'); return e && e.textContent !== '…';",
+            60, "this year's handling figures")
+    js_wait(driver, "var e = document.getElementById('h-today-mediation_success'); return e && e.textContent !== '…';",
+            60, "today's handling figures")
+    now = datetime.now(s.tz)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    year = kpis(r, s, "province", "140000")
+    today = kpis(r, s, "province", "140000", since=day.isoformat())
+    # the history above: 2 closed complaints, one mediated; 1 of 1 callbacks satisfied; 12000 yuan
+    assert year["mediation_success"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+    assert year["satisfaction"]["value"] == 1.0 and year["recovered_yuan"] == 12000.0
+    assert year["overdue"] >= 1 and year["open"] >= 2
+    for key in supervise.WALL_RATES:
+        assert cell(driver, f"h-year-{key}") == supervise.fmt_rate(year[key]), key
+        assert cell(driver, f"h-today-{key}") == supervise.fmt_rate(today[key]), key
+    assert cell(driver, "h-year-mediation_success") == "50.00%"
+    # today only the item received an hour ago: nothing closed, nothing called back
+    assert cell(driver, "h-today-mediation_success") == "无数据"
+    assert cell(driver, "h-today-satisfaction") == "无数据"
+    assert cell(driver, "h-year-recovered_yuan") == "1.20"
+    assert cell(driver, "h-count-over") == str(year["overdue"])
+    assert cell(driver, "h-count-open") == str(year["open"])
+    assert "50.90%" in driver.find_element("css selector", ".h-table").text
+    # the wall's rules: nothing scrolls, nothing under 18 px, the panel not clipped
+    assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight && "
+                                 "document.documentElement.scrollWidth <= window.innerWidth;")
+    smallest = driver.execute_script("""
+        var m = 1e9; document.querySelectorAll('.panel-handling *').forEach(function (e) {
+          if (e.childElementCount === 0 && e.textContent.trim()) { m = Math.min(m, parseFloat(getComputedStyle(e).fontSize)); } });
+        return m;""")
+    assert smallest >= 18, smallest
+    clipped = driver.execute_script("""
+        var body = document.querySelector('.panel-handling .panel-body').getBoundingClientRect();
+        var bad = []; document.querySelectorAll('.panel-handling td, .panel-handling .c-item').forEach(function (e) {
+          var b = e.getBoundingClientRect(); if (b.bottom > body.bottom + 1 || b.right > body.right + 1) bad.push(e.textContent); });
+        return bad;""")
+    assert clipped == [], clipped
+    driver.save_screenshot(str(site["tmp"] / "wall-1080.png"))
+    size_1080 = driver.execute_script("return parseFloat(getComputedStyle(document.getElementById("
+                                      "'h-year-mediation_success')).fontSize)")
+    viewport(driver, 3840, 2160)
+    js_wait(driver, "return document.documentElement.clientHeight == 2160", 5, "the 4K viewport")
+    assert driver.execute_script("return document.documentElement.scrollHeight <= window.innerHeight && "
+                                 "document.documentElement.scrollWidth <= window.innerWidth;")
+    size_4k = driver.execute_script("return parseFloat(getComputedStyle(document.getElementById("
+                                    "'h-year-mediation_success')).fontSize)")
+    assert size_4k == pytest.approx(2 * size_1080, rel=0.05)
+    assert cell(driver, "h-year-mediation_success") == "50.00%"
+
+
+def test_console_lists_the_overdue_item_with_unit_and_clock(site, browser):
+    from selenium.webdriver.common.by import By
+
+    from streams.cases.read import due_items
+
+    driver, _rec = browser
+    driver.get(f"{site['url']}/login?next=/duty")
+    driver.find_element(By.ID, "login-user").send_keys("sunduty")
+    driver.find_element(By.ID, "login-password").send_keys(USERS["sunduty"][1])
+    driver.find_element(By.ID, "login-submit").click()
+    wait_until(lambda: "/duty" in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+    js_wait(driver, "return !!document.querySelector('.due-table');", 60, "the 督办 list")
+    items = due_items(site["redis"], site["settings"], "province", "140000")
+    over = [i for i in items if i["complaint_id"] == f"{site['tag']}-over"]
+    assert over and over[0]["stage"] == "overdue" and over[0]["unit"] == UNIT
+    rows = [tr.text for tr in driver.find_elements(By.CSS_SELECTOR, ".due-table tbody tr")]
+    mine = [t for t in rows if f"{site['tag']}-over" in t]
+    assert mine, rows
+    assert UNIT in mine[0] and over[0]["label"] in mine[0] and "超期" in mine[0]
+    assert supervise.fmt_left(over[0]["remaining_s"])[:5] in mine[0]
+    assert "李四" not in driver.page_source and "13912345678" not in driver.page_source
+    driver.save_screenshot(str(site["tmp"] / "duty-1080.png"))
