@@ -356,6 +356,9 @@ class Tallies:
         self._days_seen: set[str] = set()     # day buckets known to exist (see days_with_data)
         self.reads = 0  # hashes fetched from Redis (tests check the cache with it)
         self._first: tuple[float, datetime | None] | None = None
+        self._versions: dict[str, str] = {}   # late-write versions of buckets (keys.tally_versions)
+        self._versions_all: str | None = None
+        self._versions_checked = 0.0
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
@@ -388,9 +391,42 @@ class Tallies:
         end = _next_day(start) if win == "d" else start + self.STEP[win]
         return end.timestamp() + self.grace + 5 < now
 
+    VERSIONS_EVERY = 1.0   # seconds between checks for late writes (a wall refreshes every 2 s)
+
+    def check_late_writes(self, force: bool = False) -> int:
+        """Drop cached buckets that a late complaint (an import, a replay, a backlog) wrote into
+        after they closed: the tally's atomic step bumps their version. One HGET when nothing
+        moved; returns how many cached buckets were dropped."""
+        mono = time.monotonic()
+        if not force and mono - self._versions_checked < self.VERSIONS_EVERY:
+            return 0
+        self._versions_checked = mono
+        vk = keys.tally_versions(self.province)
+        gv = self.redis.hget(vk, "_all")
+        gv = gv.decode() if isinstance(gv, bytes) else gv
+        if gv == self._versions_all:
+            return 0
+        raw = self.redis.hgetall(vk)
+        now_v = {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+                 for k, v in raw.items()}
+        dropped = 0
+        with self._lock:
+            for f, v in now_v.items():
+                if f == "_all" or self._versions.get(f) == v:
+                    continue
+                win, _, b = f.partition(":")
+                if self._cache.pop((win, b), None) is not None:
+                    dropped += 1
+            # totals of periods and memoised selections may hold a dropped bucket: recompute
+            self._periods.clear()
+            self.memo = {}
+            self._versions, self._versions_all = now_v, gv
+        return dropped
+
     def buckets(self, win: str, starts: list[datetime], now: float | None = None) -> list[Counter]:
         """The parsed counts of each bucket (window ``win`` starting at each of ``starts``)."""
         now = time.time() if now is None else now
+        self.check_late_writes()
         out: list[Counter | None] = []
         missing: list[tuple[int, str, bool]] = []
         with self._lock:

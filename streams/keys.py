@@ -64,6 +64,13 @@ def tally(win: str, bucket: str, province: str) -> str:
     return f"{PREFIX}t:{win}:{bucket}:{province}"
 
 
+def tally_versions(province: str) -> str:
+    """Hash ``{win}:{bucket}`` -> how many times a late complaint wrote into that bucket after it
+    closed, plus ``_all`` (their sum), bumped in the tally's atomic step: readers that cache
+    closed buckets re-read exactly those whose version moved (``streams/tally.lua``)."""
+    return f"{PREFIX}tver:{province}"
+
+
 def rejects_day(day: str) -> str:
     return f"{REJECTS}:d:{day}"
 

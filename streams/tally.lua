@@ -15,13 +15,20 @@ local docs = {}
 local acc = {}
 local new, redelivered, late = 0, 0, 0
 local dups = {}
+local bumped = {}   -- province -> {bucket field -> true}: closed buckets this batch wrote into
 for _, c in ipairs(batch) do
   local pos = pre .. ':' .. c[1]
   local prev = redis.call('SET', 'cc:seen:' .. c[2], pos, 'NX', 'GET', 'EX', dttl)
   if not prev then
     new = new + 1
-    if c[6] == 1 then late = late + 1 end
     local prov, field, mb = c[3], c[4], c[5]
+    if c[6] == 1 then
+      late = late + 1
+      -- a late complaint writes into buckets readers may hold as closed: bump their versions
+      local b = bumped[prov]
+      if not b then b = {}; bumped[prov] = b end
+      b['m:' .. mb] = true; b['h:' .. string.sub(mb, 1, 10)] = true; b['d:' .. string.sub(mb, 1, 8)] = true
+    end
     local ks = {'m:' .. mb .. ':' .. prov, 'h:' .. string.sub(mb, 1, 10) .. ':' .. prov,
                 'd:' .. string.sub(mb, 1, 8) .. ':' .. prov, 'all:all:' .. prov}
     for _, k in ipairs(ks) do
@@ -54,6 +61,12 @@ for k, l in pairs(docs) do
     redis.call('RPUSH', k, unpack(l, i, math.min(i + 499, #l)))
   end
   if docs_ttl > 0 then redis.call('EXPIRE', k, docs_ttl, 'NX') end
+end
+for prov, b in pairs(bumped) do
+  local vk = 'cc:tver:' .. prov
+  for f, _ in pairs(b) do redis.call('HINCRBY', vk, f, 1) end
+  redis.call('HINCRBY', vk, '_all', 1)
+  if ttl.d and ttl.d > 0 then redis.call('EXPIRE', vk, ttl.d) end
 end
 if new > 0 then redis.call('HINCRBY', 'cc:stats', 'accepted', new) end
 if redelivered > 0 then redis.call('HINCRBY', 'cc:stats', 'redelivered', redelivered) end
