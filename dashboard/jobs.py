@@ -93,3 +93,13 @@ def due_list(level: str, code: str, limit: int = 200) -> list[dict]:
     from streams.cases.read import due_items
 
     return due_items(read().redis, _settings, level, code, limit=limit)
+
+
+def handling(level: str, code: str, spans: dict, industry: str | None, now_iso: str) -> dict:
+    """The 办理情况 of a review period (``reports.handling_data``): ``spans`` {name: (since, until)}
+    as ISO text."""
+    from datetime import datetime
+
+    from dashboard.reports import handling_data
+
+    return handling_data(read().redis, _settings, level, code, spans, industry, datetime.fromisoformat(now_iso))

@@ -627,6 +627,54 @@ def report_charts(data: dict, trend_data: dict | None) -> dict[str, bytes]:
     return out
 
 
+OUTCOMES = {"mediated": "调解成功", "failed": "调解不成", "terminated": "终止调解", "withdrawn": "撤回投诉",
+            "self_settled": "自行和解"}
+
+
+def handling_data(r, settings, level: str, code: str, sp: dict, industry: str | None, now: datetime) -> dict:
+    """The 办理情况 of a period (issue 14): the handling figures (``streams.cases.read.kpis``) of
+    the items received in each span of ``sp`` (本期, 上期, 去年同期; None when the span is empty),
+    the slowest units of this period (items late or overdue / items, worst first) and the outcomes
+    of its closed items. Reads Redis: run it in the background process (``jobs.handling``)."""
+    from collections import Counter
+
+    from dashboard.supervise import slowest_units
+    from streams.cases.config import default_case_config
+    from streams.cases.kpis import item_figures
+    from streams.cases.read import QueryError, calendar, kpis, read_cases
+
+    out: dict = {"kpis": {}}
+    for name, (a, b) in sp.items():
+        try:
+            out["kpis"][name] = kpis(r, settings, level, code, a, b, industry, now=now.timestamp())
+        except QueryError:
+            out["kpis"][name] = None
+    a, b = sp["current"]
+    cfg = default_case_config()
+    cal = calendar(settings, cfg)
+    units: dict[str, list[int]] = {}
+    outcomes: Counter = Counter()
+    a, b = datetime.fromisoformat(str(a)), datetime.fromisoformat(str(b))
+    cases = read_cases(r, settings, level, code, a, b, industry) if a < b else []
+    for case in cases:
+        if case["kind"] not in cfg.kinds:
+            continue
+        f = item_figures(case, cfg, cal, now.timestamp())
+        late = bool(f["overdue"]) or any(f[k][1] and not f[k][0] for k in ("on_time_first_check", "on_time_closing"))
+        unit = next((e["unit"] for e in sorted(case["events"], key=lambda e: e["ts"], reverse=True) if e.get("unit")),
+                    "未分流")
+        u = units.setdefault(unit, [0, 0])
+        u[0] += late
+        u[1] += 1
+        closes = [e for e in case["events"] if e["event"] == "close"]
+        if closes:
+            outcomes[max(closes, key=lambda e: (e["ts"], e["id"]))["outcome"]] += 1
+    out["units"] = slowest_units({u: (o, n) for u, (o, n) in units.items()}, top=8)
+    total = sum(outcomes.values())
+    out["outcomes"] = [(OUTCOMES.get(k, k), n, f"{n / total * 100:.1f}%") for k, n in outcomes.most_common()]
+    return out
+
+
 def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: str,
                 trend_data: dict | None = None, charts: dict[str, bytes] | None = None) -> bytes:
     """月分析 (kind="month") or 季报告 (kind="quarter") as one Word document on A4: overview,
@@ -765,10 +813,36 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
               [TEXT, INT, INT, INT, RATE])
     else:
         doc.add_paragraph("本期未开出激增预警。")
-    heading("七、研判")
+    n = 7
+    if data.get("handling") is not None:
+        from dashboard.supervise import handling_table
+
+        hd = data["handling"]
+        k = hd["kpis"]
+        heading("七、办理情况")
+        cur = k.get("current") or {}
+        doc.add_paragraph(export_text(
+            f"本期受理的投诉举报 {cur.get('items', 0):,} 件，目前在办 {cur.get('open', 0):,} 件，其中临期 "
+            f"{cur.get('due_soon', 0):,} 件、超期 {cur.get('overdue', 0):,} 件。比率的分母为已到期或已办结的事项，"
+            f"尚在办理且未到期的事项不计为超时；分母为 0 时记为“无数据”。"))
+        caption("表 7  办理情况及与上期、去年同期比较")
+        table(["指标", "本期", "上期", "较上期", "去年同期", "较去年同期"],
+              handling_table(k.get("current"), k.get("previous"), k.get("last_year")),
+              widths=[3.6, 2.4, 2.4, 3.0, 2.4, 3.0])
+        if hd["units"]:
+            caption("表 8  办理较慢的承办单位（按超时、超期占比）")
+            table(["承办单位", "超时或超期", "事项", "占比"], [list(u) for u in hd["units"]], [TEXT, INT, INT, TEXT])
+        if hd["outcomes"]:
+            caption("表 9  办结方式")
+            table(["办结方式", "件数", "占比"], [list(o) for o in hd["outcomes"]], [TEXT, INT, TEXT])
+        else:
+            doc.add_paragraph("本期受理的事项尚无办结。")
+        n = 8
+    num = "一二三四五六七八九十"
+    heading(f"{num[n - 1]}、研判")
     for para in findings(data, topics):
         doc.add_paragraph(export_text(para))
-    heading("八、建议")
+    heading(f"{num[n]}、建议")
     for para in suggestions(data, topics):
         doc.add_paragraph(export_text(para))
     buf = io.BytesIO()

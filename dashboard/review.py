@@ -282,6 +282,13 @@ def with_known_trend(ctx, topics: dict | None, now: datetime) -> dict | None:
     return {**topics, "trend_known": reports.trend_known(ctx, topics, docs_from)}
 
 
+def handling_args(data: dict) -> tuple:
+    """The arguments of ``jobs.handling`` for a selection (the review's data)."""
+    sp = {k: (a.isoformat(), b.isoformat()) for k, (a, b) in data["spans"].items()}
+    industry = None if data["industry"] == "全部行业" else data["industry"]
+    return (data["level"], data["code"], sp, industry, data["now"].replace(second=0, microsecond=0).isoformat())
+
+
 def selection(ctx, kind, anchor, start, end, district, industry):
     sc = scope(ctx, kind, anchor, start, end, district, industry)
     return reports.review_data(ctx, sc["period"], sc["code"], sc["raw_industry"], sc["now"])
@@ -385,6 +392,9 @@ def register(app, ctx) -> None:
             t_args = topic_args(data)
             topics = with_known_trend(ctx, ctx.background.wait(("review-topics",) + t_args, jobs.topics, *t_args,
                                                                timeout=120), data["now"])
+            h_args = handling_args(data)
+            data["handling"] = ctx.background.wait(("review-handling",) + h_args[:2] + (str(h_args[2]),) + h_args[3:],
+                                                   jobs.handling, *h_args, timeout=120)
             doc = reports.report_docx(data, topics, cloud["png"], kind, trend_data=reports.trend(ctx, data))
             name = "月分析" if kind == "month" else "季报告"
             return dcc.send_bytes(doc, f"{name}_{stem}.docx"), f"已生成{name}"

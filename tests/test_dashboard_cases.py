@@ -87,7 +87,7 @@ def test_handling_table_against_previous_and_last_year():
 
 def complaint(cid, when: datetime, district="140403", industry="食品", kind="投诉"):
     return {"id": cid, "received_at": when.isoformat(), "channel": "12315", "kind": kind, "district": district,
-            "industry": industry, "text": f"买的东西有质量问题，商家拒绝退换（{cid}）",
+            "industry": industry, "text": "买的东西有质量问题，商家拒绝退换",
             "contact": {"name": "李四", "phone": "13912345678"}}
 
 
@@ -257,3 +257,47 @@ def test_console_lists_the_overdue_item_with_unit_and_clock(site, browser):
     assert supervise.fmt_left(over[0]["remaining_s"])[:5] in mine[0]
     assert "李四" not in driver.page_source and "13912345678" not in driver.page_source
     driver.save_screenshot(str(site["tmp"] / "duty-1080.png"))
+
+
+def test_the_report_has_a_handling_section_with_the_numbers(site, tmp_path):
+    import io
+
+    import docx
+
+    from dashboard import reports, review
+    from dashboard.data import period_of
+    from tests.test_dashboard import app_for
+
+    s, r = site["settings"], site["redis"]
+    now = datetime.now(s.tz)
+    # the quarter that holds the three items received 20 days ago (all the closes and the callback)
+    kind = "quarter"
+    app = app_for({"settings": s, "redis": r}, tmp_path)
+    try:
+        data = reports.review_data(app.ctx, period_of(kind, (now - timedelta(days=20)).date()), "140000", None, now)
+    finally:
+        app.ctx.background.shutdown(wait=True)
+    args = review.handling_args(data)
+    # what the background job computes, here in the test's process
+    data["handling"] = reports.handling_data(r, s, *args[:4], datetime.fromisoformat(args[4]))
+    hd = data["handling"]
+    cur = hd["kpis"]["current"]
+    assert cur["mediation_success"] == {"value": 0.5, "numerator": 1, "denominator": 2}
+    assert dict((u, (o, n)) for u, o, n, _ in hd["units"])[UNIT] == (1, 1)
+    assert sorted(hd["outcomes"]) == [("调解不成", 1, "50.0%"), ("调解成功", 1, "50.0%")]
+    blob = reports.report_docx(data, None, None, kind)
+    (site["tmp"] / "report.docx").write_bytes(blob)
+    doc = docx.Document(io.BytesIO(blob))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert "七、办理情况" in heads and heads[-2:] == ["八、研判", "九、建议"], heads
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    handling = next(t for t in tables if t[0][:2] == ["指标", "本期"])
+    rows = {row[0]: row for row in handling[1:]}
+    assert rows["调解成功率"][1] == "50.00%"
+    assert rows["满意度"][1] == "100.00%"
+    # the previous quarter and last year hold nothing: 无数据, never 0 %
+    assert rows["调解成功率"][2] == rows["调解成功率"][4] == "无数据"
+    assert rows["挽回经济损失(万元)"][1] == "1.20"
+    units = next(t for t in tables if t[0][0] == "承办单位")
+    assert units[1][:3] == [UNIT, "1", "1"]
+    assert any(t[0][0] == "办结方式" for t in tables)
