@@ -91,6 +91,7 @@ REVIEW_REPORT_MONTH = "review-report-month"
 REVIEW_REPORT_QUARTER = "review-report-quarter"
 REVIEW_DOWNLOAD = "review-download"
 REVIEW_STATUS = "review-status"
+REVIEW_HANDLING = "review-handling"    # 办理情况 (issue 14)
 
 # Dash's own words in Chinese: every dcc.Dropdown gets labels=DROPDOWN_LABELS (its search box,
 # "select all", "no options" ...), every date picker month_format=MONTH_FORMAT (the months and

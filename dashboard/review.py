@@ -26,7 +26,7 @@ from dashboard.data import PERIOD_NAMES, period_of
 CLOUD_SCREEN = (1300, 700)
 COMPUTING = "计算中…"      # what a panel says until its numbers come (and again after a change)
 PANELS = ("REVIEW_COMPARE", "REVIEW_INDUSTRIES", "REVIEW_DISTRICTS", "REVIEW_CLOUD", "REVIEW_PHRASES",
-          "REVIEW_MERCHANTS", "REVIEW_SLA", "REVIEW_ALERTS")
+          "REVIEW_MERCHANTS", "REVIEW_SLA", "REVIEW_ALERTS", "REVIEW_HANDLING")
 EARLIEST = date(2000, 1, 1)
 MAX_CUSTOM_DAYS = 2 * 366
 
@@ -91,6 +91,7 @@ def layout(ctx, user, search: str = ""):
             card("被投诉较多的经营者", panel(ids.REVIEW_MERCHANTS), 4),
             card("预警处置时效", panel(ids.REVIEW_SLA), 8),
             card("预警记录", panel(ids.REVIEW_ALERTS), 12),
+            card("办理情况（本期受理事项的办理时效与结果）", panel(ids.REVIEW_HANDLING), 12),
         ], className="review-grid"),
     ], className="review")
 
@@ -282,6 +283,33 @@ def with_known_trend(ctx, topics: dict | None, now: datetime) -> dict | None:
     return {**topics, "trend_known": reports.trend_known(ctx, topics, docs_from)}
 
 
+def handling_view(hd: dict | None):
+    """The review's 办理情况 panel: the rates against 上期 and 去年同期, the slowest units, the outcomes."""
+    from dashboard.supervise import handling_table
+
+    if hd is None:
+        return html.P("暂无办理数据", className="muted")
+    k = hd["kpis"]
+    cur = k.get("current") or {}
+    head = ["指标", "本期", "上期", "较上期", "去年同期", "较去年同期"]
+    rates = html.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
+                        html.Tbody([html.Tr([html.Td(c) for c in row]) for row in
+                                    handling_table(k.get("current"), k.get("previous"), k.get("last_year"))])],
+                       className="handling-rates")
+    units = (html.Table([html.Thead(html.Tr([html.Th(h) for h in ("承办单位", "超时或超期", "事项", "占比")])),
+                         html.Tbody([html.Tr([html.Td(str(c)) for c in u]) for u in hd["units"]])])
+             if hd["units"] else html.P("本期无承办单位数据", className="muted"))
+    outcomes = (html.Table([html.Thead(html.Tr([html.Th(h) for h in ("办结方式", "件数", "占比")])),
+                            html.Tbody([html.Tr([html.Td(str(c)) for c in o]) for o in hd["outcomes"]])])
+                if hd["outcomes"] else html.P("本期受理的事项尚无办结", className="muted"))
+    return html.Div([
+        html.P(f"本期受理 {cur.get('items', 0):,} 件，在办 {cur.get('open', 0):,} 件，临期 {cur.get('due_soon', 0):,} 件，"
+               f"超期 {cur.get('overdue', 0):,} 件；分母为 0 的比率记为“无数据”。", className="muted"),
+        html.Div([html.Div([html.H3("时效与结果"), rates]), html.Div([html.H3("办理较慢的承办单位"), units]),
+                  html.Div([html.H3("办结方式"), outcomes])], className="handling-cols"),
+    ])
+
+
 def handling_args(data: dict) -> tuple:
     """The arguments of ``jobs.handling`` for a selection (the review's data)."""
     sp = {k: (a.isoformat(), b.isoformat()) for k, (a, b) in data["spans"].items()}
@@ -352,6 +380,19 @@ def register(app, ctx) -> None:
             img = html.Div([html.Img(src="data:image/png;base64," + base64.b64encode(cloud["png"]).decode(), alt="热词云"),
                             html.P(cloud["note"], className="muted")])
         return img, phrases_table(reports.phrase_rows(topics))
+
+    @app.callback(Output(ids.REVIEW_HANDLING, "children"), *inputs)
+    @guarded(lambda msg: html.P(msg, className="muted"))
+    def handling(kind, anchor, start, end, district, industry):
+        data = scope(ctx, kind, anchor, start, end, district, industry)
+        data["spans"] = reports.spans(data["period"], data["now"])
+        h_args = handling_args(data)
+        try:
+            hd = ctx.background.wait(("review-handling",) + h_args[:2] + (str(h_args[2]),) + h_args[3:],
+                                     jobs.handling, *h_args, timeout=120)
+        except (TimeoutError, RuntimeError) as e:
+            return html.P(f"办理数据暂不可用：{e}", className="muted")
+        return handling_view(hd)
 
     # A change of the selection: every panel says 计算中… at once (in the browser), until its
     # callback answers with the new numbers, so an old cloud never stands under a new title.

@@ -21,7 +21,7 @@ from tests.conftest import Proc, live_workers, publish_raw, wait_http, wait_unti
 from tests.test_dashboard import geo_env
 from tests.test_dashboard_browser import assert_clean, js_wait
 
-USERS = {"sunduty": ("duty", "duty-password-1", "孙值班")}
+USERS = {"sunduty": ("duty", "duty-password-1", "孙值班"), "zhouhead": ("head", "head-password-1", "周局长")}
 UNIT = "潞州区市场监管局"
 
 
@@ -301,3 +301,30 @@ def test_the_report_has_a_handling_section_with_the_numbers(site, tmp_path):
     units = next(t for t in tables if t[0][0] == "承办单位")
     assert units[1][:3] == [UNIT, "1", "1"]
     assert any(t[0][0] == "办结方式" for t in tables)
+
+
+def test_review_shows_the_handling_section(site, browser):
+    from selenium.webdriver.common.by import By
+
+    from dashboard import reports
+    from dashboard.data import period_of
+
+    driver, _rec = browser
+    s, r = site["settings"], site["redis"]
+    driver.get(f"{site['url']}/login?next=/review?period=quarter")
+    driver.find_element(By.ID, "login-user").send_keys("zhouhead")
+    driver.find_element(By.ID, "login-password").send_keys(USERS["zhouhead"][1])
+    driver.find_element(By.ID, "login-submit").click()
+    wait_until(lambda: "/review" in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+    js_wait(driver, "var t = document.querySelector('#review-handling .handling-rates'); "
+                    "return t && document.querySelector('#review-title').textContent.indexOf('季度') >= 0;", 90,
+            "the 办理情况 panel of this quarter")
+    now = datetime.now(s.tz)
+    hd = reports.handling_data(r, s, "province", "140000", reports.spans(period_of("quarter", now.date()), now), None, now)
+    rows = driver.execute_script("""return Array.from(document.querySelectorAll('#review-handling .handling-rates tbody tr'))
+        .map(function (tr) { return Array.from(tr.cells).map(function (c) { return c.textContent; }); });""")
+    assert rows == supervise.handling_table(hd["kpis"]["current"], hd["kpis"]["previous"], hd["kpis"]["last_year"])
+    # last year holds nothing: 无数据, never 0 %
+    assert all(row[4] == "无数据" for row in rows[:6]), rows
+    text = driver.find_element(By.ID, "review-handling").text
+    assert ("超期" in text) and ("承办单位" in text) and ("办结方式" in text)
