@@ -29,6 +29,7 @@ WALL_TICKER = "wall-ticker"
 WALL_BANNER = "wall-banner"
 WALL_UPDATED = "wall-updated"
 WALL_CASES = "wall-cases"              # 办理情况 (issue 14, dashboard/supervise.py)
+WALL_CASES_HASH = "wall-cases-hash"
 
 # duty console
 DUTY_TICK = "duty-tick"

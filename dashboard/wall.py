@@ -61,6 +61,7 @@ def layout(ctx, search: str = ""):
         dcc.Store(id=ids.WALL_SEL, data=sel),
         dcc.Store(id=ids.WALL_VIEW, data={"h": 1080}),
         dcc.Store(id=ids.WALL_HASH, data={}),
+        dcc.Store(id=ids.WALL_CASES_HASH, data=None),
         html.Header([
             html.Div([html.Span("12315", className="brand-num"), html.H1("消费投诉举报预警指挥大屏")], className="brand"),
             html.Nav([html.Button("全省", id=ids.WALL_HOME, className="crumb-btn"),
@@ -326,12 +327,17 @@ def register(app, ctx) -> None:
         return (out["kpis"], out["industry"], out["map"], out["map_title"], out["trend"], out["crumb"], out["ticker"],
                 out["banner"], out["banner_cls"], seen, f"更新于 {now:%H:%M:%S}")
 
-    @app.callback(Output(ids.WALL_CASES, "children"), Input(ids.WALL_SLOW, "n_intervals"), Input(ids.WALL_SEL, "data"))
-    def handling(_n, sel):
+    @app.callback(Output(ids.WALL_CASES, "children"), Output(ids.WALL_CASES_HASH, "data"),
+                  Input(ids.WALL_SLOW, "n_intervals"), Input(ids.WALL_SEL, "data"), State(ids.WALL_CASES_HASH, "data"))
+    def handling(_n, sel, seen):
         key = (sel["level"], sel["code"])
         today = ctx.background.get(("cases-today",) + key, jobs.case_kpis, *key, "today", max_age=10)
         year = ctx.background.get(("cases-year",) + key, jobs.case_kpis, *key, "year", max_age=30)
-        return supervise.wall_panel_body(today, year)
+        rows = [supervise.wall_rows(today, year), supervise.counts_text(year)]
+        h = _digest(rows)
+        if h == seen:
+            return no_update, no_update          # unchanged: the panel is not sent again (no flicker)
+        return supervise.wall_panel_body(today, year), h
 
     @app.callback(Output(ids.WALL_CLOUD, "src"), Output(ids.WALL_CLOUD_NOTE, "children"), Output(ids.WALL_RISING, "children"),
                   Input(ids.WALL_SLOW, "n_intervals"), Input(ids.WALL_SEL, "data"))
