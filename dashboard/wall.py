@@ -74,8 +74,6 @@ def layout(ctx, search: str = ""):
         html.Main([
             html.Div([
                 panel("今日受理", html.Div(id=ids.WALL_KPIS, className="kpis"), "panel-kpis"),
-                panel("办理情况", html.Div(id=ids.WALL_CASES, className="handling",
-                                       children=supervise.wall_panel_body(None, None)), "panel-handling"),
                 panel("行业分布（今日）", dcc.Graph(id=ids.WALL_INDUSTRY, config=GRAPH_CONFIG, className="graph"),
                       "panel-industry"),
             ], className="col col-left"),
@@ -93,6 +91,8 @@ def layout(ctx, search: str = ""):
                 panel("热词云（近24小时）", [html.Img(id=ids.WALL_CLOUD, className="cloud-img", alt="热词云"),
                                       html.Div(id=ids.WALL_CLOUD_NOTE, className="cloud-note", children="热词计算中…")],
                       "panel-cloud"),
+                panel("办理情况", html.Div(id=ids.WALL_CASES, className="handling",
+                                       children=supervise.wall_panel_body(None, None)), "panel-handling"),
                 panel("上升最快的短语（近1小时）", html.Ol(id=ids.WALL_RISING, className="rising"), "panel-rising"),
             ], className="col col-right"),
         ], className="wall-main"),
