@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 200
 DETAIL_HASH = "duty-detail-hash"
+CHART_HASH = "duty-chart-hash"
+CHART_TICK = "duty-chart-tick"     # the chart is redrawn once a minute (the current hour grows)
 
 
 def layout(ctx, user, search: str = ""):
@@ -45,12 +47,14 @@ def layout(ctx, user, search: str = ""):
     industries = list(ctx.settings.raw["complaints"]["industries"])
     return html.Div([
         dcc.Interval(id=ids.DUTY_TICK, interval=2000),
+        dcc.Interval(id=CHART_TICK, interval=60000),
         dcc.Store(id=ids.DUTY_SELECTED, data=wanted),
         dcc.Store(id=ids.DUTY_KNOWN, data=None),
         dcc.Store(id=ids.DUTY_VERSION, data=0),
         dcc.Store(id=ids.DUTY_SHOW, data={}),
         dcc.Store(id=ids.DUTY_SOUND, data=None),
         dcc.Store(id=DETAIL_HASH, data=None),
+        dcc.Store(id=CHART_HASH, data=None),
         dcc.Store(id=ids.DUTY_URL_SINK, data=None),
         dcc.Store(id=ids.DUTY_SIL_HASH, data=None),
         dcc.Store(id=ids.DUTY_SIL_VERSION, data=0),
@@ -72,10 +76,9 @@ def layout(ctx, user, search: str = ""):
                 html.H2("预警队列（按紧急程度）"),
                 html.Div([
                     html.Label(["状态", dcc.Dropdown(id=ids.DUTY_STATE, options=STATE_FILTERS, value=state0,
-                                                   clearable=False, searchable=False, labels=ids.DROPDOWN_LABELS)]),
+                                                   clearable=False, labels=ids.DROPDOWN_LABELS)]),
                     html.Label(["等级", dcc.Dropdown(id=ids.DUTY_SEVERITY, options=SEVERITY_FILTERS, value=[], multi=True,
-                                                   placeholder="全部等级", searchable=False,
-                                                   labels=ids.DROPDOWN_LABELS)]),
+                                                   placeholder="全部等级", labels=ids.DROPDOWN_LABELS)]),
                     html.Label(["地区", dcc.Dropdown(id=ids.DUTY_DISTRICT, options=district_options(ctx), value=None,
                                                    placeholder="全部地区", labels=ids.DROPDOWN_LABELS)]),
                     html.Label(["行业", dcc.Dropdown(id=ids.DUTY_INDUSTRY, options=[{"label": i, "value": i} for i in industries],
@@ -150,7 +153,7 @@ def silence_form(ctx, user):
         html.Label(["行业", dcc.Dropdown(id=ids.DUTY_SIL_INDUSTRY, options=[{"label": i, "value": i} for i in industries],
                                        value=None, placeholder="全部行业", labels=ids.DROPDOWN_LABELS)]),
         html.Label(["结束", dcc.Dropdown(id=ids.DUTY_SIL_UNTIL, options=until_options(max_days), value="+4h",
-                                       clearable=False, searchable=False, labels=ids.DROPDOWN_LABELS)]),
+                                       clearable=False, labels=ids.DROPDOWN_LABELS)]),
         html.Label(["原因（必填）", dcc.Input(id=ids.DUTY_SIL_REASON, type="text", value="", maxLength=200,
                                         placeholder="如：节日促销，已知情况")], className="reason"),
         html.Button("添加静默", id=ids.DUTY_SIL_ADD, n_clicks=0, className="act"),
@@ -508,14 +511,16 @@ def register(app, ctx) -> None:
 
     @app.callback(Output(ids.DUTY_QUEUE, "children"), Output(ids.DUTY_KNOWN, "data"), Output(ids.DUTY_SOUND, "data"),
                   Output(ids.DUTY_COUNT, "children"), Output(ids.DUTY_SHOW, "data"),
+                  Output(ids.DUTY_SIL_LIST, "children"), Output(ids.DUTY_SIL_HASH, "data"),
                   Input(ids.DUTY_TICK, "n_intervals"), Input(ids.DUTY_VERSION, "data"), Input(ids.DUTY_SELECTED, "data"),
                   Input(ids.DUTY_STATE, "value"), Input(ids.DUTY_SEVERITY, "value"), Input(ids.DUTY_DISTRICT, "value"),
                   Input(ids.DUTY_INDUSTRY, "value"), Input(ids.DUTY_SIL_VERSION, "data"),
-                  State(ids.DUTY_KNOWN, "data"), State(ids.DUTY_SHOW, "data"))
-    def queue(_n, _v, selected, state, severities, district, industry, _sv, known, shown):
+                  State(ids.DUTY_KNOWN, "data"), State(ids.DUTY_SHOW, "data"), State(ids.DUTY_SIL_HASH, "data"))
+    def queue(_n, _v, selected, state, severities, district, industry, _sv, known, shown, sil_shown):
         store = ctx.alerts()
         if store is None:
-            return html.P("预警模块未启用", className="muted"), known, no_update, "", shown
+            off = html.P("预警模块未启用", className="muted")
+            return off, known, no_update, "", shown, off, None
         now = datetime.now(ctx.settings.tz)
         alerts = [{**a, "_clocks": alertview.sla(a, now)} for a in store.list("open", limit=QUEUE_LIMIT, now=now)]
         open_ids = [a["id"] for a in alerts]
@@ -547,7 +552,18 @@ def register(app, ctx) -> None:
             count = [count, silences]
         send_cue = cue if (fresh or shown.get("title") != title) else no_update
         shown["title"] = title
-        return body, sorted(set(open_ids) | set(known or [])), send_cue, count, shown
+        sil_body, sil_key = silence_list(store, now, sil_shown)
+        return body, sorted(set(open_ids) | set(known or [])), send_cue, count, shown, sil_body, sil_key
+
+    def silence_list(store, now, shown):
+        """The silences in force (with 解除 for the 局长); no update while they stay the same."""
+        user = session_user(ctx)
+        can = user is not None and role_may(user.role, "admin")
+        sils = store.silences(now)
+        key = _digest([[x["id"], x.get("until")] for x in sils] + [can])
+        if key == shown:
+            return no_update, no_update
+        return silence_rows(sils, can), key
 
     @app.callback(Output(ids.DUTY_SELECTED, "data"), Output(ids.DUTY_RESULT, "children", allow_duplicate=True),
                   Input({"type": ids.DUTY_ROW, "index": ALL}, "n_clicks"), Input(ids.DUTY_DESELECT, "n_clicks"),
@@ -577,8 +593,7 @@ def register(app, ctx) -> None:
 
     @app.callback(Output(ids.DUTY_DETAIL, "children"), Output(ids.DUTY_COMPLAINTS, "children"),
                   Output({"type": ids.DUTY_ACTION, "index": ALL}, "disabled"), Output(ids.DUTY_TEAM, "value"),
-                  Output(DETAIL_HASH, "data"), Output(ids.DUTY_CHART, "figure"), Output(ids.DUTY_CHART_BOX, "style"),
-                  Output(ids.DUTY_SELECTED_ONLY, "style"), Output(ids.DUTY_DESELECT, "style"),
+                  Output(DETAIL_HASH, "data"), Output(ids.DUTY_SELECTED_ONLY, "style"), Output(ids.DUTY_DESELECT, "style"),
                   Input(ids.DUTY_SELECTED, "data"), Input(ids.DUTY_VERSION, "data"), Input(ids.DUTY_TICK, "n_intervals"),
                   State(ids.DUTY_TEAM, "value"), State(DETAIL_HASH, "data"))
     def show(selected, _v, _n, team, shown):
@@ -591,10 +606,9 @@ def register(app, ctx) -> None:
         if alert is None:
             if selected:
                 msg = html.P(f"预警 {selected} 不存在", className="muted")
-                return msg, "", [True] * n_actions, no_update, None, no_update, hidden, hidden, back
+                return msg, "", [True] * n_actions, no_update, None, hidden, back
             if store is None:
-                return (html.P("预警模块未启用", className="muted"), "", [True] * n_actions, no_update, None,
-                        no_update, hidden, hidden, hidden)
+                return html.P("预警模块未启用", className="muted"), "", [True] * n_actions, no_update, None, hidden, hidden
             open_alerts = [{**a, "_clocks": alertview.sla(a, now)} for a in store.list("open", limit=QUEUE_LIMIT, now=now)]
             day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
             closed_today = [a for a in store.list("closed", limit=CLOSED_LIMIT, now=now)
@@ -605,9 +619,9 @@ def register(app, ctx) -> None:
                            [(a["id"], a.get("state"), a.get("severity"), [c.get("mark") for c in a["_clocks"]])
                             for a in open_alerts], [a["id"] for a in closed_today], [x["id"] for x in silences]])
             if shown == key:
-                return no_update, no_update, [True] * n_actions, no_update, no_update, no_update, hidden, hidden, hidden
+                return no_update, no_update, [True] * n_actions, no_update, no_update, no_update, no_update
             body = summary(open_alerts, closed_today, silences, now, display_names(ctx))
-            return body, "", [True] * n_actions, no_update, key, no_update, hidden, hidden, hidden
+            return body, "", [True] * n_actions, no_update, key, hidden, hidden
         user = session_user(ctx)
         allowed = set(alertview.allowed_actions(alert)) if user is not None and user.may_act else set()
         disabled = [a not in allowed for a in alertview.ACTIONS]
@@ -615,31 +629,31 @@ def register(app, ctx) -> None:
         clocks = alertview.sla(alert, now)
         key = _digest([alert, len(history), [(c.get("name"), c.get("mark")) for c in clocks], now.strftime("%H")])
         if trigger == ids.DUTY_TICK and shown == key:
-            return no_update, no_update, disabled, no_update, no_update, no_update, shown_style, shown_style, back
+            return no_update, no_update, disabled, no_update, no_update, no_update, no_update
         body = detail(alert, clocks, history, display_names(ctx))
         rows = alert_complaints(ctx, alert, now)
         new_team = (alert.get("team") or alert.get("suggested_team")) if trigger != ids.DUTY_TICK or not team else no_update
+        return body, complaints_table(rows, ctx.table), disabled, new_team, key, shown_style, back
+
+    # the chart in a callback of its own: a first read of 10 days of hour tallies must not hold up
+    # the detail; redrawn when the selection changes and once a minute (the current hour grows)
+    @app.callback(Output(ids.DUTY_CHART, "figure"), Output(ids.DUTY_CHART_BOX, "style"), Output(CHART_HASH, "data"),
+                  Input(ids.DUTY_SELECTED, "data"), Input(CHART_TICK, "n_intervals"), State(CHART_HASH, "data"))
+    def chart(selected, _n, shown):
+        store = ctx.alerts()
+        alert = store.get(selected) if (store is not None and isinstance(selected, str) and selected) else None
+        if alert is None:
+            return (no_update, no_update, no_update) if shown is None else (no_update, {"display": "none"}, None)
+        now = datetime.now(ctx.settings.tz)
+        key = _digest([selected, now.strftime("%Y%m%d%H%M"), alert.get("at"), alert.get("ended_at")])
+        if key == shown:
+            return no_update, no_update, no_update
         try:
             fig = alert_chart(ctx, alert, now)
         except Exception as e:  # noqa: BLE001 - the rest of the detail still shows
             log.warning("duty chart for %s failed: %s", alert.get("id"), e)
             fig = figures.empty("曲线暂不可用", theme=figures.DARK)
-        return (body, complaints_table(rows, ctx.table), disabled, new_team, key, fig, shown_style, shown_style, back)
-
-    @app.callback(Output(ids.DUTY_SIL_LIST, "children"), Output(ids.DUTY_SIL_HASH, "data"),
-                  Input(ids.DUTY_TICK, "n_intervals"), Input(ids.DUTY_SIL_VERSION, "data"),
-                  State(ids.DUTY_SIL_HASH, "data"))
-    def silence_list(_n, _v, shown):
-        store = ctx.alerts()
-        if store is None:
-            return html.P("预警模块未启用", className="muted"), None
-        user = session_user(ctx)
-        can = user is not None and role_may(user.role, "admin")
-        sils = store.silences(datetime.now(ctx.settings.tz))
-        key = _digest([[x["id"], x.get("until")] for x in sils] + [can])
-        if key == shown:
-            return no_update, no_update
-        return silence_rows(sils, can), key
+        return fig, {"display": "block"}, key
 
     @app.callback(Output(ids.DUTY_SIL_RESULT, "children"), Output(ids.DUTY_SIL_VERSION, "data"),
                   Output(ids.DUTY_SIL_REASON, "value"),

@@ -8,6 +8,10 @@ dashboard process and of its children (the background worker that draws clouds a
 topics), and at the end prints the memory at the start and the end, the peak, and the slope
 (MB per hour, least squares) over the whole run and over its second half, when warm-up is over.
 
+``--trace`` runs the dashboard under ``tracemalloc`` and prints, at the end, the lines of code
+whose allocations grew the most between the first minute and the end (to find a leak; it makes
+the dashboard slower and larger, so its RSS figures are not the plain run's).
+
 The yardstick (issue 13): flat memory.  Before the fix the dashboard grew 87 -> 169 MB in 25
 minutes with a wall open and was still rising.  ``--max-slope`` (MB/h over the second half)
 turns the report into a pass/fail exit status; by default it only reports.
@@ -75,6 +79,45 @@ def summary(samples: list[tuple[float, float, float]]) -> dict:
             "slope_mb_h": slope(total), "slope_half_mb_h": slope(half), "minutes": total[-1][0] / 60 if total else 0}
 
 
+TRACE_FILE = "soak-tracemalloc.txt"
+
+
+def traced_dashboard(argv: list[str]) -> int:
+    """``python -m dashboard`` under tracemalloc: SIGUSR1 takes the baseline snapshot, SIGUSR2
+    writes the 25 lines that grew most since then to $DATA_DIR/soak-tracemalloc.txt."""
+    import os
+    import signal
+    import tracemalloc
+
+    tracemalloc.start(12)
+    state: dict = {}
+
+    def baseline(signum, frame):
+        state["base"] = tracemalloc.take_snapshot()
+
+    def report(signum, frame):
+        snap = tracemalloc.take_snapshot()
+        base = state.get("base")
+        filters = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap>")]
+        snap = snap.filter_traces(filters)
+        lines = [f"traced now {sum(s.size for s in snap.statistics('filename')) / 2 ** 20:.1f} MB"]
+        if base is not None:
+            stats = snap.compare_to(base.filter_traces(filters), "traceback")
+            for st in stats[:25]:
+                if st.size_diff <= 0:
+                    break
+                lines.append(f"{st.size_diff / 1024:+10.1f} KiB {st.count_diff:+8d} blocks  (now {st.size / 1024:.1f} KiB)")
+                lines.extend("      " + ln for ln in st.traceback.format(limit=6))
+        with open(os.path.join(os.environ.get("DATA_DIR", "."), TRACE_FILE), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+    signal.signal(signal.SIGUSR1, baseline)
+    signal.signal(signal.SIGUSR2, report)
+    from dashboard.__main__ import main as dashboard_main
+
+    return dashboard_main(argv)
+
+
 def _fmt(v) -> str:
     return "—" if v is None else f"{v:+.1f}"
 
@@ -92,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="fail (exit 1) when the second half grows faster than this many MB per hour")
     ap.add_argument("--csv", help="also write every reading to this CSV file")
     ap.add_argument("--data-dir", help="where the demo's Redis and logs go (default: a temporary directory)")
+    ap.add_argument("--trace", action="store_true",
+                    help="run the dashboard under tracemalloc and print what grew (slower; to find a leak)")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--traced-dashboard"]:          # the dashboard child of a --trace run
+        return traced_dashboard([a for a in argv[1:] if a != "--"])
     args = ap.parse_args(argv)
     if args.soak_minutes <= 0 or args.every <= 0:
         ap.error("--soak-minutes and --every must be positive")
@@ -108,7 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     samples: list[tuple[float, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="c12315-soak-") as tmp:
         data = Path(args.data_dir) if args.data_dir else Path(tmp)
-        with DemoStack(data, history_days=args.history_days, rate=args.rate, feed_rate=args.feed_rate) as stack:
+        class Stack(DemoStack):
+            def _child(self, child_args: list[str], name: str):
+                if args.trace and name == "dashboard":
+                    child_args = ["-m", "dashboard.soak", "--traced-dashboard", "--", *child_args[2:]]
+                return super()._child(child_args, name)
+
+        with Stack(data, history_days=args.history_days, rate=args.rate, feed_rate=args.feed_rate) as stack:
             dash = stack.procs[-1]                  # the dashboard is the last process DemoStack starts
             driver = chrome(1920, 1080)
             rec = Recorder(driver)
@@ -121,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.monotonic()
                 end = t0 + args.soak_minutes * 60
                 next_print = t0
+                trace_base_at = t0 + min(60.0, args.soak_minutes * 60 / 4) if args.trace else None
                 while True:
                     now = time.monotonic()
                     own, kids = rss_mb(dash.pid)
@@ -135,10 +190,18 @@ def main(argv: list[str] | None = None) -> int:
                         say(f"{(now - t0) / 60:5.1f}/{args.soak_minutes:g} min  RSS {own + kids:7.1f} MB "
                             f"(dashboard {own:.1f} + children {kids:.1f})  slope {_fmt(s)} MB/h")
                         next_print = now + 60
+                    if trace_base_at is not None and now >= trace_base_at:
+                        dash.send_signal(signal.SIGUSR1)
+                        trace_base_at = None
                     if now >= end:
                         break
                     time.sleep(min(args.every, max(0.0, end - now)))
                 errors = rec.errors()
+                if args.trace:
+                    dash.send_signal(signal.SIGUSR2)
+                    time.sleep(min(120.0, 5 + args.soak_minutes))
+                    trace = data / TRACE_FILE
+                    print(trace.read_text(encoding="utf-8") if trace.exists() else "no tracemalloc report was written")
             finally:
                 driver.quit()
     if args.csv:

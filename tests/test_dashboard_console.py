@@ -211,6 +211,7 @@ def choose(driver, dropdown_id: str, label: str) -> None:
     """Open a dropdown and click the option with this label (then close it)."""
     from selenium.webdriver.common.keys import Keys
 
+    js_wait(driver, f"return !!document.getElementById('{dropdown_id}')", 10, f"{dropdown_id} drawn")   # loaded lazily
     driver.execute_script("document.getElementById(arguments[0]).click()", dropdown_id)
     js_wait(driver, "return document.querySelectorAll('.dash-dropdown-option').length > 0", 5, f"{dropdown_id} to open")
     search = driver.find_elements("css selector", "input.dash-dropdown-search")
@@ -225,6 +226,14 @@ def choose(driver, dropdown_id: str, label: str) -> None:
       if (o) { o.click(); return true; } return opts.map(function (e) { return e.textContent; });""", label)
     assert clicked is True, f"no option {label!r} in {dropdown_id}: {clicked}"
     driver.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+
+
+def shot(driver, name: str) -> None:
+    """With CONSOLE_SHOTS=dir, a PNG of the page at this step (to look at the console by eye)."""
+    where = os.environ.get("CONSOLE_SHOTS")
+    if where:
+        os.makedirs(where, exist_ok=True)
+        driver.save_screenshot(os.path.join(where, f"{name}.png"))
 
 
 def detail_alert(driver) -> str | None:
@@ -242,6 +251,7 @@ def test_chart_url_and_complaint_ids(site, browser):
     js_wait(driver, "return document.querySelectorAll('#duty-queue tr.row').length >= 3", 20, "the queue")
     # nothing selected: today's summary fills the right-hand side, with the open alerts by level
     js_wait(driver, "return !!document.getElementById('duty-summary')", 10, "the summary")
+    shot(driver, "duty-summary")
     assert driver.execute_script("return document.querySelector('#duty-sum-red .n').textContent") == "1"
     assert driver.execute_script("return document.querySelector('#duty-sum-orange .n').textContent") == "1"
 
@@ -260,6 +270,7 @@ def test_chart_url_and_complaint_ids(site, browser):
     assert exp[0] is None                     # outside the alarm window: no expectation drawn
     assert chart["shapes"] >= 1               # the alarm window, shaded
     assert chart["ticks"] and not any(c.isalpha() and c.isascii() for t in chart["ticks"] for c in t), chart["ticks"]
+    shot(driver, "duty-selected")
 
     # the drill-down shows each complaint's id, and it is one the site published
     js_wait(driver, "return document.querySelectorAll('#duty-complaints td.cid').length > 0", 15, "complaint ids")
@@ -364,6 +375,7 @@ def test_head_creates_and_lifts_a_silence(site, browser):
     text = driver.execute_script(f"return document.querySelector('[data-silence=\"{s['id']}\"]').textContent")
     assert "长治市·食品" in text and "节日促销" in text and "周局长" in text, text
 
+    shot(driver, "duty-silence")
     driver.execute_script(f"document.querySelector('[data-silence=\"{s['id']}\"] button.lift').click()")
     js_wait(driver, "return !!document.getElementById('duty-silence-lifted')", 10, "the silence lifted")
     js_wait(driver, "return !!document.getElementById('duty-silence-none')", 10, "the list empty again")

@@ -163,6 +163,8 @@ def latin_words(items: list[dict]) -> list[tuple[str, str]]:
 
     bad = []
     for it in items:
+        if it["tag"] == "TD" and "cid" in it["cls"].split():
+            continue          # a complaint's id as its channel issued it (data, not a UI string)
         text = it["text"]
         for name in LATIN_ALLOWED_IN:
             text = text.replace(name, "")
