@@ -93,7 +93,7 @@ def layout(ctx, user, search: str = ""):
             html.Section([
                 html.Button("返回概况", id=ids.DUTY_DESELECT, n_clicks=0, className="back", style={"display": "none"}),
                 html.Div(id=ids.DUTY_DETAIL, className="detail", children=html.P("正在载入……", className="muted")),
-                html.Div(dcc.Graph(id=ids.DUTY_CHART, config=GRAPH_CONFIG, style={"height": "300px"},
+                html.Div(dcc.Graph(id=ids.DUTY_CHART, config=GRAPH_CONFIG, style={"height": f"{CHART_PX}px"},
                                    figure=figures.empty("", theme=figures.DARK)),
                          id=ids.DUTY_CHART_BOX, className="duty-chart", style={"display": "none"}),
                 html.Div([
@@ -120,6 +120,7 @@ def layout(ctx, user, search: str = ""):
 
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False, "doubleClick": False}
+CHART_PX = 320
 STATE_FILTERS = [{"label": "在办", "value": "open"}, {"label": "已关闭", "value": "closed"},
                  {"label": "全部", "value": "all"}]
 SEVERITY_FILTERS = [{"label": _sev.tag(lv), "value": lv} for lv in ("red", "orange", "yellow", "blue")]
@@ -470,7 +471,9 @@ def alert_chart(ctx, alert: dict, now: datetime, usual_days: int = 7):
     usual = [round(sum(before[off + i - 24 * k] for k in range(1, usual_days + 1)) / usual_days, 2)
              if off + i - 24 * usual_days >= 0 else None for i in range(n)]
     pts = alertview.chart_points(alert, hours, now, usual)
-    return figures.alert_series(pts["starts"], pts["observed"], pts["expected"], pts["window"], pts["usual"])
+    fig = figures.alert_series(pts["starts"], pts["observed"], pts["expected"], pts["window"], pts["usual"])
+    fig.update_layout(height=CHART_PX)       # the box's height: the axis labels stay inside it
+    return fig
 
 
 
