@@ -198,9 +198,13 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(min(args.every, max(0.0, end - now)))
                 errors = rec.errors()
                 if args.trace:
-                    dash.send_signal(signal.SIGUSR2)
-                    time.sleep(min(120.0, 5 + args.soak_minutes))
                     trace = data / TRACE_FILE
+                    trace.unlink(missing_ok=True)
+                    dash.send_signal(signal.SIGUSR2)
+                    waited = time.monotonic() + 300          # a snapshot of a large process takes a while
+                    while not trace.exists() and time.monotonic() < waited and dash.poll() is None:
+                        time.sleep(1)
+                    time.sleep(1)
                     print(trace.read_text(encoding="utf-8") if trace.exists() else "no tracemalloc report was written")
             finally:
                 driver.quit()
