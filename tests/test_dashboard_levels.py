@@ -178,38 +178,48 @@ def latin_words(items: list[dict]) -> list[tuple[str, str]]:
     return bad
 
 
-def open_dropdowns_and_pickers(driver) -> list[dict]:
-    """Open each dropdown and date picker in turn and read what it shows."""
+def close_popups(driver, still_open: str) -> None:
+    """Close an open dropdown or calendar with Escape, as a user does."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    time.sleep(0.3)
+
+
+def open_dropdowns_and_pickers(driver) -> list[dict]:
+    """Open each dropdown and date picker in turn and read what it shows."""
     seen = []
-    opened = {"dropdowns": 0, "search": 0, "calendars": 0, "months": 0}
+    opened = {"dropdowns": 0, "searchable": 0, "search": 0, "calendars": 0, "months": 0}
     n = driver.execute_script("return document.querySelectorAll('.dash-dropdown').length")
+    is_open = "return !!document.querySelector('.dash-dropdown-content, .dash-dropdown-search, [role=listbox]')"
     for i in range(n):
         driver.execute_script("document.querySelectorAll('.dash-dropdown')[arguments[0]].click()", i)
-        wait_until(lambda: driver.execute_script(
-            "return !!document.querySelector('.dash-dropdown-content, .dash-dropdown-search, [role=listbox]')"), 5,
-            "the dropdown to open")
+        wait_until(lambda: driver.execute_script(is_open), 20, "the dropdown to open")
         now_seen = driver.execute_script(VISIBLE_TEXT)
         opened["dropdowns"] += 1
+        # a dropdown with a search box (state and level filters have none) names it 搜索
+        opened["searchable"] += bool(driver.execute_script(
+            "return !!document.querySelector('.dash-dropdown-content input, .dash-dropdown-search')"))
         opened["search"] += any(i["tag"] == "placeholder" and i["text"] == "搜索" for i in now_seen)
         seen += now_seen
-        driver.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+        close_popups(driver, is_open)
     pickers = driver.execute_script("return document.querySelectorAll('.dash-datepicker').length")
+    calendar_open = ("return Array.from(document.querySelectorAll('.dash-datepicker-calendar'))"
+                     ".some(function (e) { return e.getBoundingClientRect().height > 0; })")
     for i in range(pickers):
         driver.find_elements("css selector", ".dash-datepicker .dash-datepicker-input-wrapper")[i].click()
-        wait_until(lambda: driver.execute_script(
-            "return Array.from(document.querySelectorAll('.dash-datepicker-calendar'))"
-            ".some(function (e) { return e.getBoundingClientRect().height > 0; })"), 5, "the calendar")
+        wait_until(lambda: driver.execute_script(calendar_open), 20, "the calendar")
         now_seen = driver.execute_script(VISIBLE_TEXT)
         opened["calendars"] += 1
         # the weekdays' row in Chinese (一 … 日, not Mo … Su); a two-month calendar names its months 2026年12月
         texts = {i["text"] for i in now_seen}
         opened["months"] += {"一", "六", "日"} <= texts
         seen += now_seen
-        driver.find_element("tag name", "body").send_keys(Keys.ESCAPE)
+        close_popups(driver, calendar_open)
     # what was opened was read: each dropdown's search box, each calendar's weekdays in Chinese
-    assert opened["search"] == opened["dropdowns"] == n and opened["months"] == opened["calendars"] == pickers, opened
+    assert opened["dropdowns"] == n and opened["search"] == opened["searchable"] > 0, opened
+    assert opened["months"] == opened["calendars"] == pickers, opened
     return seen
 
 
