@@ -38,7 +38,7 @@ import numpy as np
 
 from alerts.calendar import Calendar, default_calendar
 
-__all__ = ["Surge", "Dataset", "generate", "INDUSTRIES", "K_VALUES", "HOUR_PROFILE", "WEEKDAY_FACTOR"]
+__all__ = ["Surge", "Dataset", "generate", "inject_surges", "INDUSTRIES", "K_VALUES", "HOUR_PROFILE", "WEEKDAY_FACTOR"]
 
 INDUSTRIES = ("食品", "药品", "医疗器械", "商超", "职业索赔", "一般消费纠纷", "汽车", "房地产",
               "价格", "产品质量", "旅游")
@@ -185,6 +185,51 @@ def day_factors(start: date, n_days: int, calendar: Calendar | None = None) -> n
     return out
 
 
+
+def inject_surges(rng: np.random.Generator, counts: np.ndarray, mean: np.ndarray, size: np.ndarray,
+                  k_values: tuple[float, ...], surges_per_k: int | None, warmup: int,
+                  step_hours: int) -> list[Surge]:
+    """Add surges to ``counts`` in place (shared by :mod:`alerts.synth` and :mod:`alerts.synth2`).
+
+    Per ``k``: ``surges_per_k`` surges (default one per five series, 5 .. 60) on random series,
+    6 h .. 5 days long (log-uniform), ``step`` or ``ramp``, starting after ``warmup`` steps and
+    kept two days apart on a series; total excess ``round(k * SD)`` with SD the NB standard
+    deviation of the baseline ``mean`` over the window (``sqrt(sum(mu + mu**2 / size))``),
+    spread over the window multinomially by the shape.  Returns them sorted by series, start.
+    """
+    n_s, n_steps = counts.shape
+    steps_per_day = 24 // step_hours
+    if surges_per_k is None:
+        surges_per_k = int(np.clip(n_s // 5, 5, 60))
+    busy: dict[int, list[tuple[int, int]]] = {}
+    surges: list[Surge] = []
+    gap = 2 * steps_per_day  # keep surges of one series apart (room for the grace period)
+    for k in k_values:
+        placed, tries = 0, 0
+        while placed < surges_per_k and tries < 100 * surges_per_k:
+            tries += 1
+            hours = float(np.exp(rng.uniform(np.log(6.0), np.log(120.0))))
+            dur = max(1, int(round(hours / step_hours)))
+            if n_steps - dur <= warmup:
+                continue
+            s = int(rng.integers(n_s))
+            t0 = int(rng.integers(warmup, n_steps - dur + 1))
+            t1 = t0 + dur
+            if any(t0 < e + gap and b0 - gap < t1 for b0, e in busy.get(s, ())):
+                continue
+            shape = SHAPES[int(rng.integers(len(SHAPES)))]
+            mu = mean[s, t0:t1].astype(np.float64)
+            sd = float(np.sqrt(np.sum(mu + mu * mu / size[s])))
+            total = max(1, int(round(k * sd)))
+            weights = np.ones(dur) if shape == "step" else np.arange(1, dur + 1, dtype=float)
+            added = rng.multinomial(total, weights / weights.sum())
+            counts[s, t0:t1] += added.astype(counts.dtype)
+            busy.setdefault(s, []).append((t0, t1))
+            surges.append(Surge(s, t0, t1, float(k), shape, total, sd))
+            placed += 1
+    surges.sort(key=lambda x: (x.series, x.start))
+    return surges
+
 def generate(seed: int, year: int = 2025, cities: int = 11, counties: int = 117,
              industries: tuple[str, ...] = INDUSTRIES, freq: str = "hour", days: int | None = None,
              k_values: tuple[float, ...] = K_VALUES, surges_per_k: int | None = None,
@@ -253,38 +298,8 @@ def generate(seed: int, year: int = 2025, cities: int = 11, counties: int = 117,
         counts[a:b] = rng.poisson(lam)
 
     # ---- surges
-    n_steps = counts.shape[1]
-    steps_per_day = 24 // step_hours
-    warmup = warmup_days * steps_per_day
-    if surges_per_k is None:
-        surges_per_k = int(np.clip(n_s // 5, 5, 60))
-    busy: dict[int, list[tuple[int, int]]] = {}
-    surges: list[Surge] = []
-    gap = 2 * steps_per_day  # keep surges of one series apart (room for the grace period)
-    for k in k_values:
-        placed, tries = 0, 0
-        while placed < surges_per_k and tries < 100 * surges_per_k:
-            tries += 1
-            hours = float(np.exp(rng.uniform(np.log(6.0), np.log(120.0))))
-            dur = max(1, int(round(hours / step_hours)))
-            if n_steps - dur <= warmup:
-                continue
-            s = int(rng.integers(n_s))
-            t0 = int(rng.integers(warmup, n_steps - dur + 1))
-            t1 = t0 + dur
-            if any(t0 < e + gap and b0 - gap < t1 for b0, e in busy.get(s, ())):
-                continue
-            shape = SHAPES[int(rng.integers(len(SHAPES)))]
-            mu = mean[s, t0:t1].astype(np.float64)
-            sd = float(np.sqrt(np.sum(mu + mu * mu / size[s])))
-            total = max(1, int(round(k * sd)))
-            weights = np.ones(dur) if shape == "step" else np.arange(1, dur + 1, dtype=float)
-            added = rng.multinomial(total, weights / weights.sum())
-            counts[s, t0:t1] += added.astype(np.int32)
-            busy.setdefault(s, []).append((t0, t1))
-            surges.append(Surge(s, t0, t1, float(k), shape, total, sd))
-            placed += 1
-    surges.sort(key=lambda x: (x.series, x.start))
+    warmup = warmup_days * (24 // step_hours)
+    surges = inject_surges(rng, counts, mean, size, k_values, surges_per_k, warmup, step_hours)
     keys = [(code, ind) for code, _ in places for ind in industries]
     city = [c for _, c in places for _ in industries]
     return Dataset(counts, start, step_hours, mean, keys, city, surges, warmup, size, seed)

@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from alerts.calendar import Calendar, default_calendar
-from alerts.synth import INDUSTRIES, K_VALUES, SHAPES, Dataset, Surge, _shanxi_counties
+from alerts.synth import INDUSTRIES, K_VALUES, Dataset, _shanxi_counties, inject_surges
 
 __all__ = ["generate", "PROFILE_OF", "HOUR_PROFILES"]
 
@@ -175,39 +175,9 @@ def generate(seed: int, year: int = 2025, cities: int = 11, counties: int = 117,
         counts = counts.reshape(n_s, n_days, 24).sum(axis=2)
         step_hours = 24
 
-    # ---- surges (the conventions of alerts.synth)
-    n_steps = counts.shape[1]
-    steps_per_day = 24 // step_hours
-    warmup = warmup_days * steps_per_day
-    if surges_per_k is None:
-        surges_per_k = int(np.clip(n_s // 5, 5, 60))
-    busy: dict[int, list[tuple[int, int]]] = {}
-    surges: list[Surge] = []
-    gap = 2 * steps_per_day
-    for k in k_values:
-        placed, tries = 0, 0
-        while placed < surges_per_k and tries < 100 * surges_per_k:
-            tries += 1
-            hours = float(np.exp(rng.uniform(np.log(6.0), np.log(120.0))))
-            dur = max(1, int(round(hours / step_hours)))
-            if n_steps - dur <= warmup:
-                continue
-            s = int(rng.integers(n_s))
-            t0 = int(rng.integers(warmup, n_steps - dur + 1))
-            t1 = t0 + dur
-            if any(t0 < e + gap and b0 - gap < t1 for b0, e in busy.get(s, ())):
-                continue
-            shape = SHAPES[int(rng.integers(len(SHAPES)))]
-            mu = mean[s, t0:t1].astype(np.float64)
-            sd = float(np.sqrt(np.sum(mu + mu * mu / size[s])))
-            total = max(1, int(round(k * sd)))
-            weights = np.ones(dur) if shape == "step" else np.arange(1, dur + 1, dtype=float)
-            added = rng.multinomial(total, weights / weights.sum())
-            counts[s, t0:t1] += added.astype(np.int32)
-            busy.setdefault(s, []).append((t0, t1))
-            surges.append(Surge(s, t0, t1, float(k), shape, total, sd))
-            placed += 1
-    surges.sort(key=lambda x: (x.series, x.start))
+    # ---- surges (the conventions of alerts.synth, the same code)
+    warmup = warmup_days * (24 // step_hours)
+    surges = inject_surges(rng, counts, mean, size, k_values, surges_per_k, warmup, step_hours)
     keys = [(code, ind) for code, _ in places for ind in industries]
     city = [c for _, c in places for _ in industries]
     return Dataset(counts, start, step_hours, mean, keys, city, surges, warmup, size, seed)
