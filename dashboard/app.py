@@ -30,6 +30,7 @@ from dashboard import auth, ids
 from dashboard.background import Background
 from dashboard.data import Documents, Tallies
 from dashboard.geo import Boundaries, load_boundaries
+from dashboard.session import session_csrf, session_user
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -193,23 +194,6 @@ def home(user: auth.User | None):
 
 
 # -- security --------------------------------------------------------------------------------
-
-def session_user(ctx: Context) -> auth.User | None:
-    """The signed-in user of this request, or None (no, expired or deleted session)."""
-    cached = getattr(flask.g, "c12315_user", False)
-    if cached is not False:
-        return cached
-    data = ctx.sessions.get(flask.session.get("sid"))
-    user = auth.User(data["user"], data["role"], data.get("display") or data["user"]) if data else None
-    flask.g.c12315_user = user
-    flask.g.c12315_session = data
-    return user
-
-
-def session_csrf() -> str | None:
-    data = getattr(flask.g, "c12315_session", None)
-    return data["csrf"] if data else None
-
 
 def _screen_of(body: dict) -> str | None:
     """Which protected screen a Dash callback request belongs to (by its output ids)."""

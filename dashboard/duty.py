@@ -20,7 +20,7 @@ from alerts.lifecycle import CLOSED_STATES
 from alerts.store import district_covers, silence_label
 from dashboard import alertview, figures, ids, supervise
 from streams.access import role_may
-from dashboard.app import session_csrf, session_user
+from dashboard.session import session_csrf, session_user
 
 log = logging.getLogger(__name__)
 
