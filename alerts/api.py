@@ -18,8 +18,10 @@ alert actions ``act``, creating and ending silences ``admin`` (``streams.access`
 """
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+from streams.store import redis_client
 import redis
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -41,12 +43,31 @@ def _actor(request: Request) -> str | None:
 
 
 def router(settings, notifier_factory=None) -> APIRouter:
-    r = APIRouter()
+    """The alert routes. Closing an alert (close, false_alarm) sends a 'closed' notice through
+    ``notifier_factory()``; by default the router builds its own :class:`alerts.notify.Notifier`
+    from config/notify.yaml on the first close and drains it when the app stops."""
     state: dict = {}
+
+    def own_notifier():
+        if "notifier" not in state:
+            from alerts.notify import Notifier, load_notify_config
+
+            state["notifier"] = Notifier(load_notify_config())
+        return state["notifier"]
+
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        if "notifier" in state:
+            await state["notifier"].drain(5)
+            await state["notifier"].close()
+
+    notifier_factory = notifier_factory or own_notifier
+    r = APIRouter(lifespan=lifespan)
 
     def store() -> AlertStore:
         if "store" not in state:
-            client = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=3)
+            client = redis_client(settings.redis_url, socket_timeout=3)
             state["store"] = AlertStore(client)
         return state["store"]
 
@@ -112,7 +133,7 @@ def router(settings, notifier_factory=None) -> APIRouter:
             return _problem(422, str(e))
         except _Unavailable as e:
             return e.response
-        if notifier_factory is not None and alert.get("state") in ("closed", "false_alarm"):
+        if alert.get("state") in ("closed", "false_alarm"):
             await notifier_factory().send(alert, "closed")
         return alert
 

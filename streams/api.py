@@ -20,6 +20,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from streams.store import redis_client
 from config import Settings, SettingsError, settings as load_default
 from streams import deadletter, keys
 from streams.access import required_scope
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         state["intake"] = Intake(S, source="api")
-        state["redis"] = aioredis.from_url(S.redis_url, decode_responses=True, socket_timeout=3)
+        state["redis"] = redis_client(S.redis_url, asyncio=True, socket_timeout=3)
         state["read"] = ReadModel(S)
         try:
             await state["intake"].start()
@@ -52,9 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise SystemExit(f"cannot reach the Kafka broker at {S.broker} ({e.__class__.__name__}): "
                              "start it (make run) or set KAFKA_BROKER") from None
         yield
-        if "notifier" in state:
-            await state["notifier"].drain(5)
-            await state["notifier"].close()
         await state["intake"].stop()
         await state["redis"].aclose()
 
@@ -63,14 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Accepts complaints onto the stream and serves live tallies from Redis.")
     one = json_schema(S)
 
-    def notifier():
-        from alerts.notify import Notifier, load_notify_config
-        if "notifier" not in state:
-            state["notifier"] = Notifier(load_notify_config())
-        return state["notifier"]
-
-    from alerts.api import router as alerts_router
-    app.include_router(alerts_router(S, notifier))
+    from alerts.api import router as alerts_router        # with its own 'closed' notifier
+    app.include_router(alerts_router(S))
     from streams.cases.api import router as cases_router      # case events and KPIs (issue 14)
     app.include_router(cases_router(S, lambda: state))
 
