@@ -16,28 +16,22 @@ from pathlib import Path
 
 import httpx
 
+from streams.store import redis_client
 from config import ROOT_DIR, SettingsError, load_settings
 from streams.services import PRIVATE_UMASK, EmbeddedBroker, EmbeddedRedis, ServiceError, check_port, lock_down
 
 PY = sys.executable
 
 
-def demo_login(S) -> str:
-    """On a first start (no users), a duty officer and a bureau head with fresh random passwords."""
-    import secrets
-
-    from dashboard.auth import Users, users_path
-
-    users = Users(users_path(S))
-    if users.load():
-        return "    sign-in        users of " + str(users.path) + " (python -m dashboard.users --help)\n"
-    made = []
-    for name, role, display in (("duty", "duty", "值班员"), ("head", "head", "局长")):
-        pw = secrets.token_urlsafe(9)
-        users.add(name, role, pw, display)
-        made.append(f"{name} / {pw}")
-    return ("    sign-in        " + "   ".join(made) + "   (made now, shown once; python -m dashboard.users\n"
-            "                   adds real users)\n")
+def demo_login(env: dict) -> str:
+    """On a first start (no users), a duty officer and a bureau head with fresh random passwords:
+    the banner's sign-in lines from ``python -m dashboard.users first-start`` (the stack starts
+    the dashboard's commands, it does not import the dashboard)."""
+    done = subprocess.run([PY, "-m", "dashboard.users", "first-start"], env=env, cwd=ROOT_DIR,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        return "    sign-in        cannot prepare the users: " + (done.stderr.strip() or f"exit {done.returncode}") + "\n"
+    return done.stdout
 
 
 def api_tokens(S) -> tuple[str, str]:
@@ -48,7 +42,7 @@ def api_tokens(S) -> tuple[str, str]:
 
     from streams.tokens import Tokens
 
-    tokens = Tokens(redis.Redis.from_url(S.redis_url, decode_responses=True, socket_timeout=5))
+    tokens = Tokens(redis_client(S.redis_url, socket_timeout=5))
     try:
         own = tokens.add("demo-feed", "submit,read", replace=True)
         first = not tokens.exists("operator")
@@ -204,7 +198,7 @@ def run(args) -> int:
         return 1
 
     api = S.api_url
-    login = "" if args.no_dashboard else demo_login(S)
+    login = "" if args.no_dashboard else demo_login(env)
     dash = "\n" + token_line if args.no_dashboard else f"""
     wall display   http://127.0.0.1:{dash_port}/wall     (no sign-in)
     duty console   http://127.0.0.1:{dash_port}/duty     review: http://127.0.0.1:{dash_port}/review
