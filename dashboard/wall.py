@@ -22,15 +22,16 @@ from dash import Input, Output, Patch, State, ctx as dash_ctx, dcc, html, no_upd
 
 from alerts.store import silence_label
 from dashboard import alertview, figures, ids, jobs, supervise
-from alerts.severity import RANK
-from dashboard.data import (by, child_codes, kpi_rows, ranking, select, today_covers, today_vs, trend_24h,
-                            usual_so_far)
+from dashboard.data import by, child_codes, today_vs
 from dashboard.geo import seat_points
+from streams import wallview
+from streams.wallview import hot_levels  # noqa: F401 - the wall's map marks (tests import it from here)
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "scrollZoom": False, "doubleClick": False}
 MANUAL_PAUSE_S = 120           # a click stops the rotation this long
 KIND_CLASS = {"投诉": "kpi-complaint", "举报": "kpi-report", "咨询": "kpi-enquiry", "合计": "kpi-total"}
+LOADING = "加载中…"             # what a panel says until its first figures arrive (never zeros)
 
 
 def _params(search: str) -> dict:
@@ -73,19 +74,22 @@ def layout(ctx, search: str = ""):
         html.Div(id=ids.WALL_BANNER, className="banner", role="alert"),
         html.Main([
             html.Div([
-                panel("今日受理", html.Div(id=ids.WALL_KPIS, className="kpis"), "panel-kpis"),
-                panel("行业分布（今日）", dcc.Graph(id=ids.WALL_INDUSTRY, config=GRAPH_CONFIG, className="graph"),
-                      "panel-industry"),
+                panel("今日受理", html.Div(id=ids.WALL_KPIS, className="kpis",
+                                       children=html.Div(LOADING, className="muted pending")), "panel-kpis"),
+                panel("行业分布（今日）", dcc.Graph(id=ids.WALL_INDUSTRY, config=GRAPH_CONFIG, className="graph",
+                                               figure=figures.empty(LOADING)), "panel-industry"),
             ], className="col col-left"),
             html.Div([
                 panel(html.Span(id=ids.WALL_MAP_TITLE, children="地区分布"),
-                      dcc.Graph(id=ids.WALL_MAP, config=GRAPH_CONFIG, className="graph"), "panel-map",
+                      dcc.Graph(id=ids.WALL_MAP, config=GRAPH_CONFIG, className="graph",
+                                figure=figures.empty(LOADING)), "panel-map",
                       [dcc.RadioItems(id=ids.WALL_MODE, options=[{"label": "按数量", "value": "count"},
                                                                  {"label": "按激增", "value": "surge"}],
                                       value="surge" if p.get("mode") == "surge" else "count", inline=True,
                                       className="mode-toggle")]),
                 panel("近24小时趋势（按小时，虚线为去年同期）",
-                      dcc.Graph(id=ids.WALL_TREND, config=GRAPH_CONFIG, className="graph"), "panel-trend"),
+                      dcc.Graph(id=ids.WALL_TREND, config=GRAPH_CONFIG, className="graph",
+                                figure=figures.empty(LOADING)), "panel-trend"),
             ], className="col col-center"),
             html.Div([
                 panel("热词云（近24小时）", [html.Img(id=ids.WALL_CLOUD, className="cloud-img", alt="热词云"),
@@ -93,7 +97,9 @@ def layout(ctx, search: str = ""):
                       "panel-cloud"),
                 panel("办理情况", html.Div(id=ids.WALL_CASES, className="handling",
                                        children=supervise.wall_panel_body(None, None)), "panel-handling"),
-                panel("上升最快的短语（近1小时）", html.Ol(id=ids.WALL_RISING, className="rising"), "panel-rising"),
+                panel("上升最快的短语（近1小时）", html.Ol(id=ids.WALL_RISING, className="rising",
+                                                 children=[html.Li("计算中…", className="muted pending")]),
+                      "panel-rising"),
             ], className="col col-right"),
         ], className="wall-main"),
         html.Footer([html.Span("在办预警", className="ticker-label"),
@@ -104,43 +110,31 @@ def layout(ctx, search: str = ""):
 
 # -- what one refresh computes (plain functions, tested without a browser) ---------------------
 
+def sources(ctx) -> wallview.Sources:
+    """The view model's sources (``streams.wallview``): what GET /api/v1/wall reads too."""
+    return wallview.Sources(table=ctx.table, tallies=ctx.tallies, under=ctx.lookup.districts_under, alerts=ctx.alerts)
+
+
 def selection_name(ctx, sel: dict) -> list[str]:
-    d = ctx.table.get(sel["code"])
-    names = [ctx.table.get(d.province_code).name]
-    if d.level in ("city", "county") and d.city_code:
-        names.append(ctx.table.get(d.city_code).name)
-    if d.level == "county":
-        names.append(d.name)
-    return names
+    return wallview.selection_names(ctx.table, sel["code"])
 
 
 def district_view(ctx, sel: dict, today, baseline) -> dict:
-    level, codes = child_codes(ctx.table, sel["level"], sel["code"])
-    rows = ranking(ctx.table, codes, level, today, baseline, 7)
-    selected = sel["code"] if sel["level"] == "county" else None
-    return {"level": level, "rows": rows, "selected": selected}
+    return wallview.district_view(ctx.table, sel["level"], sel["code"], today, baseline)
 
 
 def wall_numbers(ctx, sel: dict, now: datetime) -> dict:
-    """Everything the 2-second refresh shows, as plain data."""
-    under = None if sel["level"] == "province" else ctx.lookup.districts_under(sel["level"], sel["code"])
-    today, yesterday, last_year = today_vs(ctx.tallies, now)
-    cover_y, cover_ly, hours = today_covers(ctx.tallies, now)
-    baseline = usual_so_far(ctx.tallies, now, 7)
-    mine = select(today, under)
-    return {
-        "kpis": kpi_rows(mine, select(yesterday, under), select(last_year, under), cover_y, cover_ly, hours),
-        "industries": sorted(by(mine, "industry").items(), key=lambda kv: -kv[1]),
-        "districts": district_view(ctx, sel, today, baseline),
-        "trend": trend_24h(ctx.tallies, now, under),
-    }
+    """The counts the 2-second refresh shows (``streams.wallview.numbers``), as plain data."""
+    return wallview.numbers(sources(ctx), sel["level"], sel["code"], now)
+
+
+def wall_view(ctx, sel: dict, now: datetime) -> dict:
+    """Everything the 2-second refresh shows: the view model GET /api/v1/wall answers too."""
+    return wallview.wall_view(sources(ctx), sel["level"], sel["code"], now)
 
 
 def open_alerts(ctx, now: datetime) -> list[dict]:
-    store = ctx.alerts()
-    if store is None:
-        return []
-    return [{**a, "_clocks": alertview.sla(a, now)} for a in store.list(states="open", limit=50, now=now)]
+    return wallview.open_alerts(ctx.alerts(), now)
 
 
 def active_silences(ctx, now: datetime) -> list[dict]:
@@ -153,10 +147,16 @@ def silence_items(silences: list[dict]):
     return [html.Span("静默中：" + silence_label(x), className="ticker-item silence") for x in silences[:3]]
 
 
+def trend_figure(t: dict, scale: float):
+    """The 24-hour trend; before the system holds any data it says so (数据准备中), no empty axes."""
+    if t.get("state") == "empty":
+        return figures.empty(t["note"], scale)
+    return figures.trend(t["hours"], t["counts"], t["last_year"], scale, note=t.get("note", ""))
+
+
 def build_figures(ctx, sel: dict, nums: dict, mode: str, scale: float) -> tuple:
-    t = nums["trend"]
     return (figures.industry_bars(nums["industries"], scale), district_figure(ctx, nums["districts"], mode, scale),
-            figures.trend(t["hours"], t["counts"], t["last_year"], scale, note=t.get("note", "")))
+            trend_figure(nums["trend"], scale))
 
 
 def _digest(value) -> str:
@@ -238,24 +238,18 @@ def banner(alerts: list[dict]):
 
 
 def rising_items(topics: dict | None, rows: int = 6):
-    """Rising phrases first (orange, with their usual count); the rest of the list by count."""
-    if topics is None:
+    """Rising phrases first (violet, with their usual count); the rest of the list by count
+    (``streams.wallview.rising_rows``: what GET /api/v1/wall lists)."""
+    r = wallview.rising_rows(topics, rows)
+    if r is None:
         return [html.Li("计算中…", className="muted pending")]
-    burst = topics["phrases"]["by_burst"] if topics.get("baseline_ok") else []
-    rising = [x for x in burst if x["rising"]][:rows]
     items = [html.Li([html.Span(x["topic"], className="phrase hot"), html.Span(f"{x['count']}件", className="n"),
                       html.Span(f"常态 {x['expected']:.1f}" if x["expected"] is not None else "", className="exp"),
-                      html.Span("↑", className="arrow")]) for x in rising]
-    rest = [x for x in topics["phrases"]["by_count"] if x["topic"] not in {r["topic"] for r in rising}]
-    room = rows - len(rising)
-    if rising and room < 2:
-        rest = []                       # a note with nothing under it would be an orphan
-    if room > 0 and rest:
-        note = ("近1小时无明显上升，按件数排列" if not rising else "其余按件数") if topics.get("baseline_ok") \
-            else "历史数据不足，按件数排列"
-        items.append(html.Li(note, className="muted note"))
+                      html.Span("↑", className="arrow")]) for x in r["rising"]]
+    if r["note"]:
+        items.append(html.Li(r["note"], className="muted note"))
         items += [html.Li([html.Span(x["topic"], className="phrase"), html.Span(f"{x['count']}件", className="n")])
-                  for x in rest[:room - 1 if rising else room]]
+                  for x in r["more"]]
     return items or [html.Li("近1小时暂无短语", className="muted")]
 
 
@@ -282,8 +276,8 @@ def register(app, ctx) -> None:
         seen = dict(seen or {})
         scale = max(0.5, min(4.0, (view or {}).get("h", 1080) / 1080))
         try:
-            nums = wall_numbers(ctx, sel, now)
-            alerts = open_alerts(ctx, now)
+            nums = wall_view(ctx, sel, now)
+            alerts = nums["alerts"]
             silences = active_silences(ctx, now)
         except redis.RedisError:
             # keep what the screen shows and say so; the next refresh tries again
@@ -301,7 +295,7 @@ def register(app, ctx) -> None:
         out["kpis"] = kpi_cards(nums["kpis"]) if changed("kpis", nums["kpis"]) else no_update
         out["industry"] = (figures.industry_bars(nums["industries"], scale)
                            if changed("industry", [nums["industries"], scale]) else no_update)
-        dv = {**nums["districts"], "hot": hot_levels(ctx.table, alerts, nums["districts"]["level"])}
+        dv = nums["districts"]
         frame = [sel["level"], sel["code"], mode, scale, dv["level"], ctx.boundaries.has(dv["level"])]
         if changed("map-frame", frame):
             seen["map-data"] = _digest([dv["rows"], dv["hot"]])
@@ -313,8 +307,7 @@ def register(app, ctx) -> None:
         unit = "市" if dv["level"] == "city" else "县（市、区）"
         out["map_title"] = f"{place} · 各{unit}今日{'激增度' if mode == 'surge' else '件数'}"
         t = nums["trend"]
-        out["trend"] = (figures.trend(t["hours"], t["counts"], t["last_year"], scale, note=t.get("note", ""))
-                        if changed("trend", [t, scale]) else no_update)
+        out["trend"] = trend_figure(t, scale) if changed("trend", [t, scale]) else no_update
         out["crumb"] = place if changed("crumb", place) else no_update
         key = [[a["id"], a.get("state"), a.get("observed"), a.get("severity"), a.get("score"),
                 [(c.get("name"), c.get("mark"), str(c.get("due"))) for c in a["_clocks"]]] for a in alerts]
@@ -397,19 +390,6 @@ def rotation_step(ctx, sel: dict) -> dict:
     i = (int(sel.get("i", 0)) + 1) % len(stops)
     d = ctx.table.get(stops[i])
     return {"level": d.level, "code": d.code, "i": i}
-
-
-def hot_levels(table, alerts: list[dict], level: str) -> dict[str, str]:
-    """{code at ``level``: the most urgent warning level of the open alerts on it or inside it}
-    (a county's alert marks its city on the province view; a city-wide alert marks no county)."""
-    out: dict[str, str] = {}
-    for a in alerts:
-        d = table.get(str(a.get("district") or ""))
-        code = d.code_at(level) if d is not None else ""
-        lv = a.get("severity") if a.get("severity") in RANK else "blue"
-        if code and (code not in out or RANK[lv] < RANK[out[code]]):
-            out[code] = lv
-    return out
 
 
 def district_figure(ctx, dv: dict, mode: str, scale: float):
