@@ -11,8 +11,10 @@ import json
 import sys
 from datetime import datetime
 
+from streams.store import redis_client
 import redis
 
+from alerts.severity import tag
 from alerts.lifecycle import ACTION_LABELS, LifecycleError, STATE_LABELS, sla_status
 from alerts.store import AlertStore
 
@@ -24,14 +26,14 @@ def _store():
     from config import settings
 
     S = settings()
-    client = redis.Redis.from_url(S.redis_url, decode_responses=True, socket_timeout=5)
+    client = redis_client(S.redis_url, socket_timeout=5)
     return AlertStore(client), S
 
 
 def _line(a: dict, now: datetime) -> str:
     clocks = " ".join(f"{c['label']}:{c['mark']}" for c in sla_status(a, now) if not c.get("stopped"))
     ind = a.get("industry") if a.get("industry") not in (None, "*") else "全部行业"
-    return (f"{a['id']}  {STATE_LABELS.get(a['state'], a['state'])}  {a.get('district_name') or a['district']} "
+    return (f"{a['id']}  {tag(a)}  {STATE_LABELS.get(a['state'], a['state'])}  {a.get('district_name') or a['district']} "
             f"{ind}  观测 {a.get('observed')} / 预期 {a.get('expected')}  得分 {a.get('score')}  "
             f"{a['opened_at'][:16]}  {clocks}")
 

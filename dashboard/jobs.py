@@ -12,7 +12,12 @@ from config import Settings
 _settings: Settings | None = None
 _read = None
 
-WALL_CLOUD_SIZE = (1200, 760)     # drawn once, scaled by the browser to 1080p or 4K panels
+# The wall's cloud is drawn once at twice its panel's size at 1080p (sharp at 4K) and in its
+# proportions; the browser scales it to the panel. Its smallest word is WALL_CLOUD_MIN_FONT PNG
+# pixels, so at least 18 px on a 1080p screen while the panel is at least half the PNG's size
+# (the browser test measures it with the banner up).
+WALL_CLOUD_SIZE = (1120, 500)
+WALL_CLOUD_MIN_FONT = 40
 
 
 def init(raw: dict, parent_pid: int | None = None) -> None:
@@ -43,7 +48,8 @@ def topics(level: str, code: str, window: str = "hour", top: int = 20, industry:
 
 
 def cloud(level: str, code: str, window: str = "day", industry: str | None = None, since: str | None = None,
-          until: str | None = None, size="wall", top: int = 60, title: str | None = None) -> dict:
+          until: str | None = None, size="wall", top: int = 60, title: str | None = None,
+          min_font_size: int | None = None) -> dict:
     """The keyword cloud of a selection as PNG bytes, with the words and the topics behind it.
 
     ``png`` is None (and ``note`` says why) when there is nothing to draw or no font."""
@@ -55,18 +61,18 @@ def cloud(level: str, code: str, window: str = "day", industry: str | None = Non
         out["note"] = "所选范围暂无热词"
         return out
     try:
-        out["png"] = render_cloud(weights, rising, size=size, title=title,
+        out["png"] = render_cloud(weights, rising, size=size, title=title, min_font_size=min_font_size,
                                   cache_dir=_settings.data_dir / "cache" / "cloud" if _settings else None)
     except CloudError as e:
         out["note"] = f"热词云无法绘制：{e}"
         return out
-    out["note"] = f"{t['docs']:,} 件" + (" · 橙色为上升" if rising else "")
+    out["note"] = f"{t['docs']:,} 件" + (" · 紫色为上升" if rising else "")
     return out
 
 
 def wall_cloud(level: str, code: str) -> tuple[str | None, str]:
     """(data URI of the PNG, note) of the selection's last 24 hours, for the wall."""
-    c = cloud(level, code, "day", size=WALL_CLOUD_SIZE)
+    c = cloud(level, code, "day", size=WALL_CLOUD_SIZE, min_font_size=WALL_CLOUD_MIN_FONT)
     if c["png"] is None:
         return None, c["note"]
     return "data:image/png;base64," + base64.b64encode(c["png"]).decode(), c["note"]

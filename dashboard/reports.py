@@ -785,7 +785,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
     table(cmp_head("地区"), cmp(data["districts"]), CMP_FORMATS)
     heading("四、热点问题")
     if cloud_png:
-        caption("图 4  投诉举报关键词云（橙色为上升的热点）")
+        caption("图 4  投诉举报关键词云（紫色为上升的热点）")
         picture(cloud_png)
     rows = phrase_rows(topics, 15)
     if rows:

@@ -216,9 +216,11 @@ def phrases_table(rows: list[dict]):
 def alerts_table(rows: list[dict]):
     if not rows:
         return html.P("本期无预警", className="muted")
-    head = html.Thead(html.Tr([html.Th(x) for x in ("开出", "地区", "行业", "件数", "状态", "派单对象")]
+    head = html.Thead(html.Tr([html.Th(x) for x in ("开出", "级别", "地区", "行业", "件数", "状态", "派单对象")]
                               + [html.Th(label) for _, label in reports.CLOCKS]))
-    body = [html.Tr([html.Td(a["opened"]), html.Td(a["place"]), html.Td(a["industry"]), html.Td(a["observed"], className="num"),
+    body = [html.Tr([html.Td(a["opened"]),
+                     html.Td(html.Span(alertview.severity_label(a), className=f"sev-badge {alertview.severity_class(a)}")),
+                     html.Td(a["place"]), html.Td(a["industry"]), html.Td(a["observed"], className="num"),
                      html.Td(a["state"]), html.Td(a["team"])]
                     + [html.Td(alertview.MARK_LABELS.get(a["marks"][n], ""), className=alertview.MARK_CLASS.get(a["marks"][n], ""))
                        for n, _ in reports.CLOCKS]) for a in rows[:50]]

@@ -1,7 +1,7 @@
 """Keyword clouds of complaints as PNG, for the wall screen and printed reports.
 
 ``render_cloud(weights, rising)`` draws words sized by weight with the ``wordcloud`` package:
-rising topics in a warm colour, steady ones in cool tones, a small legend (上升 / 平稳) and an
+rising topics in violet (not an alarm colour), steady ones in cool tones, a small legend (上升 / 平稳) and an
 optional title. Words go in as frequencies, never as raw text, so wordcloud's own tokenizer
 (made for spaces between words) never cuts a Chinese phrase apart.
 
@@ -32,7 +32,7 @@ import sys
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -55,7 +55,7 @@ FONT_FIX = ("install Debian's fonts-noto-cjk (make setup does) or set font_path 
             "config/nlp/cloud.yaml / CLOUD_FONT")
 PROBE_CHARS = "投诉"          # a font without these is not a Chinese font at all
 LEGEND = ("上升", "平稳")
-RENDER_VERSION = 1            # bump when the drawing changes, so old on-disk renders are not reused
+RENDER_VERSION = 2            # bump when the drawing changes, so old on-disk renders are not reused
 
 
 class CloudError(ValueError):
@@ -420,17 +420,24 @@ def _normalise(weights: Mapping[str, float], max_words: int) -> dict[str, float]
 
 def render_cloud(weights: Mapping[str, float], rising: Collection[str] = (), *,
                  size: str | tuple[int, int] = "wall", font_path: str | None = None,
-                 title: str | None = None, cache_dir: str | Path | None = None) -> bytes:
-    """PNG bytes of the keyword cloud: word size by weight, ``rising`` words in the warm colour.
+                 title: str | None = None, cache_dir: str | Path | None = None,
+                 min_font_size: int | None = None) -> bytes:
+    """PNG bytes of the keyword cloud: word size by weight, ``rising`` words in the rising colour.
 
     ``size``: "wall" (1920×1080, dark), "wall4k" (3840×2160, dark), "print" (3508×2480,
     A4 landscape at 300 dpi, white) or (width, height) in the wall style. ``font_path``:
     preferred font (see :func:`find_cjk_font`). ``cache_dir``: also keep renders there.
+    ``min_font_size``: the smallest word in the PNG's pixels, instead of the preset's; for a PNG
+    the browser shows scaled, choose it so that the word is still 18 px on the screen (the wall:
+    ``dashboard.jobs.WALL_CLOUD_MIN_FONT``). Smaller words are left out, never drawn illegibly.
     Raises :class:`FontError` when no font has every character to draw, :class:`CloudError`
     when there is nothing to draw.
     """
     cfg = load_config()
     preset = _preset(size)
+    if min_font_size is not None:
+        lo = max(4, math.ceil(min_font_size / preset.scale))      # layout pixels
+        preset = replace(preset, min_font_size=lo, max_font_size=max(preset.max_font_size, lo + 8))
     words = _normalise(weights, int(cfg["max_words"]))
     hot = sorted({str(r).strip() for r in rising} & set(words))
     title = (title or "").strip() or None
@@ -504,7 +511,8 @@ def _draw(words: dict[str, float], hot: set[str], p: _Preset, font: str, index: 
     top = round(title_y + px * 0.7 + gap) if title else edge
     legend_items = []
     if legend:
-        lf, sw = ttf(30 * u), round(26 * u)
+        lpx = max(30 * u, p.min_font_size * s)     # never smaller than the smallest word
+        lf, sw = ttf(lpx), round(lpx * 26 / 30)
         x = W - edge
         for label, swatch in reversed(list(zip(LEGEND, (colours["rising"], steady[0])))):
             x -= draw.textlength(label, font=lf)

@@ -28,6 +28,8 @@ def test_the_duty_officer_works_an_alert_from_the_terminal(stack):
     assert outcome == "new"
     out = cli(stack, "list")
     assert out.returncode == 0 and aid in out.stdout and "新预警" in out.stdout and "潞州区" in out.stdout
+    level = {"red": "红色预警", "orange": "橙色预警", "yellow": "黄色预警", "blue": "蓝色预警"}[store.get(aid)["severity"]]
+    assert level in out.stdout       # the warning level on the alert's line
     assert "13812345678" not in cli(stack, "show", aid).stdout
     bad = cli(stack, "close", aid, "--by", "值班员李")
     assert bad.returncode == 2 and bad.stderr.startswith("error:")

@@ -242,3 +242,12 @@ def test_cli_writes_a_png(tmp_path, capsys):
     assert img.size == (1920, 1080)
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == str(out) and len(printed) > 1
+
+
+def test_a_smallest_word_size_for_a_scaled_cloud_is_kept():
+    """The wall draws its cloud with a larger smallest word (the browser shows it scaled down):
+    a word that cannot be drawn at least that large is left out, never drawn smaller."""
+    words = {"衣服掉色": 9.0, "更换难": 5.0, "价格不合理": 3.0}
+    assert png(render_cloud(words, size=(400, 200))).size == (400, 200)
+    with pytest.raises(CloudError, match="smallest font size 300px"):
+        render_cloud(words, size=(400, 200), min_font_size=300)
