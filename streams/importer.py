@@ -22,12 +22,9 @@ import logging
 import re
 import sys
 import time
-import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time as dtime, timedelta
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
@@ -39,6 +36,7 @@ from config import IMPORT_COLUMNS_FILE, Settings, SettingsError, read_yaml
 from config.divisions import DivisionTable
 from nlp.pii import mask_text
 from streams import deadletter
+from streams.cells import cell_text, header_index, header_key, is_blank, normalise_amount, normalise_time  # noqa: F401
 from streams.schema import Rules, error
 
 SOURCE = "import"
@@ -102,27 +100,9 @@ def load_mapping(path: str | Path | None = None) -> Mapping:
     return Mapping(columns, defaults, values, str(p))
 
 
-def header_key(text) -> str:
-    """A header as compared: NFKC (full-width -> ASCII), no spaces, case folded, no '*' or ':'."""
-    s = unicodedata.normalize("NFKC", cell_text(text))
-    return re.sub(r"\s+", "", s).casefold().lstrip("*").rstrip(":")
-
-
-def _header_index(headers: list) -> dict[str, int]:
-    """Header key -> column index; "金额(元)" also answers to "金额"."""
-    index: dict[str, int] = {}
-    for i, h in enumerate(headers):
-        index.setdefault(header_key(h), i)
-    for i, h in enumerate(headers):
-        bare = re.sub(r"\([^()]*\)$", "", header_key(h))
-        index.setdefault(bare, i)
-    index.pop("", None)
-    return index
-
-
 def match_columns(headers: list, mapping: Mapping, file_label: str = "the file") -> dict[str, int]:
     """Field -> column index. A required field without a column is an :class:`ImportFailure`."""
-    index = _header_index(headers)
+    index = header_index(headers)
     used: set[int] = set()
     columns: dict[str, int] = {}
     for name in FIELDS:
@@ -158,7 +138,7 @@ def locate_header(rows: Iterator[tuple[int, list]], mapping: Mapping,
     keys = {header_key(a) for aliases in mapping.columns.values() for a in aliases}
 
     def score(cells: list) -> int:
-        return len(keys & set(_header_index(cells)))
+        return len(keys & set(header_index(cells)))
 
     best_n, best = max(candidates, key=lambda c: (score(c[1]), -c[0]))
     if score(best) == 0:
@@ -167,71 +147,7 @@ def locate_header(rows: Iterator[tuple[int, list]], mapping: Mapping,
     return best_n, best, chain(rest, rows)
 
 
-# --------------------------------------------------------------------------- cells
-
-def cell_text(value) -> str:
-    """A cell as trimmed text; Excel numbers that are whole (140403.0) lose the '.0'."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (datetime, date, dtime)):
-        return value.isoformat()
-    return str(value).replace("\ufeff", "").strip()
-
-
-def is_blank(cells: Iterable) -> bool:
-    return all(cell_text(c) == "" for c in cells)
-
-
-_DT = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
-                 r"(?:[ T]+(\d{1,2})[:：时](\d{1,2})(?:分|[:：分](\d{1,2})(?:\.\d+)?秒?)?)?")
-_DT_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[ T]?(\d{2})(\d{2})(\d{2})?)?")
-
-
-def normalise_time(value):
-    """Dates as exports write them -> ISO 8601 local time; anything else passes unchanged.
-
-    "2024/10/1 9:05", "2024年10月1日 9时5分", "202410010905" and Excel datetime cells all
-    become "2024-10-01T09:05:00". A number in Excel's date range (a date cell that lost
-    its format) is read as an Excel serial date, 20241001 as a compact date. What cannot be read is left for
-    Rules to reject with its own message.
-    """
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return datetime.combine(value, dtime()).isoformat()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 20000 <= value <= 80000:
-            from openpyxl.utils.datetime import from_excel
-            return (from_excel(value) + timedelta(milliseconds=500)).replace(microsecond=0).isoformat()  # to the second
-        if float(value).is_integer() and len(str(int(value))) in (8, 12, 14):
-            value = str(int(value))               # 20241001 typed as a number
-        else:
-            return value                          # epoch seconds / ms: Rules reads those
-    if not isinstance(value, str):
-        return value
-    s = value.strip()
-    m = _DT.fullmatch(s) or _DT_COMPACT.fullmatch(s)
-    if not m:
-        return s
-    try:
-        return datetime(*(int(g) if g else 0 for g in m.groups())).isoformat()
-    except ValueError:
-        return s
-
-
-def normalise_amount(value):
-    """"¥1,299.00元", 1299 and "1299" all become "1299" (so ids agree across formats)."""
-    text = cell_text(value)
-    bare = re.sub(r"[¥￥,，\s]|元$|RMB|rmb", "", text)
-    try:
-        d = Decimal(bare)
-    except InvalidOperation:
-        return text
-    return format(d.normalize(), "f") if d.is_finite() else text
+# cells: streams/cells.py
 
 
 def _alias(mapping: Mapping, name: str, text: str) -> str:

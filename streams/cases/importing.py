@@ -108,11 +108,11 @@ class CaseRows:
 
     def __init__(self, mapping_path, headers: list, used_columns, tz, fail):
         from config import read_yaml
-        from streams.importer import _header_index, header_key
+        from streams.cells import header_index, header_key
 
         doc = read_yaml(mapping_path, "mapping file", fail)
         cols, self.statuses = case_mapping(doc, f"mapping file {mapping_path}", fail)
-        self.columns = match_case_columns(_header_index(headers), cols, set(used_columns), header_key)
+        self.columns = match_case_columns(header_index(headers), cols, set(used_columns), header_key)
         self.tz = tz
         self._cells: dict[int, list] = {}
         self.count = 0
@@ -126,7 +126,7 @@ class CaseRows:
     def events(self, row: int, record: dict | None, now: float, ref: str) -> tuple[list[dict], list[tuple]]:
         """(valid events, [(raw, errors, ref)]) of a row; the row's cells are forgotten."""
         from streams.cases.events import validate_event
-        from streams.importer import cell_text, normalise_amount, normalise_time
+        from streams.cells import cell_text, normalise_amount, normalise_time
 
         cells = self._cells.pop(row, None)
         if record is None or cells is None:
