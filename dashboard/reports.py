@@ -638,7 +638,7 @@ def handling_data(r, settings, level: str, code: str, sp: dict, industry: str | 
     of its closed items. Reads Redis: run it in the background process (``jobs.handling``)."""
     from collections import Counter
 
-    from dashboard.supervise import slowest_units
+    from dashboard.handling import slowest_units
     from streams.cases.config import default_case_config
     from streams.cases.kpis import item_figures
     from streams.cases.read import QueryError, calendar, kpis, read_cases
@@ -815,7 +815,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
         doc.add_paragraph("本期未开出激增预警。")
     n = 7
     if data.get("handling") is not None:
-        from dashboard.supervise import handling_table
+        from dashboard.handling import handling_table
 
         hd = data["handling"]
         k = hd["kpis"]
