@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from config import sections
+
 CONFIG_DIR = Path(__file__).resolve().parent
 ROOT_DIR = CONFIG_DIR.parent
 DEFAULTS_FILE = CONFIG_DIR / "settings.yaml"
@@ -215,6 +217,39 @@ class Settings:
     @property
     def dead_letter_topic(self) -> str:
         return self.raw["kafka"]["dead_letter_topic"]
+
+    # Typed sections (config/sections.py): read these, not raw[...][...].
+    @property
+    def kafka(self) -> sections.KafkaSettings:
+        return sections.KafkaSettings.of(self.raw["kafka"])
+
+    @property
+    def redis(self) -> sections.RedisSettings:
+        return sections.RedisSettings.of(self.raw["redis"])
+
+    @property
+    def api(self) -> sections.ApiSettings:
+        return sections.ApiSettings.of(self.raw["api"])
+
+    @property
+    def complaints(self) -> sections.ComplaintSettings:
+        return sections.ComplaintSettings.of(self.raw["complaints"])
+
+    @property
+    def tally(self) -> sections.TallySettings:
+        return sections.TallySettings.of(self.raw["tally"])
+
+    @property
+    def nlp(self) -> sections.NlpSettings:
+        return sections.NlpSettings.of(self.raw["nlp"])
+
+    @property
+    def simulator(self) -> sections.SimulatorSettings:
+        return sections.SimulatorSettings.of(self.raw.get("simulator"))
+
+    @property
+    def dashboard(self) -> sections.DashboardSettings:
+        return sections.DashboardSettings.of(self.raw.get("dashboard"), self.simulator)
 
 
 def _deep_merge(base: dict, over: dict) -> dict:
