@@ -33,6 +33,7 @@ from alerts.notify import Notifier, load_notify_config
 from alerts.store import AlertStore
 from config.divisions import divisions
 from streams import keys
+from streams.store import redis_client
 from streams.app import S, app
 
 log = logging.getLogger("alerts.agents")
@@ -55,7 +56,7 @@ class Detection:
         self.settings = settings
         self.cfg = default_alert_config()
         self.det_cfg = self.cfg.detection
-        self.r = redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=5)
+        self.r = redis_client(settings.redis_url, socket_timeout=5)
         self.store = AlertStore(self.r, self.cfg)
         self.table = divisions()
         self.province = self.det_cfg["province"]

@@ -62,7 +62,9 @@ def summarize(docs: list[dict], *, district: str, level: str, industry: str | No
 
 def doc_keys(province: str, end: datetime, hours: int) -> list[str]:
     start = end.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
-    return [f"cc:docs:{(start + timedelta(hours=h)).strftime('%Y%m%d%H')}:{province}" for h in range(hours)]
+    from streams import keys
+
+    return [keys.docs((start + timedelta(hours=h)).strftime('%Y%m%d%H'), province) for h in range(hours)]
 
 
 def read_context(client, det: dict, province: str, table, now: datetime, hours: int = 6,

@@ -307,7 +307,7 @@ def _check(raw: dict) -> None:
             need(bool(_HOSTPORT.match(part.strip())), "kafka.broker (KAFKA_BROKER)",
                  f"{part!r} is not host:port (e.g. kafka1:9092,kafka2:9092)")
     url = raw["redis"]["url"]
-    need(not url or re.match(r"^(redis|rediss|unix)://", str(url)) is not None, "redis.url (REDIS_URL)",
+    need(not url or re.match(r"^(redis|rediss|unix|redis\+cluster|rediss\+cluster)://", str(url)) is not None, "redis.url (REDIS_URL)",
          f"{url!r} must start with redis://, rediss:// or unix:// (e.g. redis://127.0.0.1:6379/0)")
     need(raw["redis"]["appendfsync"] in ("always", "everysec", "no"), "redis.appendfsync",
          f"{raw['redis']['appendfsync']!r} must be always, everysec or no")

@@ -24,6 +24,7 @@ import flask
 import redis
 from dash import Input, Output, dcc, html
 
+from streams.store import redis_client
 from config import Settings, settings as default_settings
 from config.divisions import divisions
 from dashboard import auth, ids
@@ -82,7 +83,7 @@ class Context:
 
 
 def make_context(settings: Settings, client: redis.Redis | None = None, env: dict | None = None) -> Context:
-    client = client or redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = client or redis_client(settings.redis_url)
     conf = settings.raw.get("dashboard") or {}
     province = str(conf.get("province") or settings.raw.get("simulator", {}).get("province") or "140000")
     return Context(settings=settings, redis=client, tallies=Tallies(settings, client, province),

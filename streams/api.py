@@ -20,7 +20,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-from streams.store import redis_client
+from streams.store import first_positions, redis_client
 from config import Settings, SettingsError, settings as load_default
 from streams import deadletter, keys
 from streams.access import required_scope
@@ -162,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         seen_ids: dict[str, int] = {}
         fresh, dups = [], []
         try:
-            counted = await state["redis"].mget([keys.SEEN + rec["id"] for _, rec in good])
+            counted = await first_positions(state["redis"], [rec for _, rec in good])
         except aioredis.RedisError:
             counted = [None] * len(good)
         for (i, rec), prior in zip(good, counted):

@@ -1,9 +1,12 @@
--- Count one dead-lettered item exactly once. KEYS: none. ARGV: ref, reason_code, day, dedup_ttl
-if redis.call('SET', 'cc:rej:' .. ARGV[1], '1', 'NX', 'EX', tonumber(ARGV[4])) then
-  redis.call('HINCRBY', 'cc:rejects', ARGV[2], 1)
-  redis.call('HINCRBY', 'cc:rejects:d:' .. ARGV[3], ARGV[2], 1)
-  redis.call('HINCRBY', 'cc:stats', 'rejected', 1)
-  if ARGV[2] == 'duplicate_id' then redis.call('HINCRBY', 'cc:stats', 'duplicate', 1) end
+-- Count one dead-lettered item exactly once.
+-- KEYS: dedup key (cc:rej:{ref}), reasons hash (cc:rejects), the day's reasons hash
+-- (cc:rejects:d:{day}), stats hash (cc:stats); in cluster mode all four carry the {rej} tag.
+-- ARGV: reason_code, dedup_ttl
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[4], 'rejected', 1)
+  if ARGV[1] == 'duplicate_id' then redis.call('HINCRBY', KEYS[4], 'duplicate', 1) end
   return 1
 end
 return 0

@@ -15,6 +15,7 @@ import redis
 from config import Settings
 from config.divisions import LEVELS, divisions
 from streams import keys
+from streams.store import redis_client
 from streams.tally import bucket_range
 from streams.topicmodel import DocCache
 
@@ -30,7 +31,7 @@ class ReadModel:
     def __init__(self, settings: Settings, client: redis.Redis | None = None):
         self.settings = settings
         self.tz = settings.tz
-        self.redis = client or redis.Redis.from_url(settings.redis_url, decode_responses=True)
+        self.redis = client or redis_client(settings)
         self.table = divisions()
         self._under: dict[tuple[str, str], frozenset[str]] = {}
         self._docs = DocCache(self.redis)  # hour document lists read so far (topics)
@@ -110,7 +111,13 @@ class ReadModel:
         return self._match(fields, under, industry, kind, channel)
 
     def stats(self) -> dict:
-        s = {k: int(v) for k, v in self.redis.hgetall(keys.STATS).items()}
+        s: dict = {}
+        with self.redis.pipeline(transaction=False) as p:
+            for k in keys.stats_keys():
+                p.hgetall(k)
+            for h in p.execute():
+                for k, v in h.items():
+                    s[k] = s.get(k, 0) + int(v)
         for k in ("accepted", "rejected", "duplicate", "redelivered", "late_after_grace"):
             s.setdefault(k, 0)
         s["rejects_by_reason"] = {k: int(v) for k, v in self.redis.hgetall(keys.REJECTS).items()}
@@ -119,7 +126,11 @@ class ReadModel:
     def workers(self) -> list[dict]:
         names = list(self.redis.scan_iter(match=keys.HEARTBEAT + "*", count=1000))
         out = []
-        for raw in (self.redis.mget(names) if names else []):
+        with self.redis.pipeline(transaction=False) as p:   # one slot per key on a cluster: no MGET
+            for n in names:
+                p.get(n)
+            raws = p.execute() if names else []
+        for raw in raws:
             if raw:
                 w = json.loads(raw)
                 w["age_s"] = round(time.time() - w.get("at", 0), 1)

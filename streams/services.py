@@ -19,7 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from config import embedded_redis_password, redis_url_with_password
+from config import embedded_redis_password, redis_password_path, redis_url_with_password
 
 PRIVATE_UMASK = 0o077
 # Commands an intruder who learnt the password could use to rewrite the server's files
@@ -188,9 +188,11 @@ class EmbeddedRedis(Service):
     what = "embedded redis-server"
     env_var = "REDIS_PORT"
 
-    def __init__(self, port: int, data_dir: Path, appendfsync: str = "everysec"):
+    def __init__(self, port: int, data_dir: Path, appendfsync: str = "everysec", cluster: bool = False):
         super().__init__(port, data_dir)
         self.appendfsync = appendfsync
+        self.cluster = cluster          # a node of a Redis Cluster (EmbeddedRedisCluster)
+        self.cluster_port = free_port() if cluster else None   # its bus port (port + 10000 may not exist)
         private_dir(self.data_dir)
         # generated on the first start, reused after: the AOF's data stays behind the same password
         self.password = embedded_redis_password(self.data_dir, create=True)
@@ -211,6 +213,10 @@ class EmbeddedRedis(Service):
                  "appendonly yes", f"appendfsync {self.appendfsync}", 'save ""', "daemonize no",
                  "loglevel warning", f"requirepass {self.password}"]
         lines += [f'rename-command {c} ""' for c in REDIS_DISABLED_COMMANDS]
+        if self.cluster:
+            lines += ["cluster-enabled yes", f'cluster-config-file "{d / "nodes.conf"}"', "cluster-node-timeout 5000",
+                      f"cluster-port {self.cluster_port}",
+                      f"masterauth {self.password}"]
         return "\n".join(lines) + "\n"
 
     def command(self) -> list[str]:
@@ -245,3 +251,63 @@ class EmbeddedRedis(Service):
             r.close()
         lock_down(self.data_dir / "redis")     # an AOF an older run (without umask 077) left
         return self
+
+
+class EmbeddedRedisCluster:
+    """A Redis Cluster of ``n`` local redis-server primaries (no replicas), sharing one password
+    (each in ``data_dir/node{i}``), its 16384 slots split evenly: for tests and trials of the
+    ``REDIS_CLUSTER=1`` mode. ``url`` is any node's; clients find the others."""
+
+    SLOTS = 16384
+
+    def __init__(self, ports: list[int], data_dir: Path):
+        private_dir(data_dir)
+        self.password = embedded_redis_password(data_dir, create=True)
+        self.nodes = []
+        for i, port in enumerate(ports):
+            d = Path(data_dir) / f"node{i}"
+            private_dir(d)
+            pw = redis_password_path(d)
+            if not pw.exists():
+                fd = os.open(pw, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w", encoding="ascii") as f:
+                    f.write(self.password + "\n")
+            self.nodes.append(EmbeddedRedis(port, d, cluster=True))
+
+    @property
+    def url(self) -> str:
+        return redis_url_with_password("127.0.0.1", self.nodes[0].port, self.password, 0)
+
+    def start(self, timeout: float = 30) -> "EmbeddedRedisCluster":
+        import redis
+
+        for n in self.nodes:
+            n.start()
+        clients = [n.client(decode_responses=True) for n in self.nodes]
+        try:
+            if clients[0].execute_command("CLUSTER", "INFO").find("cluster_state:ok") < 0:
+                per = self.SLOTS // len(clients)
+                for i, c in enumerate(clients):          # a fresh cluster: split the slots, meet
+                    if not c.execute_command("CLUSTER", "SLOTS"):
+                        hi = self.SLOTS - 1 if i == len(clients) - 1 else (i + 1) * per - 1
+                        c.execute_command("CLUSTER", "ADDSLOTSRANGE", i * per, hi)
+                for n in self.nodes[1:]:
+                    clients[0].execute_command("CLUSTER", "MEET", "127.0.0.1", n.port, n.cluster_port)
+            deadline = time.time() + timeout
+            while not all("cluster_state:ok" in c.execute_command("CLUSTER", "INFO")
+                          and len(c.execute_command("CLUSTER", "NODES").strip().splitlines()) == len(clients)
+                          for c in clients):
+                if time.time() > deadline:
+                    raise ServiceError("the embedded Redis Cluster did not reach cluster_state:ok")
+                time.sleep(0.1)
+        except redis.RedisError as e:
+            self.stop()
+            raise ServiceError(f"the embedded Redis Cluster could not be formed: {e}") from None
+        finally:
+            for c in clients:
+                c.close()
+        return self
+
+    def stop(self) -> None:
+        for n in self.nodes:
+            n.stop()

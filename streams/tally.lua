@@ -1,5 +1,7 @@
 -- Dedup and tally one batch of complaints atomically (one Kafka message).
--- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch
+-- KEYS: the stats hash to bump (cc:stats; in cluster mode cc:{province}:stats, whose slot routes
+-- the call: the caller then sends one province per call, so every key below is in that slot).
+-- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch, cluster (1: hash-tagged keys)
 -- batch: JSON [[index, id, province, field, minute, late, doc], ...] (one string: far cheaper
 -- to pass than thousands of arguments). doc is the masked complaint with its extracted terms;
 -- it is appended to that hour's document list, so topic counts are exactly-once too.
@@ -11,6 +13,10 @@ local dttl = tonumber(ARGV[2])
 local ttl = {m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5])}
 local docs_ttl = tonumber(ARGV[6])
 local batch = cjson.decode(ARGV[7])
+local cluster = ARGV[8] == '1'
+local stats = KEYS[1]
+local function tag(p) if cluster then return '{' .. p .. '}' end return p end
+local function seen(p, id) if cluster then return 'cc:{' .. p .. '}:seen:' .. id end return 'cc:seen:' .. id end
 local docs = {}
 local acc = {}
 local new, redelivered, late = 0, 0, 0
@@ -18,7 +24,7 @@ local dups = {}
 local bumped = {}   -- province -> {bucket field -> true}: closed buckets this batch wrote into
 for _, c in ipairs(batch) do
   local pos = pre .. ':' .. c[1]
-  local prev = redis.call('SET', 'cc:seen:' .. c[2], pos, 'NX', 'GET', 'EX', dttl)
+  local prev = redis.call('SET', seen(c[3], c[2]), pos, 'NX', 'GET', 'EX', dttl)
   if not prev then
     new = new + 1
     local prov, field, mb = c[3], c[4], c[5]
@@ -29,15 +35,16 @@ for _, c in ipairs(batch) do
       if not b then b = {}; bumped[prov] = b end
       b['m:' .. mb] = true; b['h:' .. string.sub(mb, 1, 10)] = true; b['d:' .. string.sub(mb, 1, 8)] = true
     end
-    local ks = {'m:' .. mb .. ':' .. prov, 'h:' .. string.sub(mb, 1, 10) .. ':' .. prov,
-                'd:' .. string.sub(mb, 1, 8) .. ':' .. prov, 'all:all:' .. prov}
+    local tp = tag(prov)
+    local ks = {'m:' .. mb .. ':' .. tp, 'h:' .. string.sub(mb, 1, 10) .. ':' .. tp,
+                'd:' .. string.sub(mb, 1, 8) .. ':' .. tp, 'all:all:' .. tp}
     for _, k in ipairs(ks) do
       local t = acc[k]
       if not t then t = {}; acc[k] = t end
       t[field] = (t[field] or 0) + 1
     end
     if c[7] ~= '' then
-      local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. prov
+      local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. tag(prov)
       local l = docs[dk]
       if not l then l = {}; docs[dk] = l end
       l[#l + 1] = c[7]
@@ -63,12 +70,12 @@ for k, l in pairs(docs) do
   if docs_ttl > 0 then redis.call('EXPIRE', k, docs_ttl, 'NX') end
 end
 for prov, b in pairs(bumped) do
-  local vk = 'cc:tver:' .. prov
+  local vk = 'cc:tver:' .. tag(prov)
   for f, _ in pairs(b) do redis.call('HINCRBY', vk, f, 1) end
   redis.call('HINCRBY', vk, '_all', 1)
   if ttl.d and ttl.d > 0 then redis.call('EXPIRE', vk, ttl.d) end
 end
-if new > 0 then redis.call('HINCRBY', 'cc:stats', 'accepted', new) end
-if redelivered > 0 then redis.call('HINCRBY', 'cc:stats', 'redelivered', redelivered) end
-if late > 0 then redis.call('HINCRBY', 'cc:stats', 'late_after_grace', late) end
+if new > 0 then redis.call('HINCRBY', stats, 'accepted', new) end
+if redelivered > 0 then redis.call('HINCRBY', stats, 'redelivered', redelivered) end
+if late > 0 then redis.call('HINCRBY', stats, 'late_after_grace', late) end
 return {new, redelivered, dups}

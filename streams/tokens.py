@@ -23,6 +23,7 @@ import secrets
 import sys
 import time
 
+from streams.store import redis_client
 from streams.access import SCOPES, parse_scopes
 
 __all__ = ["TOKENS_KEY", "TOKEN_KEY", "PREFIX", "TokenError", "new_token", "token_hash", "check_name",
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     from config import SettingsError, load_settings
     try:
         S = load_settings()
-        store = Tokens(redis.Redis.from_url(S.redis_url, decode_responses=True, socket_timeout=5))
+        store = Tokens(redis_client(S.redis_url, socket_timeout=5))
         if args.cmd == "add":
             token = store.add(args.name, args.scopes, replace=args.replace)
             scopes = ",".join(parse_scopes(args.scopes))

@@ -138,4 +138,6 @@ def real_phrases(counts: Counts, *others: Counts) -> set[str]:
 
 
 def hour_keys(province: str, since: datetime, until: datetime, tz) -> list[str]:
-    return [f"cc:docs:{b}:{province}" for _, b in bucket_range("h", since, until, tz)]
+    from streams import keys
+
+    return [keys.docs(b, province) for _, b in bucket_range("h", since, until, tz)]

@@ -29,6 +29,7 @@ import orjson
 import redis
 
 from alerts.notify import Notifier, load_notify_config
+from streams.store import redis_client
 from config.divisions import divisions
 from streams import keys
 from streams.app import S, app
@@ -68,7 +69,7 @@ class CaseTimer:
     def __init__(self, settings=S, cfg=None, client=None):
         self.settings = settings
         self.cfg = cfg or default_case_config()
-        self.r = client or redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=10)
+        self.r = client or redis_client(settings.redis_url, socket_timeout=10)
         self.cal = calendar(settings, self.cfg)
         self.table = divisions()
         self.renew = self.r.register_script(_RENEW)
@@ -148,7 +149,7 @@ class CaseTimer:
     def _expire_held(self, now: float) -> list[tuple[dict, list, str]]:
         out = []
         for cid in self.r.zrangebyscore(keys.CASES_HELD, "-inf", now - self.cfg.hold_s, start=0, num=500):
-            res = self.take_held(args=[cid, now])
+            res = self.take_held(keys=[keys.CASES_OPEN], args=[cid, now])
             if not res or res[0] != "taken":
                 continue
             enquiry = res[1] == "1"

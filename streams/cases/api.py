@@ -22,6 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from streams.store import redis_client
 from streams import deadletter, keys
 from streams.cases.events import json_schema, validate_event
 from streams.cases.read import QueryError, kpis
@@ -56,7 +57,7 @@ def router(settings, get_state) -> APIRouter:
     def reader():
         if not sync_redis:
             import redis
-            sync_redis.append(redis.Redis.from_url(settings.redis_url, decode_responses=True, socket_timeout=10))
+            sync_redis.append(redis_client(settings.redis_url, socket_timeout=10))
         return sync_redis[0]
 
     async def reject(status: int, message: str, rejects, **extra) -> JSONResponse:

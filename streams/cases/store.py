@@ -27,9 +27,9 @@ from streams.cases.events import validate_event
 from streams.schema import error
 
 _HERE = Path(__file__).resolve().parent
-APPLY_LUA = (_HERE / "apply_events.lua").read_text()
-OPEN_LUA = (_HERE / "open_cases.lua").read_text()
-TAKE_HELD_LUA = (_HERE / "take_held.lua").read_text()
+APPLY_LUA = keys.lua((_HERE / "apply_events.lua").read_text())     # key names of this mode (cluster: {cases})
+OPEN_LUA = keys.lua((_HERE / "open_cases.lua").read_text())
+TAKE_HELD_LUA = keys.lua((_HERE / "take_held.lua").read_text())
 REC_HEADER = "c12315-rec"
 REC_CASE = b"case"
 
@@ -125,7 +125,7 @@ class CaseWriter:
             return {"applied": 0, "held": 0, "redelivered": 0, "duplicates": []}
         now = time.time() if now is None else now
         batch = orjson.dumps([(i, e["id"], e["complaint_id"], stored_event(e)) for i, e in events])
-        a, h, r, dups = await self._apply(args=[position, self.dedup_ttl, self.cfg.keep_s, int(self.cfg.hold_s), now, batch])
+        a, h, r, dups = await self._apply(keys=[keys.CASES_OPEN], args=[position, self.dedup_ttl, self.cfg.keep_s, int(self.cfg.hold_s), now, batch])
         return {"applied": int(a), "held": int(h), "redelivered": int(r),
                 "duplicates": [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]}
 
@@ -139,7 +139,7 @@ class CaseWriter:
         if not batch:
             return 0, 0
         now = time.time() if now is None else now
-        o, r = await self._open(args=[self.cfg.keep_s, now, orjson.dumps(batch)])
+        o, r = await self._open(keys=[keys.CASES_OPEN], args=[self.cfg.keep_s, now, orjson.dumps(batch)])
         return int(o), int(r)
 
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import time
 
-import redis.asyncio as aioredis
-
 from streams.cases.config import default_case_config
 from streams.cases.store import CaseWriter, decode_events
+from streams.store import redis_client
 from streams.schema import error
 
 _writer: list = []
@@ -19,7 +18,7 @@ _writer: list = []
 
 def writer(settings) -> CaseWriter:
     if not _writer:
-        client = aioredis.from_url(settings.redis_url, decode_responses=True)
+        client = redis_client(settings, asyncio=True)
         _writer.append(CaseWriter(settings, default_case_config(), client))
     return _writer[0]
 

@@ -1,0 +1,109 @@
+"""The pipeline on a real 3-node Redis Cluster (REDIS_CLUSTER=1): redis-server processes started
+here with ``--cluster-enabled yes``, the real broker, a faust worker and the intake API.
+
+Every key of one province carries the province as a hash tag, so each atomic tally step is
+one slot and the provinces land on different nodes; counts, dedup and dead-letter counting
+must come out exactly as on one redis-server."""
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+
+from config import load_settings
+from streams.services import EmbeddedRedisCluster, free_port
+from streams.store import redis_client
+from streams.tokens import Tokens
+from tests.conftest import make_complaints, publish_raw, wait_http, wait_until
+
+# slot of {province}: 110000 -> 5657, 140000 -> 13646, 440000 -> 13903, 510000 -> 4280; with three
+# even slot ranges (0-5460, 5461-10921, 10922-16383) these four provinces sit on all three nodes
+POOLS = {"110000": ["110101", "110102"], "140000": ["140105", "140403"], "440000": ["440103", "440104"],
+         "510000": ["510104"]}
+PER = {"110000": 130, "140000": 170, "440000": 90, "510000": 60}
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = EmbeddedRedisCluster([free_port() for _ in range(3)], tmp_path / "cluster").start()
+    yield c
+    c.stop()
+
+
+def test_pipeline_on_a_three_node_cluster_counts_exactly_and_spreads_provinces(stack, procs, cluster):
+    env = stack["env"]
+    env["REDIS_URL"] = cluster.url
+    env["REDIS_CLUSTER"] = "1"
+    rc = redis_client(cluster.url, cluster=True)
+    worker = procs("-m", "streams", "worker", "-l", "warn", name="worker")
+    topic = stack["settings"].complaints_topic
+
+    def joined():
+        for k in rc.scan_iter(match="cc:hb:worker:*"):
+            raw = rc.get(k)
+            if raw and any(p.startswith(topic + "/") for p in json.loads(raw)["partitions"]):
+                return True
+        return not worker.alive() and worker.output()[-3000:]
+    wait_until(joined, 90, "a worker on the cluster to join the group")
+    assert worker.alive(), worker.output()[-3000:]
+
+    port = free_port()
+    api_proc = procs("-m", "streams.api", "--port", str(port), name="api")
+    api = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer " + Tokens(rc).add("cluster-tester", "all")}
+    wait_http(api + "/openapi.json", api_proc, "the API on the cluster", headers=headers)
+
+    batch = []
+    for prov, pool in POOLS.items():
+        batch += make_complaints(PER[prov], prefix=f"cl{prov}-", district_pool=pool)
+    for i in range(0, len(batch), 150):                              # messages that mix provinces
+        r = httpx.post(api + "/api/v1/complaints", json=batch[i:i + 150], timeout=30, headers=headers)
+        assert r.status_code == 202, r.text
+    wait_until(lambda: rc.exists("cc:{140000}:seen:" + batch[200]["id"]), 60, "the first batches counted")
+    # the same ids again, straight onto the topic (past the API's check): the worker's dedup step
+    settings = load_settings(env)
+    asyncio.run(publish_raw(settings, [dict(batch[0]), dict(batch[200])]))
+    r = httpx.post(api + "/api/v1/complaints", json=[batch[1]], timeout=30, headers=headers)
+    assert r.status_code == 409 and "already accepted" in r.text   # the API's check finds it on its node
+
+    def stats():
+        return httpx.get(api + "/api/v1/stats", headers=headers, timeout=10).json()
+    total = sum(PER.values())
+    wait_until(lambda: (s := stats())["accepted"] == total and s["duplicate"] == 3 and s, 60,
+               f"{total} tallied and 3 duplicates counted on the cluster")
+    time.sleep(1.5)                                                 # nothing more arrives
+    s = stats()
+    assert (s["accepted"], s["duplicate"], s["rejected"]) == (total, 3, 3), s
+    assert s["rejects_by_reason"] == {"duplicate_id": 3}
+
+    def count(level, code, window="day", **q):
+        res = httpx.get(api + "/api/v1/counts", params={"level": level, "code": code, "window": window, **q},
+                        headers=headers, timeout=10)
+        assert res.status_code == 200, res.text
+        return res.json()["total"]
+    for prov, n in PER.items():
+        assert count("province", prov) == n, prov
+        assert count("province", prov, window="total") == n, prov
+        assert count("province", prov, window="minute") == n, prov
+    assert count("county", "140403") == 85 and count("county", "110102") == 65
+    assert count("province", "140000", kind="咨询") == len([i for i in range(170) if i % 3 == 0])
+
+    # each province's keys live in its own slot; together they spread over the three nodes
+    nodes = {}
+    for i, node in enumerate(cluster.nodes):
+        c = node.client(decode_responses=True)
+        names = list(c.scan_iter(match="cc:*", count=1000))
+        c.close()
+        nodes[i] = names
+        for prov in PER:
+            mine = [k for k in names if "{" + prov + "}" in k]
+            # a province is wholly on one node (its tally, docs, dedup and stats keys)
+            assert not mine or all(prov in k for k in mine)
+    holders = {prov: {i for i, names in nodes.items() if any("{" + prov + "}" in k for k in names)}
+               for prov in PER}
+    assert all(len(h) == 1 for h in holders.values()), holders
+    assert len(set().union(*holders.values())) == 3, holders
+    seen = [k for names in nodes.values() for k in names if ":seen:" in k]
+    assert len(seen) == total and all(k.startswith("cc:{") for k in seen)
+    rc.close()
