@@ -43,6 +43,7 @@ screenshots: setup browser  ## PNGs of the wall (1920x1080, 3840x2160), duty con
 
 bench: setup browser  ## throughput and latency benchmarks, the wall's refresh time with a year of history, and a soak of the dashboard with a wall open (SOAK_MINUTES, default 10)
 	$(PY) -m streams.bench
+	$(PY) -m nlp.bench
 	$(PY) -m dashboard.bench
 	$(PY) -m dashboard.review_bench
 	$(PY) -m dashboard.soak --soak-minutes $(or $(SOAK_MINUTES),10)

@@ -236,7 +236,7 @@ def learn(neg_texts: list[str], pos_texts: list[str], min_docs: int = 10, ratio:
             terms = ex.extract(t)
             seen = set()
             for w in terms.tokens:
-                c = ex._class.get(w, 0)
+                c = ex.word_class(w)
                 if c & PROBLEM and not c & OBJECT:
                     seen.add(pol.split(ex._part.get(w, w))[2])
             df.setdefault((g, side), Counter()).update(seen)

@@ -263,11 +263,25 @@ def test_names_stay_out_of_keywords_even_unmasked(ex):
     assert not any("李娜" in p or "张伟" in p for ph in terms.phrases for p in ph)
 
 
+# each holds PII that only one of the pre-check's cues lets through (owner cues, fullwidth and
+# other digits, a plate, a role word with 为, a spaced number)
+SCREEN_CASES = ["个体户王小明，卖的鞋子开胶了", "经营者：李大伟，拒绝退款", "鞋店店主张三，态度差",
+                "个体工商户赵六，不给发票", "电话１３８１２３４５６７８，手机坏了", "车牌晋Ａ12345被刮",
+                "车牌豫B88888被刮", "联系人为陈小红，洗衣机漏水", "我的名字是刘洋，冰箱不制冷"]
+
+
 def test_skipping_mask_text_is_exact(corpus, fresh_sim, ex):
     """clean() skips mask_text when its pre-check says nothing can match: same result."""
     raw = Extractor(ex.segmenter, ex.stopwords, mask=False)
-    for t in corpus + fresh_sim + [c for c, _ in PII_CASES]:
+    near = ["请拨 1 3 8 1 2 3 4 5 6 7 8", "个体户王小明卖的鞋", "店主张三态度差", "价格是100元", "他人为难"]
+    for t in corpus + fresh_sim + [c for c, _ in PII_CASES] + SCREEN_CASES + near:
         assert ex.clean(t) == raw.clean(mask_text(t)), t
+
+
+@pytest.mark.parametrize("text", SCREEN_CASES)
+def test_pre_check_lets_every_pii_cue_through(text, ex):
+    assert mask_text(text) != text                      # the case does hold PII …
+    assert ex.clean(text) != text                       # … and clean() masked it
 
 
 # -- phrases from part-of-speech patterns ------------------------------------------------------------
