@@ -12,8 +12,10 @@ import os
 import sys
 import time
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import orjson
+import redis
 import redis.asyncio as aioredis
 from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Query, Request
@@ -208,6 +210,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"level": level, "code": code, "name": d.full_name, "window": window,
                 "filters": {"industry": industry, "kind": kind, "channel": channel},
                 "total": sum(x["count"] for x in series), "series": series}
+
+    def wall_sources():
+        """The wall view model's sources (one tally reader kept across requests: its cache of
+        closed buckets, checked against late writes, makes a request cost the open buckets)."""
+        if "wall" not in state:
+            from alerts.store import AlertStore
+            from streams.counts import Tallies
+            from streams.wallview import Sources, wall_province
+
+            client = redis_client(S.redis_url, socket_timeout=5)
+            read: ReadModel = state["read"]
+            store = AlertStore(client)
+            state["wall"] = Sources(table=read.table, tallies=Tallies(S, client, wall_province(S), read.table),
+                                    under=read.districts_under, alerts=lambda: store)
+        return state["wall"]
+
+    @app.get("/api/v1/wall")
+    async def get_wall(level: str = Query(..., description="province | city | county"),
+                       code: str = Query(..., description="6-digit GB/T 2260 code at that level, in the wall's province")):
+        """Exactly what the command-centre wall shows for this view (``streams.wallview``): kpis,
+        districts, industries, trend (starts, counts, last_year; null where there is no data),
+        rising phrases of the last hour, open alerts with their warning level."""
+        from streams.wallview import ViewError, check_view, to_json, wall_view
+
+        read: ReadModel = state["read"]
+        try:
+            src = wall_sources()
+            check_view(src.table, level, code, src.province)
+            topics = await run_in_threadpool(read.topics, level, code, "hour", None, None, 20)
+            now = datetime.now(S.tz)
+            view = await run_in_threadpool(wall_view, src, level, code, now, topics=topics)
+        except ViewError as e:
+            return problem(e.status, str(e))
+        except QueryError as e:
+            return problem(422, str(e))
+        except redis.RedisError as e:
+            return problem(503, f"Redis is unavailable ({e.__class__.__name__})")
+        return to_json(view)
 
     @app.get("/api/v1/topics")
     async def get_topics(level: str = Query(..., description="province | city | county"),

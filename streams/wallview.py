@@ -199,6 +199,4 @@ def to_json(view: dict) -> dict:
 
 def wall_province(settings) -> str:
     """The province the wall shows (settings ``dashboard.province``, else the simulator's)."""
-    raw = settings.raw
-    return str((raw.get("dashboard") or {}).get("province") or (raw.get("simulator") or {}).get("province")
-               or "140000")
+    return settings.dashboard.province
