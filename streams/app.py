@@ -9,7 +9,7 @@ from streams.kafka_security import faust_credentials
 
 S = settings()
 install_safe_logging()   # a control character in a logged value never reaches the worker's log raw
-K = S.raw["kafka"]
+K = S.kafka
 
 
 def _short_fetch_wait(create):
@@ -18,7 +18,7 @@ def _short_fetch_wait(create):
     so the worker's consumer gets the configured wait instead."""
     def create_worker_consumer(self, transport):
         consumer = create(self, transport)
-        consumer._fetch_max_wait_ms = K["fetch_max_wait_ms"]
+        consumer._fetch_max_wait_ms = K.fetch_max_wait_ms
         return consumer
     return create_worker_consumer
 
@@ -27,13 +27,13 @@ faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = _short_fetch_wai
     faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer)
 
 app = faust.App(
-    K["consumer_group"],
+    K.consumer_group,
     broker=[f"kafka://{b.strip().removeprefix('kafka://')}" for b in S.broker.split(",")],
     broker_credentials=faust_credentials(S),   # an external Kafka's SASL/TLS (KAFKA_SECURITY_PROTOCOL …)
     store="memory://",
     origin="streams",
-    topic_partitions=K["partitions"],
-    topic_replication_factor=K["replication_factor"],
+    topic_partitions=K.partitions,
+    topic_replication_factor=K.replication_factor,
     table_standby_replicas=0,
     # Tansu completes a group join after half the session timeout (FAUST_ON_TANSU.md).
     broker_session_timeout=6.0,
@@ -50,6 +50,6 @@ app = faust.App(
 )
 
 complaints_topic = app.topic(S.complaints_topic, key_type=bytes, value_type=bytes,
-                             key_serializer="raw", value_serializer="raw", partitions=K["partitions"])
+                             key_serializer="raw", value_serializer="raw", partitions=K.partitions)
 dead_letter_topic = app.topic(S.dead_letter_topic, key_type=bytes, value_type=bytes,
                               key_serializer="raw", value_serializer="raw", partitions=1)

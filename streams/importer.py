@@ -475,7 +475,7 @@ async def import_file(path: str | Path, settings: Settings, mapping: Mapping | N
 
     mapping = mapping or load_mapping()
     rules = rules or Rules(settings)
-    batch_size = batch_size or settings.raw["kafka"]["batch_size"]
+    batch_size = batch_size or settings.kafka.batch_size
     p = Path(path)
     table = open_table(p, encoding, sheet)
     report = Report(p.name, dry_run=dry_run)

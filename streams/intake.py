@@ -106,7 +106,7 @@ class Intake:
     def __init__(self, settings: Settings, source: str, linger_ms: int = 5):
         self.settings = settings
         self.source = source
-        self.batch_size = settings.raw["kafka"]["batch_size"]
+        self.batch_size = settings.kafka.batch_size
         self.key = intake_key(settings)
         self.producer = AIOKafkaProducer(
             **aiokafka_kwargs(settings), linger_ms=linger_ms, acks="all",

@@ -108,13 +108,14 @@ class TextAnalysis:
 
         self.encode_phrase = encode_phrase
         self.extractor = Extractor.default()
-        self.unclassified = settings.raw["complaints"]["unclassified"]
-        self.min_probability = settings.raw["nlp"]["classify_min_probability"]
+        nlp = settings.nlp
+        self.unclassified = settings.complaints.unclassified
+        self.min_probability = nlp.classify_min_probability
         # Complaints that arrive with an industry (12315 platform exports carry one) teach the
         # model this bureau's wording; it classifies with what it has learned.
         self.learner = (OnlineLearner(unclassified=self.unclassified, refresh_seconds=60, save_seconds=300,
-                                      max_per_second=settings.raw["nlp"].get("learn_max_per_second", 50))
-                        if settings.raw["nlp"].get("learn_online", True) else None)
+                                      max_per_second=nlp.learn_max_per_second)
+                        if nlp.learn_online else None)
         self.classifier = self.learner.model if self.learner else IndustryClassifier.load()
 
     def close(self) -> None:

@@ -101,15 +101,15 @@ FIELDS = {
 
 def json_schema(settings: Settings) -> dict:
     """JSON Schema of one complaint, for the OpenAPI description."""
-    c = settings.raw["complaints"]
+    c = settings.complaints
     props = {}
     for name, (typ, _req, desc) in FIELDS.items():
         props[name] = {"type": typ, "description": desc}
     props["district"]["pattern"] = r"^\d{6}$"
-    props["industry"]["enum"] = list(c["industries"])
-    props["kind"]["examples"] = list(c["kinds"])
-    props["channel"]["examples"] = list(c["channels"])
-    props["text"]["maxLength"] = c["max_text_chars"]
+    props["industry"]["enum"] = list(c.industries)
+    props["kind"]["examples"] = list(c.kinds)
+    props["channel"]["examples"] = list(c.channels)
+    props["text"]["maxLength"] = c.max_text_chars
     props["contact"]["properties"] = {k: {"type": "string"} for k in ("name", "phone", "id_number")}
     props["contact"]["type"] = ["object", "string"]
     props["tags"]["items"] = {"type": "string"}
@@ -132,22 +132,22 @@ class Rules:
     table: DivisionTable | None = None
 
     def __post_init__(self) -> None:
-        c = self.settings.raw["complaints"]
+        c = self.settings.complaints
         self.table = self.table or divisions()
         self.tz = self.settings.tz
-        self.unclassified = c["unclassified"]
+        self.unclassified = c.unclassified
         # the unclassified marker is what intake writes for "no industry given"
-        self.industries = frozenset(c["industries"]) | {self.unclassified}
-        self.channels = {k: v for k, v in CHANNEL_ALIASES.items() if v in c["channels"]}
-        self.channels.update({ch: ch for ch in c["channels"]})
-        self.kinds = {k: v for k, v in KIND_ALIASES.items() if v in c["kinds"]}
-        self.kinds.update({k: k for k in c["kinds"]})
-        self._canon_channels = frozenset(c["channels"])
-        self._canon_kinds = frozenset(c["kinds"])
-        self.max_text = c["max_text_chars"]
-        self.max_merchant = c["max_merchant_chars"]
-        self.max_amount = c["max_amount_yuan"]
-        self.future_tolerance = c["future_tolerance_seconds"]
+        self.industries = frozenset(c.industries) | {self.unclassified}
+        self.channels = {k: v for k, v in CHANNEL_ALIASES.items() if v in c.channels}
+        self.channels.update({ch: ch for ch in c.channels})
+        self.kinds = {k: v for k, v in KIND_ALIASES.items() if v in c.kinds}
+        self.kinds.update({k: k for k in c.kinds})
+        self._canon_channels = frozenset(c.channels)
+        self._canon_kinds = frozenset(c.kinds)
+        self.max_text = c.max_text_chars
+        self.max_merchant = c.max_merchant_chars
+        self.max_amount = c.max_amount_yuan
+        self.future_tolerance = c.future_tolerance_seconds
         # 2000-01-01T00:00 local time is the earliest accepted moment
         self.earliest = EARLIEST_LOCAL.replace(tzinfo=self.tz).timestamp()
 
@@ -272,7 +272,7 @@ class Rules:
         if ind is None or ind == "":
             out["industry"] = self.unclassified
         elif not isinstance(ind, str) or ind.strip() not in self.industries:
-            errs.append(error("industry", "unknown", f"industry {q(ind)} is not one of {'、'.join(c for c in self.settings.raw['complaints']['industries'])}"))
+            errs.append(error("industry", "unknown", f"industry {q(ind)} is not one of {'、'.join(self.settings.complaints.industries)}"))
         else:
             out["industry"] = ind.strip()
 

@@ -201,8 +201,8 @@ def load_surges(settings: Settings, path: str | Path | None = None,
     entries = doc.get("surges")
     if not isinstance(entries, dict):
         raise SurgeError(f"surge file {path} must hold a mapping 'surges: {{name: {{...}}}}'")
-    industries = settings.raw["complaints"]["industries"]
-    kinds = settings.raw["complaints"]["kinds"]
+    industries = settings.complaints.industries
+    kinds = settings.complaints.kinds
     out = {}
     for name, spec in entries.items():
         def bad(msg: str, name=name):
@@ -338,11 +338,11 @@ class Simulator:
     def __init__(self, settings: Settings, seed: int | None = None, surges: list[Surge] | tuple = (),
                  rate_per_second: float | None = None, province: str | None = None, flat: bool = False,
                  run_tag: str | None = None, surge_scale: float = 1.0, table: DivisionTable | None = None):
-        sim = settings.raw.get("simulator", {})
+        sim = settings.simulator
         self.settings = settings
         self.tz = settings.tz
-        self.seed = int(sim.get("seed", 0) if seed is None else seed)
-        self.rate = float(sim.get("rate_per_second", 5.0) if rate_per_second is None else rate_per_second)
+        self.seed = int(sim.seed if seed is None else seed)
+        self.rate = float(sim.rate_per_second if rate_per_second is None else rate_per_second)
         if self.rate < 0:
             raise ValueError(f"rate {self.rate} must not be negative")
         if surge_scale < 0:
@@ -354,15 +354,15 @@ class Simulator:
         self.flat = flat
         self.run_tag = run_tag
         self.table = table or divisions()
-        self.province = str(province or sim.get("province", "140000"))
+        self.province = str(province or sim.province)
         if self.table.level_of(self.province) != "province":
             raise ValueError(f"province {self.province} is not a province code of the division table")
         self.rhythm = Rhythm(self.tz)
-        self.industries = [i for i in settings.raw["complaints"]["industries"] if i in T.INDUSTRIES]
+        self.industries = [i for i in settings.complaints.industries if i in T.INDUSTRIES]
         self._kinds = _weighted(KIND_MIX)
         self._industry = {k: _weighted({i: w for i, w in mix.items() if i in self.industries})
                           for k, mix in INDUSTRY_BY_KIND.items()}
-        channels = [c for c in CHANNEL_MIX if c in settings.raw["complaints"]["channels"]]
+        channels = [c for c in CHANNEL_MIX if c in settings.complaints.channels]
         self._channels_office = _weighted({c: CHANNEL_MIX[c] for c in channels})
         self._channels_off = _weighted({c: CHANNEL_MIX[c] for c in channels if c not in OFFICE_ONLY})
         weights = self._district_weights()

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from config import Settings, SettingsError, load_settings
+from config.sections import SimulatorSettings
 from streams.schema import Rules
 from streams.simgen import SURGES_FILE, Simulator, Surge, SurgeError, load_surges, select_surges
 
@@ -54,7 +55,7 @@ class KafkaSink:
         self.settings = settings
         self.intake = Intake(settings, source="simulator")
         self.where = f"Kafka {settings.broker} topic {settings.complaints_topic}"
-        self.batch = settings.raw["kafka"]["batch_size"]
+        self.batch = settings.kafka.batch_size
 
     async def start(self) -> None:
         from aiokafka.errors import KafkaError
@@ -142,7 +143,7 @@ class ApiSink:
         base = url.rstrip("/")
         self.url = base if base.endswith("/api/v1/complaints") else base + "/api/v1/complaints"
         self.where = f"API {self.url}"
-        self.batch = min(API_BATCH, settings.raw["api"]["max_batch"])
+        self.batch = min(API_BATCH, settings.api.max_batch)
         self.client = None
 
     async def start(self) -> None:
@@ -497,7 +498,7 @@ def describe(sim: Simulator, sink, args) -> str:
 # --- command line ----------------------------------------------------------------------------
 
 def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
-    sim = (settings.raw.get("simulator", {}) if settings else {})
+    sim = settings.simulator if settings else SimulatorSettings()
     ap = argparse.ArgumentParser(
         prog="python -m streams.simulate",
         description="模拟12315投诉举报流：山西各市县、各行业的投诉/举报/咨询，按日、周节律到达，可叠加脚本化激增 "
@@ -514,7 +515,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     g = ap.add_argument_group("how much and when")
     g.add_argument("--rate", type=float, metavar="PER_SECOND", default=None,
                    help=f"baseline complaints per second for the province, averaged over a week; the daily and weekly "
-                        f"rhythm moves it (default {sim.get('rate_per_second', 5.0)}, settings simulator.rate_per_second)")
+                        f"rhythm moves it (default {sim.rate_per_second}, settings simulator.rate_per_second)")
     g.add_argument("--flat", action="store_true", help="hold the baseline rate constant (no daily/weekly rhythm)")
     g.add_argument("--duration", type=float, metavar="SECONDS", default=None,
                    help="stop after this many simulated seconds (live mode; at --speedup 60, 3600 takes a minute); "
@@ -524,9 +525,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
                    help="the simulated clock runs X times faster than real time (live mode; default 1). received_at "
                         "is still the real local time at which a complaint is sent")
     g.add_argument("--seed", type=int, default=None,
-                   help=f"random seed; the same seed and start give the same complaints (default {sim.get('seed', '?')})")
+                   help=f"random seed; the same seed and start give the same complaints (default {sim.seed})")
     g.add_argument("--province", metavar="CODE", default=None,
-                   help=f"6-digit province code whose counties complain (default {sim.get('province', '140000')})")
+                   help=f"6-digit province code whose counties complain (default {sim.province})")
     g.add_argument("--run-tag", metavar="TAG", default=None,
                    help="middle part of the ids SIM-<seed>-<tag>-<n> (default: the start time, so runs never clash)")
     g.add_argument("--no-cases", action="store_true",

@@ -129,19 +129,19 @@ def run(args) -> int:
     services = []
     children: list[Child] = []
     try:
-        check_port(S.raw["api"]["port"], "intake API", "API_PORT")
+        check_port(S.api.port, "intake API", "API_PORT")
         dash_port = int(os.environ.get("DASHBOARD_PORT", 8050))
         if not args.no_dashboard:
             check_port(dash_port, "dashboard", "DASHBOARD_PORT")
         if S.broker_embedded:
             say(f"starting the embedded Kafka broker (Tansu) on {S.broker} …")
-            services.append(EmbeddedBroker(S.raw["kafka"]["embedded_port"], data).start())
+            services.append(EmbeddedBroker(S.kafka.embedded_port, data).start())
         else:
             from streams.kafka_security import describe
             say(f"using the Kafka cluster at {S.broker} ({describe(S)})")
         if S.redis_embedded:
-            say(f"starting redis-server on 127.0.0.1:{S.raw['redis']['embedded_port']} (AOF in {data / 'redis'}) …")
-            services.append(EmbeddedRedis(S.raw["redis"]["embedded_port"], data, S.raw["redis"]["appendfsync"]).start())
+            say(f"starting redis-server on 127.0.0.1:{S.redis.embedded_port} (AOF in {data / 'redis'}) …")
+            services.append(EmbeddedRedis(S.redis.embedded_port, data, S.redis.appendfsync).start())
         else:
             say("using the Redis at REDIS_URL")
         env.update(KAFKA_BROKER=S.broker, REDIS_URL=S.redis_url, DATA_DIR=str(data),
@@ -273,11 +273,11 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--report-every", type=float, default=30, help="seconds between progress lines (0 = never)")
     args = ap.parse_args(argv)
     try:
-        sim = load_settings().raw["simulator"]
+        sim = load_settings().simulator
         if args.rate is None:
-            args.rate = sim["rate_per_second"]
+            args.rate = sim.rate_per_second
         if args.history_days is None:
-            args.history_days = sim["history_days"]
+            args.history_days = sim.history_days
     except SettingsError as e:
         sys.exit(f"configuration error: {e}")
     try:

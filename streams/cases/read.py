@@ -202,8 +202,7 @@ def kpis(r, settings, level: str, code: str, since=None, until=None, industry: s
         raise QueryError("since must be before until")
     if (until_dt - since_dt).days > MAX_DAYS:
         raise QueryError(f"at most {MAX_DAYS} days in one query")
-    if industry is not None and industry not in settings.raw["complaints"]["industries"] \
-            and industry != settings.raw["complaints"]["unclassified"]:
+    if industry is not None and industry not in settings.complaints.industries_and_unclassified:
         raise QueryError(f"industry {industry[:20]!r} is not one of the configured industries")
     with _gc_paused():
         out = finish(_figures(r, settings, cfg, calendar(settings, cfg), level, code, since_dt, until_dt, industry,
