@@ -104,7 +104,7 @@ _nlp: list = []
 
 def text_analysis() -> TextAnalysis | None:
     """Loaded once per worker (the dictionaries and the model take a moment)."""
-    if not S.raw["nlp"]["enabled"]:
+    if not S.nlp.enabled:
         return None
     if not _nlp:
         import atexit
@@ -114,7 +114,7 @@ def text_analysis() -> TextAnalysis | None:
     return _nlp[0]
 
 
-@app.agent(complaints_topic, concurrency=S.raw["kafka"]["agent_concurrency"])
+@app.agent(complaints_topic, concurrency=S.kafka.agent_concurrency)
 async def tally(stream):
     """Validate, enrich and tally each message's complaints in one atomic Redis step."""
     rules = Rules(S)
