@@ -485,6 +485,7 @@ class Extractor:
         is_problem = self._problem
         norm = self._norm
         light = self.polarity.light
+        canonical = self.polarity.canonical
         n = len(raw)
         bits = _BITS
 
@@ -541,18 +542,20 @@ class Extractor:
                                 ph = (whole, core)
                             else:
                                 ph = (obj_w, core)
+                            ph = canonical(ph)                 # 分量少 -> 份量少 (synonyms.txt)
                             phrases[ph] = None
                             surface = "".join(tokens[obj:i + 1]) if i - obj <= 3 else obj_w + part
                             if pre is not None:
                                 surface = pre + surface
-                            if surface != ph[0] + core:
+                            if surface != ph[0] + ph[1]:
                                 variants[(ph, surface)] = None
                         linked = True
                     if may and core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):
-                        phrases[(vh, core)] = None
+                        ph = canonical((vh, core))
+                        phrases[ph] = None
                         surface = "".join(tokens[vi:i + 1])
-                        if surface != vh + core:
-                            variants[((vh, core), surface)] = None
+                        if surface != ph[0] + ph[1]:
+                            variants[(ph, surface)] = None
                     exc = False
                     vh, vi = (w, i) if c & VHEAD else (None, -1)
                 else:
@@ -600,7 +603,7 @@ class Extractor:
         part = tokens[adv]
         units[part] = None
         if self._problem(obj_w, part, False, False):
-            phrases[(obj_w, part)] = None
+            phrases[self.polarity.canonical((obj_w, part))] = None
 
     def extract_many(self, texts: Iterable[str]) -> list[Terms]:
         ex = self.extract

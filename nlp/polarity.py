@@ -18,7 +18,10 @@ scalar.txt                    大 +, 小 -, 快 +, 慢 - …: polarity from the 
 undesirable.txt               objects of which more is worse (价格, 噪音, 油耗, 问题);
 obligations.txt               expected actions: negated they are failures (不退款, 无法开机);
 generic.txt                   generic words (所有, 合理, 公司, 孩子): never keywords or objects;
-light_nouns.txt               aspects (效果, 质量, 态度): the noun before them joins the object.
+light_nouns.txt               aspects (效果, 质量, 态度): the noun before them joins the object;
+synonyms.txt                  near-variants folded into one topic (份量少 <- 分量少, 价格贵 <- 价格高):
+                              classes of objects and of predicates, the latter possibly only
+                              for some objects (``Polarity.canonical``).
 Place names come from ``config/divisions_gbt2260_2024.csv`` (with 省/市/县/区 … stripped too).
 
 The rule (``Polarity.is_problem``)
@@ -85,7 +88,7 @@ class Polarity:
     """The lexicons and the problem rule. Pure after construction; results are cached."""
 
     def __init__(self, negative, positive, negators, degree: dict[str, bool], scalar: dict[str, int],
-                 undesirable, obligations, generic=(), places=(), light=()):
+                 undesirable, obligations, generic=(), places=(), light=(), synonyms=()):
         self.negative = frozenset(negative)
         self.positive = frozenset(positive)
         self.negators = tuple(sorted(set(negators), key=len, reverse=True))   # longest first
@@ -98,6 +101,24 @@ class Polarity:
         self.generic = frozenset(generic)
         self.places = frozenset(places)
         self.light = frozenset(light)
+        # synonym classes: word -> its class's first word; scoped predicates (pred, object) -> first
+        self.same_object: dict[str, str] = {}
+        self.same_predicate: dict[str, str] = {}
+        self.same_predicate_of: dict[tuple[str, str], str] = {}
+        for line in synonyms:
+            words, _, scope = line.partition("@")
+            words = words.split()
+            if len(words) < 2:
+                continue
+            head = words[0]
+            if scope.split():
+                for obj in scope.split():
+                    for w in words[1:]:
+                        self.same_predicate_of.setdefault((w, obj), head)
+            else:
+                for w in words[1:]:
+                    self.same_object.setdefault(w, head)
+                    self.same_predicate.setdefault(w, head)
         self._cache: dict[tuple, bool] = {}
         self._split: dict[str, tuple[str, bool, str]] = {}
         self._neg_len = max(map(len, self.negator_set), default=0)
@@ -125,7 +146,7 @@ class Polarity:
         return cls(negative, positive, read_lexicon(d / "negators.txt"), degree, scalar,
                    read_lexicon(d / "undesirable.txt"), read_lexicon(d / "obligations.txt"),
                    read_lexicon(d / "generic.txt"), place_names(divisions) if divisions else (),
-                   read_lexicon(d / "light_nouns.txt"))
+                   read_lexicon(d / "light_nouns.txt"), read_lexicon(d / "synonyms.txt"))
 
     # -- predicates -------------------------------------------------------------------------
 
@@ -159,6 +180,18 @@ class Polarity:
         """The predicate without degree words, its negator kept: 太慢 -> 慢, 不太干净 -> 不干净."""
         neg, _, core = self.split(pred)
         return neg + core
+
+    def canonical(self, phrase: tuple[str, ...]) -> tuple[str, ...]:
+        """A problem phrase with its object and predicate folded by ``synonyms.txt``:
+        (分量, 少) -> (份量, 少), (价钱, 高) -> (价格, 贵), (房间, 不干净) -> (房间, 脏). The predicate
+        folds by the object's own class first (高 is 贵 only for a price), then by its plain one."""
+        if len(phrase) != 2:
+            return phrase
+        obj, pred = phrase
+        obj2 = self.same_object.get(obj, obj)
+        pred2 = (self.same_predicate_of.get((pred, obj2)) or self.same_predicate_of.get((pred, obj))
+                 or self.same_predicate.get(pred, pred))
+        return phrase if (obj2 is obj and pred2 is pred) else (obj2, pred2)
 
     def is_problem(self, obj: str, pred: str, excess: bool = False, noun: bool = False) -> bool:
         """Whether ``obj`` + ``pred`` states a problem (see the module doc).
