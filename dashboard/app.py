@@ -78,20 +78,17 @@ class Context:
                 self.alerts_error = ""
             return self._store
 
-    def conf(self, key: str, default):
-        return (self.settings.raw.get("dashboard") or {}).get(key, default)
-
 
 def make_context(settings: Settings, client: redis.Redis | None = None, env: dict | None = None) -> Context:
     client = client or redis_client(settings.redis_url)
-    conf = settings.raw.get("dashboard") or {}
-    province = str(conf.get("province") or settings.raw.get("simulator", {}).get("province") or "140000")
+    conf = settings.dashboard
+    province = conf.province
     return Context(settings=settings, redis=client, tallies=Tallies(settings, client, province),
                    docs=Documents(settings, client, province),
                    boundaries=load_boundaries(settings, env), background=Background(settings.raw),
                    users=auth.Users(auth.users_path(settings, env)),
-                   sessions=auth.Sessions(client, float(conf.get("session_idle_minutes", 30)) * 60,
-                                          float(conf.get("session_max_hours", 12)) * 3600),
+                   sessions=auth.Sessions(client, float(conf.session_idle_minutes) * 60,
+                                          float(conf.session_max_hours) * 3600),
                    province=province)
 
 
@@ -107,7 +104,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
         SESSION_COOKIE_NAME="c12315_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=bool(ctx.conf("secure_cookies", False)),
+        SESSION_COOKIE_SECURE=bool(settings.dashboard.secure_cookies),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app = dash.Dash(
@@ -335,7 +332,8 @@ def install_fonts(server: flask.Flask, ctx: Context, env: dict | None, prepare: 
     from dashboard import fonts
 
     folder = fonts.cache_dir(env)
-    srcs = fonts.sources(ctx.settings.raw.get("dashboard") or {})
+    conf = ctx.settings.dashboard
+    srcs = fonts.sources({"font_regular": conf.font_regular, "font_bold": conf.font_bold})
     if prepare:
         try:
             ctx.font_builder = fonts.ensure(srcs, folder)

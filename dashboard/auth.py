@@ -86,13 +86,9 @@ class User:
         return role_may(self.role, "act")
 
 
-def dashboard_settings(settings: Settings) -> dict:
-    return settings.raw.get("dashboard") or {}
-
-
 def users_path(settings: Settings, env: dict | None = None) -> Path:
     env = os.environ if env is None else env
-    p = env.get("DASHBOARD_USERS") or dashboard_settings(settings).get("users_file")
+    p = env.get("DASHBOARD_USERS") or settings.dashboard.users_file
     return Path(p) if p else settings.data_dir / "dashboard" / "users.json"
 
 

@@ -44,7 +44,7 @@ def layout(ctx, user, search: str = ""):
             got = None
         if got is not None and got.get("state") in CLOSED_STATES:
             state0 = "closed"      # a link to a closed alert opens the closed list with it
-    industries = list(ctx.settings.raw["complaints"]["industries"])
+    industries = list(ctx.settings.complaints.industries)
     return html.Div([
         dcc.Interval(id=ids.DUTY_TICK, interval=2000),
         dcc.Interval(id=CHART_TICK, interval=60000),
@@ -147,7 +147,7 @@ def silence_form(ctx, user):
         return html.P("静默规则由局长设置，值班员与观察员只读", className="muted", id="duty-silence-readonly")
     store = ctx.alerts()
     max_days = store.config.silence_max_days if store is not None else 7
-    industries = list(ctx.settings.raw["complaints"]["industries"])
+    industries = list(ctx.settings.complaints.industries)
     return html.Div([
         html.Label(["地区", dcc.Dropdown(id=ids.DUTY_SIL_DISTRICT, options=district_options(ctx), value=None,
                                        placeholder="全部地区", labels=ids.DROPDOWN_LABELS)]),

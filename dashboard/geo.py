@@ -57,7 +57,7 @@ class Boundaries:
 
 def boundary_paths(settings: Settings, env: dict | None = None) -> dict[str, str]:
     env = os.environ if env is None else env
-    conf = (settings.raw.get("dashboard") or {}).get("boundaries") or {}
+    conf = settings.dashboard.boundaries
     out = {}
     for level, var in (("cities", "BOUNDARY_CITIES"), ("counties", "BOUNDARY_COUNTIES")):
         value = env.get(var) or conf.get(level) or ""

@@ -187,7 +187,7 @@ def review_data(ctx, period: Period, code: str, industry: str | None, now: datet
     coverage = {k: ctx.tallies.days_with_data(a, b) for k, (a, b) in sp.items()}
     cmp = comparability(coverage)
     cur, prev, ly = counts["current"], counts["previous"], counts["last_year"]
-    industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
+    industries = list(ctx.settings.complaints.industries_and_unclassified)
 
     def ranked(rows):
         rows = [r for r in rows if r["current"] or r["previous"] or r["last_year"]]
@@ -211,7 +211,7 @@ def review_data(ctx, period: Period, code: str, industry: str | None, now: datet
         "industries": ind_rows, "industries_cr": ind_cr,
         "districts": district_rows(ctx, level, code, cur, prev, ly, cmp),
         "merchants": [{"name": m, "count": n} for m, n in merchants],
-        "docs_from": now - timedelta(days=float(ctx.settings.raw["tally"]["keep_docs_days"])),
+        "docs_from": now - timedelta(days=float(ctx.settings.tally.keep_docs_days)),
         "alerts": alerts, "sla": sla,
     }
 

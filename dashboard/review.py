@@ -49,7 +49,7 @@ def layout(ctx, user, search: str = ""):
     q = parse_qs((search or "").lstrip("?"))
     kind = (q.get("period") or ["month"])[-1]
     kind = kind if kind in PERIOD_NAMES else "month"
-    industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
+    industries = list(ctx.settings.complaints.industries_and_unclassified)
     card = lambda title, body, span, extra=None: html.Section(  # noqa: E731
         [html.H2(title), *(extra or []), body], className=f"review-card span-{span}")
     panel = lambda pid, cls=None: html.Div(COMPUTING, id=pid, className=cls)  # noqa: E731 - says so until filled
@@ -141,7 +141,7 @@ def check_selection(ctx, kind, anchor, start, end, district, industry, today: da
         district = ctx.province
     if not isinstance(district, str) or not re.fullmatch(r"\d{6}", district) or ctx.table.get(district) is None:
         raise BadSelection("未知的地区代码")
-    industries = ctx.settings.raw["complaints"]["industries"] + [ctx.settings.raw["complaints"]["unclassified"]]
+    industries = list(ctx.settings.complaints.industries_and_unclassified)
     if industry in (None, ""):
         industry = None
     elif not isinstance(industry, str) or industry not in industries:
@@ -281,7 +281,7 @@ def with_known_trend(ctx, topics: dict | None, now: datetime) -> dict | None:
     """The topics with ``trend_known`` (see :func:`reports.trend_known`) for the phrase tables."""
     if not topics:
         return topics
-    docs_from = now - timedelta(days=float(ctx.settings.raw["tally"]["keep_docs_days"]))
+    docs_from = now - timedelta(days=float(ctx.settings.tally.keep_docs_days))
     return {**topics, "trend_known": reports.trend_known(ctx, topics, docs_from)}
 
 
@@ -357,7 +357,7 @@ def register(app, ctx) -> None:
         data = selection(ctx, kind, anchor, start, end, district, industry)
         note = ""
         if data["start"] < data["docs_from"]:
-            note = f"（文本保存 {ctx.settings.raw['tally']['keep_docs_days']:g} 天，更早的经营者与短语不计）"
+            note = f"（文本保存 {ctx.settings.tally.keep_docs_days:g} 天，更早的经营者与短语不计）"
         notes = reports.compare_notes(data)
         return (reports.title(data), compare_table(data["kinds"], "类型", notes), compare_table(data["industries"], "行业"),
                 compare_table(data["districts"], "地区"), merchants_table(data["merchants"], note),

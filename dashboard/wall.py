@@ -51,12 +51,12 @@ def initial_selection(ctx, search: str) -> dict:
 def layout(ctx, search: str = ""):
     p = _params(search)
     sel = initial_selection(ctx, search)
-    rotate_s = float(ctx.conf("rotate_seconds", 20))
+    rotate_s = float(ctx.settings.dashboard.rotate_seconds)
     panel = lambda title, body, cls="", extra=None: html.Section(  # noqa: E731
         [html.Header([html.H2(title), *(extra or [])], className="panel-head"), html.Div(body, className="panel-body")],
         className=f"panel {cls}")
     return html.Div([
-        dcc.Interval(id=ids.WALL_TICK, interval=int(float(ctx.conf("refresh_seconds", 2)) * 1000)),
+        dcc.Interval(id=ids.WALL_TICK, interval=int(float(ctx.settings.dashboard.refresh_seconds) * 1000)),
         dcc.Interval(id=ids.WALL_SLOW, interval=3000),
         dcc.Interval(id=ids.WALL_ROTATE, interval=int(rotate_s * 1000), disabled=not sel["rotate"]),
         dcc.Store(id=ids.WALL_SEL, data=sel),
