@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ReplayError, OSError, UnicodeDecodeError, csv.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    industries = list(settings().raw["complaints"]["industries"])
+    industries = list(settings().complaints.industries)
     say(f"replay: {len(names)} files, {len(hours)} hours from {hours[0]:%Y-%m-%d %H:00} "
         f"to {hours[-1]:%Y-%m-%d %H:00}; province {det['province']}, thresholds {det['threshold']}")
     t0 = time.perf_counter()

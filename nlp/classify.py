@@ -633,7 +633,7 @@ def train(file: str | Path, out: str | Path | None = None, fresh: bool = False, 
 
     settings = settings or load_settings({})
     texts, labels = read_labelled(file)
-    industries = settings.raw["complaints"]["industries"]
+    industries = settings.complaints.industries
     unknown = sorted(set(labels) - set(industries))
     if unknown:
         from nlp.textio import InputError

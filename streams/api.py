@@ -41,7 +41,7 @@ def problem(status: int, message: str, headers: dict | None = None, **extra) -> 
 def create_app(settings: Settings | None = None) -> FastAPI:
     S = settings or load_default()
     rules = Rules(S)
-    api_cfg = S.raw["api"]
+    api_cfg = S.api
     state: dict = {}
 
     @asynccontextmanager
@@ -118,12 +118,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return problem(411, "a Content-Length header is required (chunked bodies are not accepted)")
         if not length.strip().isdigit():
             return problem(400, "the Content-Length header is not a whole number")
-        if int(length) > api_cfg["max_body_bytes"]:       # refused before a byte of the body is read
-            msg = f"the body is {int(length)} bytes; the limit is {api_cfg['max_body_bytes']}"
+        if int(length) > api_cfg.max_body_bytes:       # refused before a byte of the body is read
+            msg = f"the body is {int(length)} bytes; the limit is {api_cfg.max_body_bytes}"
             return await reject(413, msg, [(None, [error("", deadletter.TOO_LARGE, f"body of {int(length)} bytes, not read")])])
         body = await request.body()
-        if len(body) > api_cfg["max_body_bytes"]:
-            return await reject(413, f"the body is {len(body)} bytes; the limit is {api_cfg['max_body_bytes']}",
+        if len(body) > api_cfg.max_body_bytes:
+            return await reject(413, f"the body is {len(body)} bytes; the limit is {api_cfg.max_body_bytes}",
                                 [(body[:4000], [error("", deadletter.TOO_LARGE, f"body of {len(body)} bytes")])])
         if not body.strip():
             return problem(400, "the body is empty; send a complaint object or a list of them")
@@ -142,8 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         items = doc if isinstance(doc, list) else [doc]
         if not items:
             return problem(400, "the list is empty")
-        if len(items) > api_cfg["max_batch"]:
-            msg = f"{len(items)} complaints in one request; the limit is {api_cfg['max_batch']}"
+        if len(items) > api_cfg.max_batch:
+            msg = f"{len(items)} complaints in one request; the limit is {api_cfg.max_batch}"
             return await reject(413, msg, [(body[:4000], [error("", deadletter.TOO_LARGE, msg)])])
 
         now = time.time()
@@ -334,8 +334,8 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as e:
         sys.exit(f"configuration error: {e}")
     ap = argparse.ArgumentParser(prog="python -m streams.api", description="Serve the complaint intake HTTP API.")
-    ap.add_argument("--host", default=S.raw["api"]["host"], help="address to listen on (default %(default)s)")
-    ap.add_argument("--port", type=int, default=S.raw["api"]["port"], help="port (default %(default)s; env API_PORT)")
+    ap.add_argument("--host", default=S.api.host, help="address to listen on (default %(default)s)")
+    ap.add_argument("--port", type=int, default=S.api.port, help="port (default %(default)s; env API_PORT)")
     args = ap.parse_args(argv)
     try:
         check_port(args.port, "intake API", "API_PORT")

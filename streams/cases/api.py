@@ -49,7 +49,7 @@ async def publish_events(intake, events: list[dict]) -> int:
 
 
 def router(settings, get_state) -> APIRouter:
-    api_cfg = settings.raw["api"]
+    api_cfg = settings.api
     one = json_schema()
     r = APIRouter()
     sync_redis: list = []
@@ -84,12 +84,12 @@ def router(settings, get_state) -> APIRouter:
             return problem(411, "a Content-Length header is required (chunked bodies are not accepted)")
         if not length.strip().isdigit():
             return problem(400, "the Content-Length header is not a whole number")
-        if int(length) > api_cfg["max_body_bytes"]:
-            msg = f"the body is {int(length)} bytes; the limit is {api_cfg['max_body_bytes']}"
+        if int(length) > api_cfg.max_body_bytes:
+            msg = f"the body is {int(length)} bytes; the limit is {api_cfg.max_body_bytes}"
             return await reject(413, msg, [(None, [error("", deadletter.TOO_LARGE, msg)])])
         body = await request.body()
-        if len(body) > api_cfg["max_body_bytes"]:
-            msg = f"the body is {len(body)} bytes; the limit is {api_cfg['max_body_bytes']}"
+        if len(body) > api_cfg.max_body_bytes:
+            msg = f"the body is {len(body)} bytes; the limit is {api_cfg.max_body_bytes}"
             return await reject(413, msg, [(body[:4000], [error("", deadletter.TOO_LARGE, msg)])])
         if not body.strip():
             return problem(400, "the body is empty; send a case event object or a list of them")
@@ -102,8 +102,8 @@ def router(settings, get_state) -> APIRouter:
         items = doc if isinstance(doc, list) else [doc]
         if not items:
             return problem(400, "the list is empty")
-        if len(items) > api_cfg["max_batch"]:
-            msg = f"{len(items)} events in one request; the limit is {api_cfg['max_batch']}"
+        if len(items) > api_cfg.max_batch:
+            msg = f"{len(items)} events in one request; the limit is {api_cfg.max_batch}"
             return await reject(413, msg, [(body[:4000], [error("", deadletter.TOO_LARGE, msg)])])
         now = time.time()
         good, bad = [], []

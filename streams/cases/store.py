@@ -116,7 +116,7 @@ class CaseWriter:
     def __init__(self, settings, cfg: CaseConfig, client):
         self.settings, self.cfg, self.redis = settings, cfg, client
         self.tz = settings.tz
-        self.dedup_ttl = int(settings.raw["tally"]["dedup_days"] * 86400)
+        self.dedup_ttl = int(settings.tally.dedup_days * 86400)
         self._apply = client.register_script(APPLY_LUA)
         self._open = client.register_script(OPEN_LUA)
 
