@@ -10,6 +10,13 @@ queues and retries in the background, so a dead webhook never stalls the stream)
   renewed every tick); a second worker stands by and takes over within 5 s of the first
   one's death.  Even two detectors at once would be harmless: raising is atomic and
   idempotent per series.
+* **Late complaints are counted.** An import, a replay or a backlog writes into hours the
+  detector has already learned; the tally's atomic step bumps those hours' versions
+  (``cc:tver:{province}``, ``streams.keys.tally_versions``). Every tick one HGET tells whether
+  any moved; if so exactly the hours that moved are read again and folded into what the
+  detector learned (:meth:`alerts.live.LiveDetector.revise`). An hour learned at its close is
+  read once more when the tally's grace period is over (complaints within the grace are not
+  "late" and bump no version).
 * **Nothing to lose on a restart.** The detector keeps no state of its own: a worker that
   takes the lease rebuilds it from the last ``detection.history`` of hourly tallies
   (Redis is the truth), and open alerts, their audit trails and the notices already sent
@@ -41,6 +48,7 @@ LEASE = "cc:alerts:detector"
 STATUS = "cc:alerts:detector:status"
 WORKER = f"{socket.gethostname()}-{os.getpid()}"
 COLD_REBUILD_S = 10.0
+FOLD_EVERY_S = 1.0           # how often the detector looks for late writes (one HGET when none)
 NOTIFY_EVENTS = {"new": "new", "grouped": "grouped", "escalated": "escalated"}
 
 _RENEW = """
@@ -70,6 +78,17 @@ class Detection:
         self.read = None                  # a ReadModel for phrase alerts; its document cache is kept
         self.phrases_at = 0.0
         self.recent_phrases: dict[str, float] = {}   # phrase key -> when it last became a detection
+        self.grace = float(settings.raw["tally"]["grace_seconds"])
+        self.versions: dict[str, str] = {}           # tally versions as last folded (keys.tally_versions)
+        self.versions_all: str | None = None
+        self.folded_at = 0.0
+        self.settle: dict[datetime, float] = {}      # hour learned at its close -> when its grace is over
+
+    def _hours(self, hours: list[datetime]) -> list[dict]:
+        with self.r.pipeline(transaction=False) as p:
+            for h in hours:
+                p.hgetall(keys.tally("h", h.strftime("%Y%m%d%H"), self.province))
+            return p.execute()
 
     def _hour_fields(self, hour: datetime) -> dict:
         return self.r.hgetall(keys.tally("h", hour.strftime("%Y%m%d%H"), self.province))
@@ -82,6 +101,7 @@ class Detection:
         """A fresh detector, taught every closed hour of ``detection.history``."""
         t0 = time.perf_counter()
         live = LiveDetector(self.index, self.det_cfg)
+        self._read_versions()             # before the hours: a late write from now on is folded in
         hours = int(self.det_cfg["history_s"] // 3600)
         current = hour_floor(now)
         first = current - timedelta(hours=hours)
@@ -96,6 +116,9 @@ class Detection:
                         live.commit(b, fields)
         learned_before = self.live.panel.steps if self.live is not None else -1
         self.live = live
+        self.settle = {}
+        if buckets:
+            self._settles(buckets[-1])
         self.rebuilt_at = time.monotonic()
         # a cold detector relearns every few seconds: say so only when it learned something new
         say = log.info if live.panel.steps != learned_before else log.debug
@@ -104,11 +127,56 @@ class Detection:
             f"warming up: {live.panel.grace_period - live.panel.steps} more hours before the first alarm")
         self._status(now)
 
+    def _read_versions(self) -> None:
+        vk = keys.tally_versions(self.province)
+        self.versions = self.r.hgetall(vk)
+        self.versions_all = self.versions.get("_all")
+
+    def _settles(self, hour: datetime) -> None:
+        """Read ``hour`` once more when the tally's grace period after it is over."""
+        due = (hour + timedelta(hours=1)).timestamp() + self.grace + 5
+        if due > time.time():
+            self.settle[hour] = due
+
+    def fold_late(self, now: datetime, force: bool = False) -> int:
+        """Fold late complaints into what the detector has learned: the learned hours whose
+        tally version moved (or whose grace period just ended) are read again, and those whose
+        counts changed are relearned (:meth:`LiveDetector.revise`). One HGET when nothing
+        moved; returns how many hours changed."""
+        live = self.live
+        if live is None or (not force and time.monotonic() - self.folded_at < FOLD_EVERY_S):
+            return 0
+        self.folded_at = time.monotonic()
+        hours = {h for h, due in self.settle.items() if due <= now.timestamp()}
+        for h in hours:
+            del self.settle[h]
+        vk = keys.tally_versions(self.province)
+        gv = self.r.hget(vk, "_all")
+        if gv != self.versions_all:
+            now_v = self.r.hgetall(vk)
+            for f, v in now_v.items():
+                if f.startswith("h:") and self.versions.get(f) != v:
+                    try:
+                        hours.add(datetime.strptime(f[2:], "%Y%m%d%H").replace(tzinfo=self.settings.tz))
+                    except ValueError:
+                        continue
+            self.versions, self.versions_all = now_v, now_v.get("_all")
+        todo = sorted(h for h in hours if live.knows(h))
+        if not todo:
+            return 0
+        tallies = self._hours(todo)
+        n = live.revise(dict(zip(todo, tallies)))
+        if n:
+            log.info("surge detector folded late complaints into %d learned hour(s) (%s)", n,
+                     ", ".join(f"{h:%m-%d %H}:00" for h in todo[:5]) + (" …" if len(todo) > 5 else ""))
+            self._status(now)
+        return n
+
     def _status(self, now: datetime) -> None:
         live = self.live
         self.r.hset(STATUS, mapping={"worker": WORKER, "at": now.isoformat(), "hours_learned": live.panel.steps,
                                      "warm": int(live.warm), "series": self.index.n,
-                                     "grace_hours": live.panel.grace_period})
+                                     "grace_hours": live.panel.grace_period, "late_hours_folded": live.revisions})
         self.r.expire(STATUS, 60)
 
     def step(self, now: datetime) -> list[tuple[dict, str]]:
@@ -129,11 +197,14 @@ class Detection:
             h = live.last_hour + timedelta(hours=1)
             while h < current:
                 live.commit(h, self._hour_fields(h))
+                self._settles(h)
                 h += timedelta(hours=1)
             self._status(now)
         elif live.last_hour is None:
             prev = current - timedelta(hours=1)
             live.commit(prev, self._hour_fields(prev))
+            self._settles(prev)
+        self.fold_late(now)
         out = []
         dets = live.tick(now, self._hour_fields(current))
         if live.warm and time.monotonic() - self.phrases_at >= self.det_cfg["phrase_every_s"]:

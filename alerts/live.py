@@ -138,25 +138,45 @@ class SeriesIndex:
         return x, parent
 
 
+def _taught(x: np.ndarray, e: np.ndarray, cap_sd: float, warm: bool) -> np.ndarray:
+    """What an hour of counts ``x`` (expected ``e``) teaches the shares, as the share scan learns
+    it: a count is clipped at its cap; once the scan was warm (could alarm), a count above its
+    cap is taken as an alarm, which teaches the expected count (a surge is not the new normal)."""
+    cap = e + cap_sd * np.sqrt(e) + 1.0
+    return np.where(x > cap, e if warm else cap, x)
+
+
 class LiveDetector:
     """The share scan over a province's series, hour by hour, with alert selection.
 
     ``commit(hour, fields)`` learns a closed hour (in order; a gap is filled with empty
     hours), ``tick(now, fields)`` scores the hour in progress and returns the detections
     that should be alerts now, as dicts ready for :meth:`alerts.store.AlertStore.raise_or_update`.
+
+    **Late complaints.**  The counts of every hour learned (the last ``detection.history``
+    of them) are kept; ``revise({hour: fields})`` replaces those of hours a late complaint
+    (an import, a replay, a backlog) wrote into after they were learned and relearns from the
+    kept counts, so the detector is what a rebuild from Redis would give, without re-reading
+    the hours that did not change.
     """
 
     def __init__(self, index: SeriesIndex, detection: dict) -> None:
         self.index = index
         self.cfg = detection
-        thr = np.array([detection["threshold"][lv] for lv in index.levels])
-        self.panel = SharePanel(index.n, h=thr, windows=detection["windows"],
-                                halflife=detection["halflife_s"] / 3600.0, min_count=detection["min_count"],
-                                grace_period=int(detection["grace_s"] // 3600), hold=detection["hold"],
-                                prior_share=index.prior_share)
+        self.panel = self._new_panel()
         self.last_hour: datetime | None = None
         self.last_alarm = np.full(index.n, -np.inf)     # epoch seconds of each series' last alarm
         self.suppress_s = float(detection["suppress_s"])
+        self.keep_hours = max(1, int(detection.get("history_s", 0) // 3600))
+        self.learned: dict[datetime, tuple[np.ndarray, float]] = {}   # hour -> (counts per series, province)
+        self.revisions = 0                                             # hours relearned after late complaints
+
+    def _new_panel(self) -> SharePanel:
+        d = self.cfg
+        thr = np.array([d["threshold"][lv] for lv in self.index.levels])
+        return SharePanel(self.index.n, h=thr, windows=d["windows"], halflife=d["halflife_s"] / 3600.0,
+                          min_count=d["min_count"], grace_period=int(d["grace_s"] // 3600), hold=d["hold"],
+                          prior_share=self.index.prior_share)
 
     @property
     def warm(self) -> bool:
@@ -165,16 +185,81 @@ class LiveDetector:
     def commit(self, hour: datetime, fields: dict) -> None:
         """Learn the closed hour ``hour`` (its final tally)."""
         hour = hour_floor(hour)
+        if self.last_hour is not None and hour <= self.last_hour:
+            return
+        x, parent = self.index.vector(fields)
+        self._learn(hour, x, parent)
+        self.learned[hour] = (x, parent)
+        if len(self.learned) > self.keep_hours:
+            cut = hour - timedelta(hours=self.keep_hours)
+            for h in [h for h in self.learned if h <= cut]:
+                del self.learned[h]
+
+    def _learn(self, hour: datetime, x: np.ndarray, parent: float) -> None:
+        """The panel learns one hour after ``last_hour`` (the hours between as empty ones)."""
         if self.last_hour is not None:
-            if hour <= self.last_hour:
-                return
             gap = int((hour - self.last_hour) / timedelta(hours=1)) - 1
             for _ in range(min(gap, max(self.panel.windows) + 1)):
                 self.panel.commit(np.zeros(self.index.n), 0.0)
-        x, parent = self.index.vector(fields)
         out = self.panel.commit(x, parent)
-        self.last_alarm[out["alarm"]] = (hour + timedelta(hours=1)).timestamp()
+        self.last_alarm[out["alarm"]] = np.maximum(self.last_alarm[out["alarm"]], (hour + timedelta(hours=1)).timestamp())
         self.last_hour = hour
+
+    def knows(self, hour: datetime) -> bool:
+        """Whether ``hour`` is one of the learned hours kept (a late write into it is folded in)."""
+        return hour_floor(hour) in self.learned
+
+    def learned_count(self, hour: datetime, series: str) -> float | None:
+        """What the detector learned of ``series`` in ``hour`` (None: not a kept hour)."""
+        got = self.learned.get(hour_floor(hour))
+        return None if got is None else float(got[0][self.index.pos[series]])
+
+    def revise(self, hours: dict[datetime, dict]) -> int:
+        """Fold late complaints in: ``hours`` maps learned hours to their tally now.
+
+        For each kept hour whose counts changed, what was learned of it is replaced: the scan's
+        own record of the hour (the last three days: the counts its windows sum, and the
+        expected counts, rescaled to the hour's new rest of the province) exactly, and the
+        baselines (each series' share of the province, weighted by age with the share's
+        half-life) by the change of what that hour taught, as an in-control hour. No hour is
+        read again and nothing is relearned, so it costs one hour's arithmetic. Returns how many
+        hours changed; an hour not kept (too old, not learned yet) is ignored.
+        """
+        p = self.panel
+        changed = 0
+        for hour, fields in sorted(hours.items()):
+            hour = hour_floor(hour)
+            old = self.learned.get(hour)
+            if old is None or self.last_hour is None or hour > self.last_hour:
+                continue
+            x, parent = self.index.vector(fields)
+            x0, parent0 = old
+            if parent == parent0 and np.array_equal(x, x0):
+                continue
+            self.learned[hour] = (x, parent)
+            k = int((self.last_hour - hour) / timedelta(hours=1))       # hours learned since
+            rest0, rest = np.maximum(parent0 - x0, 0.0), np.maximum(parent - x, 0.0)
+            if k < p.x.filled:
+                col = (p.x.pos - 1 - k) % p.x.size
+                e0 = p.e.buf[:, col].copy()
+                e = np.where(rest0 > 0, e0 * rest / np.maximum(rest0, 1e-12), p.share() * rest)
+                p.x.buf[:, col] = x
+                p.e.buf[:, col] = e
+            else:
+                e0, e = p.share() * rest0, p.share() * rest
+            warm = p.steps - k - 1 >= p.grace_period          # could the hour alarm when learned
+            learn0, learn = _taught(x0, e0, p.cap_sd, warm), _taught(x, e, p.cap_sd, warm)
+            w = p.decay ** k
+            p.num = p.num + w * (learn - learn0)
+            p.den = p.den + w * (rest - rest0)
+            if getattr(p, "slots", 0):
+                slot = p.slot_of(hour)
+                p.snum[:, slot] += w * (learn - learn0)
+                p.sden[:, slot] += w * (rest - rest0)
+            p.parent_ew += float(parent - parent0)
+            changed += 1
+        self.revisions += changed
+        return changed
 
     def tick(self, now: datetime, fields: dict) -> list[dict]:
         """Score the hour in progress (``fields`` = its tally so far): detections to raise."""

@@ -431,10 +431,13 @@ class Tallies:
             self._versions, self._versions_all = now_v, gv
         return dropped
 
-    def filling(self, win: str, starts: list[datetime], within: float = 15.0) -> bool:
+    FILLING_S = 15.0   # a bucket a late write moved this recently is still filling (see filling)
+
+    def filling(self, win: str, starts: list[datetime], within: float | None = None) -> bool:
         """Whether late complaints (a backfill, an import, a first start's seeded history) wrote
-        into any of these buckets in the last ``within`` seconds: their counts are still arriving."""
-        cut = time.time() - within
+        into any of these buckets in the last ``within`` (FILLING_S) seconds: their counts are
+        still arriving."""
+        cut = time.time() - (self.FILLING_S if within is None else within)
         rev = self.revised
         return any(rev.get((win, s.astimezone(self.tz).strftime(self.FMT[win])), 0) >= cut for s in starts)
 

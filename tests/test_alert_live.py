@@ -223,3 +223,113 @@ def test_a_rising_phrase_spread_over_the_province_is_one_phrase_detection():
     # 外卖异物 alone in a county that has not alarmed is a phrase alert after all
     assert [d["phrase"] for d in phrase_detections(bursts, docs, province="140000", table=table, busy=set(),
                                                    min_count=10, min_score=6.0, now=now, since=since)] == ["电池鼓包", "外卖异物"]
+
+
+# -- late complaints ------------------------------------------------------------------------------
+
+def _relearned(index, hours: list[dict]) -> LiveDetector:
+    det = LiveDetector(index, load_alert_config().detection)
+    for h, fields in enumerate(hours):
+        det.commit(T0 + timedelta(hours=h), fields)
+    return det
+
+
+def test_a_late_complaint_is_counted_by_the_scan_as_if_it_had_come_on_time(index):
+    """The hour before this one held a county's surge, but most of it arrived late (a backlog):
+    once folded in, the scan sums it as a detector that learned the whole hour at its close."""
+    rng = np.random.default_rng(21)
+    hours = list(_history(rng, 10 * 24))
+    key = "140403|产品质量|投诉|12315"
+    on_time = [dict(f) for f in hours]
+    on_time[-1][key] = on_time[-1].get(key, 0) + 14           # the surge as it really was
+    det = _relearned(index, hours)                             # learned the hour without it
+    full = _relearned(index, on_time)
+    now = T0 + timedelta(days=10, minutes=40)
+    current = dict(next(_history(rng, 1)))
+    current[key] = current.get(key, 0) + 8
+    series = "county:140403:产品质量"
+
+    def best(d: LiveDetector) -> dict:
+        return {x["series"]: x for x in d.tick(now, current)}.get(series, {})
+
+    assert best(full)["observed"] >= 22 and best(full)["window_hours"] == 2
+    assert best(det).get("observed", 0) < best(full)["observed"]        # not counted yet
+    late_hour = T0 + timedelta(hours=len(hours) - 1)
+    assert det.learned_count(late_hour, series) == hours[-1].get(key, 0)
+    assert det.revise({late_hour: on_time[-1]}) == 1
+    assert det.learned_count(late_hour, series) == on_time[-1][key]
+    got, want = best(det), best(full)
+    assert got["observed"] == want["observed"] and got["window_hours"] == want["window_hours"]
+    assert got["score"] == pytest.approx(want["score"], rel=0.05)
+    assert np.array_equal(det.panel.x.buf, full.panel.x.buf)   # the scan's record of each hour
+    # the baselines move as a relearning would move them
+    i = index.pos[series]
+    assert det.panel.share()[i] == pytest.approx(full.panel.share()[i], rel=0.02)
+    # the same tally again changes nothing; an hour never learned is not made up
+    assert det.revise({late_hour: on_time[-1]}) == 0
+    assert det.revise({T0 - timedelta(hours=3): {key: 5}, now: {key: 5}}) == 0 and det.revisions == 1
+
+
+def test_a_late_complaint_days_back_moves_the_baseline_by_its_age(index):
+    rng = np.random.default_rng(4)
+    hours = list(_history(rng, 9 * 24))
+    key = "140105|食品|投诉|12315"
+    back = 5 * 24                                        # beyond the scan's three days of windows
+    revised = [dict(f) for f in hours]
+    revised[-back][key] = revised[-back].get(key, 0) + 3
+    det, full = _relearned(index, hours), _relearned(index, revised)
+    before = det.panel.share().copy()
+    assert det.revise({T0 + timedelta(hours=len(hours) - back): revised[-back]}) == 1
+    i = index.pos["county:140105:食品"]
+    assert det.panel.share()[i] > before[i]
+    assert det.panel.share()[i] == pytest.approx(full.panel.share()[i], rel=0.01)
+
+
+def test_the_detector_folds_a_late_complaint_from_the_real_tally(stack, procs):
+    """Against the real worker and redis-server: complaints posted into an hour the detector has
+    learned reach it through the tally versions, and only that hour is read again."""
+    import asyncio
+
+    import redis as redis_lib
+
+    from alerts.agents import Detection
+    from streams import keys
+    from tests.conftest import make_complaints, publish_raw, start_worker, wait_until
+
+    S = stack["settings"]
+    start_worker(procs, stack)
+    r = redis_lib.Redis.from_url(stack["env"]["REDIS_URL"], decode_responses=True)
+    now = datetime.now(S.tz)
+    hour = (now - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+    when = (hour + timedelta(minutes=20)).isoformat()
+    series = "county:140403:产品质量"
+
+    def post(n: int, prefix: str, total: int) -> None:
+        asyncio.run(publish_raw(S, make_complaints(n, prefix=prefix, district_pool=["140403"], when=when,
+                                                   industry="产品质量")))
+        wait_until(lambda: int(r.hget(keys.STATS, "accepted") or 0) >= total, 60, f"{total} complaints tallied")
+
+    post(30, "det-a-", 30)
+    d = Detection(S)
+    d.rebuild(now)
+    assert d.live.knows(hour) and d.live.learned_count(hour, series) == 30
+    assert d.fold_late(now, force=True) == 0                    # nothing moved since
+    reads = []
+    d.r.execute_command = _counting(d.r.execute_command, reads)
+    assert d.fold_late(now, force=True) == 0 and [c for c in reads if c != "HGET"] == []
+
+    post(12, "det-b-", 42)                                       # late: into the learned hour
+    assert d.fold_late(now, force=True) == 1
+    assert d.live.learned_count(hour, series) == 42
+    fresh = Detection(S)
+    fresh.rebuild(now)
+    assert fresh.live.learned_count(hour, series) == 42
+    assert np.array_equal(d.live.panel.x.buf, fresh.live.panel.x.buf)   # the scan sums what a rebuild sums
+    r.close()
+
+
+def _counting(execute, seen: list):
+    def run(*args, **kw):
+        seen.append(str(args[0]).upper())
+        return execute(*args, **kw)
+    return run
