@@ -169,9 +169,12 @@ def test_topics_cli_marks_rising_topics_against_a_baseline(tmp_path):
 
 
 def test_a_light_noun_keeps_the_noun_before_it(stats, ex):
-    assert ex.extract("隔音效果很差").phrases == (("隔音效果", "差"),)
-    top = {s.text for s in stats["hotel"].top(15, min_count=2)}
-    assert "隔音效果差" in top and "效果差" not in top
+    assert ex.extract("产品质量很差").phrases == (("产品质量", "差"),)
+    # 隔音效果 is then folded into 隔音 by synonyms.txt: one topic 隔音差 listing 隔音效果很差
+    assert ex.extract("隔音效果很差").phrases == (("隔音", "差"),)
+    top = {s.text: s for s in stats["hotel"].top(15, min_count=2)}
+    assert "隔音效果差" not in top and "效果差" not in top
+    assert any(v.startswith("隔音效果") for v in top["隔音差"].variants)
 
 
 def test_words_the_dictionary_lacked_form_topics(ex):
