@@ -112,9 +112,6 @@ class Calendar:
             m *= e.multiplier
         return m
 
-    def names_on(self, at: date | datetime) -> list[str]:
-        return [e.name for e in self.events_on(at)]
-
 
 def _as_date(at) -> date:
     if isinstance(at, datetime):

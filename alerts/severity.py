@@ -33,9 +33,8 @@ LEVELS = ("red", "orange", "yellow", "blue")
 RANK = {lv: i for i, lv in enumerate(LEVELS)}
 LABELS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 TAGS = {lv: f"{LABELS[lv]}预警" for lv in LEVELS}
-# Screen colours (dark background) and the text colour that reads on each.
+# Screen colours (on the dark background).
 COLOURS = {"red": "#e53935", "orange": "#fb8c00", "yellow": "#fdd835", "blue": "#1e88e5"}
-TEXT_ON = {"red": "#ffffff", "orange": "#1a1a1a", "yellow": "#1a1a1a", "blue": "#ffffff"}
 CONDITIONS = ("score", "ratio", "count")
 
 # A surge the simulator scripts (hundreds an hour into a county that usually has a few) starts

@@ -11,8 +11,6 @@ import plotly.graph_objects as go
 FONT = "'C12315 Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'WenQuanYi Micro Hei', sans-serif"
 DARK = {"bg": "rgba(0,0,0,0)", "text": "#d6e4f0", "muted": "#7f9bb8", "grid": "rgba(120,160,200,0.15)",
         "bar": "#4fc3f7", "bar2": "#2b6cb0", "hot": "#e07bff", "line": "#4fc3f7", "last_year": "#8a9bb0"}
-LIGHT = {"bg": "#ffffff", "text": "#222222", "muted": "#555555", "grid": "rgba(0,0,0,0.1)",
-         "bar": "#2e75b6", "bar2": "#9dc3e6", "hot": "#7b1fa2", "line": "#1f4e79", "last_year": "#999999"}
 # Count colours: dark blue to cyan to white; surge colours: calm blue through amber to red.
 SELECTED = "#e0f7fa"            # the selected district: near-white, not a warning colour
 MIN_FONT = 18                  # px at 1080: the smallest type a wall may show (read across a room)

@@ -10,8 +10,6 @@ Formatting rules: a rate whose denominator is 0 reads 无数据, never 0 %; mone
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from dash import Input, Output, dcc, html
 
 from dashboard import ids
@@ -78,10 +76,3 @@ def register(app, ctx) -> None:
         key = ("due", "province", ctx.province)
         items = ctx.background.get(key, jobs.due_list, "province", ctx.province, max_age=DUE_REFRESH_S)
         return due_table(items, ctx.background.error(key))
-
-
-def today_and_year(now: datetime) -> tuple[tuple[str, str], tuple[str, str]]:
-    """(since, until) of today and of this year so far, as ISO text (the background job's arguments)."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    year = day.replace(month=1, day=1)
-    return (day.isoformat(), now.isoformat()), (year.isoformat(), now.isoformat())

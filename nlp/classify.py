@@ -289,9 +289,6 @@ class IndustryClassifier:
         p = self.proba_tokens(tokenize(normalize(text)))
         return {self.classes[i]: float(p[i]) for i in np.argsort(-p, kind="stable")}
 
-    def predict_many(self, texts: list[str]) -> list[tuple[str, float]]:
-        return [self.predict(t) for t in texts]
-
     # -- storage -------------------------------------------------------------------------------
 
     def to_dict(self, prune: int | None = None) -> dict:

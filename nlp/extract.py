@@ -605,10 +605,6 @@ class Extractor:
         if self._problem(obj_w, part, False, False):
             phrases[self.polarity.canonical((obj_w, part))] = None
 
-    def extract_many(self, texts: Iterable[str]) -> list[Terms]:
-        ex = self.extract
-        return [ex(t) for t in texts]
-
 
 # (tag table, polarity, {word: class}, {glued word: part}) per extractor configuration
 _TABLES: dict[tuple, tuple] = {}

@@ -23,7 +23,6 @@ MALFORMED_JSON = "malformed_json"
 NOT_UTF8 = "not_utf8"
 TOO_LARGE = "too_large"
 DUPLICATE_ID = "duplicate_id"
-NOT_AN_OBJECT = "not_an_object"
 
 
 def safe_raw(raw) -> str:

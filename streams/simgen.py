@@ -262,11 +262,6 @@ def load_surges(settings: Settings, path: str | Path | None = None,
     return out
 
 
-def surge_catalog(settings: Settings, path: str | Path | None = None) -> list[Surge]:
-    """Every surge of the file, in file order (for --list-surges and the docs)."""
-    return list(load_surges(settings, path).values())
-
-
 def select_surges(catalog: dict[str, Surge], specs: list[str], tz: ZoneInfo) -> list[Surge]:
     """Surges named ``NAME`` or ``NAME@START`` (START overrides the file's start)."""
     out = []

@@ -100,9 +100,6 @@ class WorkCalendar:
             m = self._midnights[d] = datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp()
         return m
 
-    def local_date(self, t: float) -> date:
-        return datetime.fromtimestamp(t, self.tz).date()
-
     def working_point(self, start: float, n: int, position: float) -> float:
         """The moment ``position`` (a share of 0..1) of an ``n``-working-day clock started at
         ``start`` is reached: working time runs only on the working days after the start date."""

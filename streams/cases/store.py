@@ -141,7 +141,3 @@ class CaseWriter:
         now = time.time() if now is None else now
         o, r = await self._open(keys=[keys.CASES_OPEN], args=[self.cfg.keep_s, now, orjson.dumps(batch)])
         return int(o), int(r)
-
-
-def case_key(cid: str) -> str:
-    return keys.CASE + cid
