@@ -1,4 +1,4 @@
-"""Surge detection and the alert lifecycle (issue 5).
+"""Surge detection and the alert lifecycle.
 
 Detectors (`alerts/detectors/`, the default share scan in `share.py`), live detection in the
 stream worker (`live.py` pure, `agents.py` its faust timer), what lies behind an alert

@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     ctx.lookup = ReadModel(settings, ctx.redis)    # division look-ups in request threads
     wall.register(app, ctx)
     duty.register(app, ctx)
-    supervise.register(app, ctx)     # the console's 督办 list (issue 14)
+    supervise.register(app, ctx)     # the console's 督办 list
     review.register(app, ctx)
     install_security(server, ctx)
     install_callback_checks(app)
@@ -167,7 +167,7 @@ def warm_up(ctx: Context) -> None:
         ctx.background.get(("rising", sel["level"], sel["code"]), jobs.topics, sel["level"], sel["code"], "hour", 20,
                            max_age=15)
         ctx.background.get(("cloud", sel["level"], sel["code"]), jobs.wall_cloud, sel["level"], sel["code"], max_age=60)
-        # the handling figures of this year: seconds cold, so asked for now (issue 14)
+        # the handling figures of this year: seconds cold, so asked for now
         ctx.background.get(("cases-year", sel["level"], sel["code"]), jobs.case_kpis, sel["level"], sel["code"], "year",
                            max_age=30)
     except Exception as e:  # noqa: BLE001 - a cold cache is only slower

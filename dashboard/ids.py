@@ -28,7 +28,7 @@ WALL_RISING = "wall-rising"
 WALL_TICKER = "wall-ticker"
 WALL_BANNER = "wall-banner"
 WALL_UPDATED = "wall-updated"
-WALL_CASES = "wall-cases"              # 办理情况 (issue 14, dashboard/supervise.py)
+WALL_CASES = "wall-cases"              # 办理情况 (dashboard/supervise.py)
 WALL_CASES_HASH = "wall-cases-hash"
 
 # duty console
@@ -66,7 +66,7 @@ DUTY_SIL_REASON = "duty-silence-reason"
 DUTY_SIL_ADD = "duty-silence-add"
 DUTY_SIL_LIFT = "duty-silence-lift"    # pattern: {"type": DUTY_SIL_LIFT, "index": silence id}
 DUTY_SIL_RESULT = "duty-silence-result"
-DUTY_DUE = "duty-due"                  # 督办 list (issue 14, dashboard/supervise.py)
+DUTY_DUE = "duty-due"                  # 督办 list (dashboard/supervise.py)
 DUTY_DUE_TICK = "duty-due-tick"
 
 # review
@@ -91,7 +91,7 @@ REVIEW_REPORT_MONTH = "review-report-month"
 REVIEW_REPORT_QUARTER = "review-report-quarter"
 REVIEW_DOWNLOAD = "review-download"
 REVIEW_STATUS = "review-status"
-REVIEW_HANDLING = "review-handling"    # 办理情况 (issue 14)
+REVIEW_HANDLING = "review-handling"    # 办理情况
 
 # Dash's own words in Chinese: every dcc.Dropdown gets labels=DROPDOWN_LABELS (its search box,
 # "select all", "no options" ...), every date picker month_format=MONTH_FORMAT (the months and

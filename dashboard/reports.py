@@ -632,7 +632,7 @@ OUTCOMES = {"mediated": "调解成功", "failed": "调解不成", "terminated": 
 
 
 def handling_data(r, settings, level: str, code: str, sp: dict, industry: str | None, now: datetime) -> dict:
-    """The 办理情况 of a period (issue 14): the handling figures (``streams.cases.read.kpis``) of
+    """The 办理情况 of a period: the handling figures (``streams.cases.read.kpis``) of
     the items received in each span of ``sp`` (本期, 上期, 去年同期; None when the span is empty),
     the slowest units of this period (items late or overdue / items, worst first) and the outcomes
     of its closed items. Reads Redis: run it in the background process (``jobs.handling``)."""

@@ -1,1 +1,1 @@
-"""Text processing for complaints: PII scrubbing (and, per issue 4, keywords and topics)."""
+"""Text processing for complaints: PII masking, keywords and phrases, hot topics, word clouds and the industry classifier."""

@@ -9,7 +9,7 @@ def main() -> None:
         from streams.app import app
         import streams.agents  # noqa: F401 - registers the agents
         import alerts.agents  # noqa: F401 - registers the surge detector's timer
-        import streams.cases.agents  # noqa: F401 - registers the case clocks' timer (issue 14)
+        import streams.cases.agents  # noqa: F401 - registers the case clocks' timer
     except SettingsError as e:
         sys.exit(f"configuration error: {e}")
     # faust's web server would take port 6066 even with web_enabled=False, so a second

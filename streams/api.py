@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from alerts.api import router as alerts_router        # with its own 'closed' notifier
     app.include_router(alerts_router(S))
-    from streams.cases.api import router as cases_router      # case events and KPIs (issue 14)
+    from streams.cases.api import router as cases_router      # case events and KPIs
     app.include_router(cases_router(S, lambda: state))
 
     @app.middleware("http")

@@ -488,7 +488,7 @@ async def import_file(path: str | Path, settings: Settings, mapping: Mapping | N
             raise ImportFailure(f"{p.name} is not {table.detail.split(', ')[-1]} text ({e.reason}); "
                                 "give the right --encoding") from None
         report.columns = {f: cell_text(headers[i]) for f, i in columns.items()}
-        from streams.cases.importing import CaseRows          # status columns -> case events (issue 14)
+        from streams.cases.importing import CaseRows          # status columns -> case events
         case_rows = CaseRows(mapping.source, headers, columns.values(), settings.tz, ImportFailure)
         report.columns.update({f"case.{f}": cell_text(headers[i]) for f, i in case_rows.columns.items()})
         rows = case_rows.remember(rows)

@@ -76,7 +76,7 @@ class KafkaSink:
         stats.count_sent(raw for raw, _ in pairs)
 
     async def send_events(self, events: list[dict], stats: Stats) -> None:
-        """Case events (issue 14), validated and signed like the API's."""
+        """Case events, validated and signed like the API's."""
         from aiokafka.errors import KafkaError
         from streams.cases.api import publish_events
         from streams.cases.events import validate_event
@@ -188,7 +188,7 @@ class ApiSink:
                                   f"{body.get('error') or body.get('detail') or body.get('message') or r.text[:200]}{hint}")
 
     async def send_events(self, events: list[dict], stats: Stats) -> None:
-        """POST case events to /api/v1/case-events (issue 14); a refused batch is reported, not fatal."""
+        """POST case events to /api/v1/case-events; a refused batch is reported, not fatal."""
         import httpx
         url = self.url.rsplit("/api/v1/", 1)[0] + "/api/v1/case-events"
         for i in range(0, len(events), self.batch):

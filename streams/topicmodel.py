@@ -124,7 +124,7 @@ class DocCache:
 
 def real_phrases(counts: Counts, *others: Counts) -> set[str]:
     """Candidates that are phrases, not accidents, over the windows (``PhraseStats.genuine``:
-    PMI above -1 bit, so that the main noun's problems are kept, issue 11)."""
+    PMI above -1 bit, so that the main noun's problems are kept)."""
     from nlp.phrases import PhraseStats
 
     kw, ph, parts, n = Counter(), Counter(), Counter(), 0

@@ -1,4 +1,4 @@
-"""Case events from the status columns of an export (issue 14): pure mapping, and an import
+"""Case events from the status columns of an export: pure mapping, and an import
 through the real broker, worker and Redis giving exact figures; a re-import changes nothing."""
 import csv
 import subprocess

@@ -1,4 +1,4 @@
-"""Case handling end to end: real broker, redis-server, worker and API (issue 14)."""
+"""Case handling end to end: real broker, redis-server, worker and API."""
 import asyncio
 
 import httpx

@@ -1,4 +1,4 @@
-"""The simulator plays out cases (issue 14): realistic mixes in pure form, and a seeded
+"""The simulator plays out cases: realistic mixes in pure form, and a seeded
 history through the real broker and worker that fills the figures."""
 import random
 import subprocess

@@ -1,5 +1,5 @@
 """The case timer in a real worker: 提醒卡/催办卡/overdue notices once each at the webhook
-receiver, the 督办 list, and events whose complaint never came dead-lettered (issue 14).
+receiver, the 督办 list, and events whose complaint never came dead-lettered.
 Clocks are shortened through CASE_SETTINGS_FILE (rapid items: 6 s to instruct)."""
 import time
 from datetime import datetime

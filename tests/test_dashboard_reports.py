@@ -1,4 +1,4 @@
-"""The review's honest comparisons and the report a bureau files (issue 13): coverage decides
+"""The review's honest comparisons and the report a bureau files: coverage decides
 whether a comparison is made (pure), the review's 周 view over a week whose previous week holds
 one day of data (real Redis, the Dash callback as the browser posts it), and the 月分析 /
 季报告 DOCX and the XLSX opened as their readers would (python-docx, openpyxl)."""

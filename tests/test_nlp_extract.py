@@ -386,7 +386,7 @@ def test_pmi_ranks_collocations_above_frequent_independent_pairs():
     assert stats.phrases[("商品", "退货")] > 5 * stats.phrases[("地板", "开裂")]
     assert stats.pmi(("地板", "开裂")) > 3.5
     assert stats.pmi(("商品", "退货")) == pytest.approx(0.0)
-    # ranking is by complaints (issue 11): a frequent pair is not dropped for a PMI of 0 …
+    # ranking is by complaints: a frequent pair is not dropped for a PMI of 0 …
     ranked = [s.phrase for s in stats.top(10, min_count=1)]
     assert ranked[:2] == [("商品", "退货"), ("地板", "开裂")]
     # … but a pair far rarer than its parts' chance meeting is an accident, not a phrase

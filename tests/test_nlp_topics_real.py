@@ -1,6 +1,6 @@
 """Hot topics on real public complaint text (tests/data/real_*_negative.txt, see its README).
 
-Each test pins one failure the old extractor had on real text (issue 11): praise ranked as a
+Each test pins one failure the old extractor had on real text: praise ranked as a
 topic, the set's main noun dropped, degree variants as separate rows, fragments (码数偏),
 place names and generic words in topics and clouds.
 """

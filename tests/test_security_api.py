@@ -1,4 +1,4 @@
-"""Issue 10 (security), parts 1-2: API tokens with scopes, JSON-only intake, silence rules.
+"""Security of the API: API tokens with scopes, JSON-only intake, silence rules.
 
 Against a real API process, real redis-server and the real broker (fixtures in conftest.py).
 """

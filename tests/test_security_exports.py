@@ -1,4 +1,4 @@
-"""Safe exports and review callbacks (issue 10, part 4): a hostile merchant never becomes a live
+"""Safe exports and review callbacks: a hostile merchant never becomes a live
 formula in the XLSX/CSV exports, control characters never break an export nor reach the log,
 and a review callback sent a value no control can send answers with a message, never 500 (the
 exports called directly, and a running dashboard driven over HTTP)."""

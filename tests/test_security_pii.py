@@ -1,4 +1,4 @@
-"""Issue 10, parts 3 and 4 (inputs): PII masked in every field past intake, the intake's
+"""Hostile inputs: PII masked in every field past intake, the intake's
 signature checked by the worker, safe inputs.
 
 Pure tests of each masking case and input rule, then one test against the real API,

@@ -1,4 +1,4 @@
-"""Locked-down embedded services (issue 10, part 6): the embedded redis-server asks for a
+"""Locked-down embedded services: the embedded redis-server asks for a
 generated password and has CONFIG/DEBUG/FLUSHALL renamed away, the data directory and its
 files are private after a real stack start, and an external Kafka's SASL/TLS settings reach
 every client through one helper."""

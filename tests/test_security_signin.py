@@ -1,4 +1,4 @@
-"""Issue 10 (security), part 5: sign-in throttling that cannot lock out the real user.
+"""Sign-in throttling that cannot lock out the real user.
 
 The dashboard runs as a real process on the test's redis-server; clients sign in over HTTP from
 different loopback source addresses (127.0.0.2 = client A, 127.0.0.3 = client B), so the server

@@ -1,4 +1,4 @@
-"""Case handling (issue 14): every item's deadlines, and the figures bureaus are judged by.
+"""Case handling: every item's deadlines, and the figures bureaus are judged by.
 
 * :mod:`streams.cases.config`     typed settings from ``config/cases.yaml``
 * :mod:`streams.cases.events`     validation and normalisation of one case event (pure)
