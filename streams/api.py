@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, Response
 
 from streams.store import first_positions, redis_client
 from config import Settings, SettingsError, settings as load_default
-from streams import deadletter, keys
+from streams import deadletter
 from streams.access import required_scope
 from streams.intake import Intake
 from streams.readmodel import QueryError, ReadModel
