@@ -12,7 +12,7 @@ topics), and at the end prints the memory at the start and the end, the peak, an
 whose allocations grew the most between the first minute and the end (to find a leak; it makes
 the dashboard slower and larger, so its RSS figures are not the plain run's).
 
-The yardstick (issue 13): flat memory.  Before the fix the dashboard grew 87 -> 169 MB in 25
+The yardstick: flat memory.  Before the fix the dashboard grew 87 -> 169 MB in 25
 minutes with a wall open and was still rising.  ``--max-slope`` (MB/h over the second half)
 turns the report into a pass/fail exit status; by default it only reports.
 """

@@ -69,7 +69,7 @@ def safe_exception(e: BaseException, with_traceback: bool = False) -> str:
 async def process(value: bytes, topic: str, partition: int, offset: int, rules: Rules,
                   nlp: TextAnalysis | None, headers=None, key: bytes | None = None) -> None:
     position = f"{topic}/{partition}/{offset}"
-    if is_case_message(value, headers):          # case events (issue 14): streams/cases/worker.py
+    if is_case_message(value, headers):          # case events: streams/cases/worker.py
         res = await process_case_message(S, value, position, send_dead_letter, with_redis_retry)
         _state["messages"] += 1
         _state["rejected"] += res["rejected"]

@@ -1,4 +1,4 @@
-"""Case handling on the screens (issue 14): the wall's 办理情况 panel, the duty console's 督办
+"""Case handling on the screens: the wall's 办理情况 panel, the duty console's 督办
 list, and the formatting they share. The browser tests run a real headless Chromium against the
 real broker, redis-server, faust worker and dashboard server; the case histories go through the
 pipeline (complaints and case events published, signed, to the topic the worker reads).

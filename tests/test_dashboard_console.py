@@ -1,4 +1,4 @@
-"""The duty console as its users expect it (issue 13, item 5), in a real headless Chromium against
+"""The duty console as its users expect it, in a real headless Chromium against
 the real broker, redis-server, faust worker and dashboard server: the selected alert's series as
 a chart (observed against expected, the alarm window shaded), the URL following the selection,
 complaint ids, filters (state, severity, district, industry), closed alerts, silences for the

@@ -1,5 +1,5 @@
 """Warning levels, Chinese-only screens and type read across a room, in a real headless Chromium
-against the real broker, redis-server, faust worker and dashboard server (issue 13).
+against the real broker, redis-server, faust worker and dashboard server.
 
 The site here has its own users with display names, as ``make run`` makes them (值班员, 局长),
 so that a login never reaches the screen.

@@ -1,4 +1,4 @@
-"""The wall's map on a fresh start with no boundary file, and honest comparisons (issue 13).
+"""The wall's map on a fresh start with no boundary file, and honest comparisons.
 
 Pure tests of the seat lookup and of the no-data logic, then a real headless Chromium against
 a real broker, redis-server, faust worker and dashboard that was given NO boundary file and
