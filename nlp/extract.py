@@ -68,60 +68,9 @@ NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nrj"})
 CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f", "t"})
 
 # Word classes (bit flags), cached per word.
-BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS, MAYBE = (
-    1 << i for i in range(14))
+BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS = (
+    1 << i for i in range(13))
 ROLE = OBJECT | PROBLEM
-# MAYBE: a problem word that may state a problem of some object as it stands (its core is
-# negative or scalar, or it is a negated positive word: 不干净); a neutral verb (购买, 入住) never
-# does without a negation before it. A clause with none of TRIGGER (and no adjective used as an
-# adverb, 严重 in 严重掉色) yields no phrase: only its keywords and phrase parts are taken.
-TRIGGER = NEG | END_PROBLEM | MAYBE
-
-# A word's class is stored as one Latin-1 character, the index of its class bits in _BITS (a
-# few dozen distinct values occur), so a complaint's classes are one string built in C
-# (``"".join(map(code.get, tokens))``), its masks are ``bytes.translate`` of it, and clauses
-# that may hold a problem are found by a regular expression over it.
-_BITS: list[int] = []                   # code index -> class bits
-_CODE: dict[int, str] = {}              # class bits -> code character
-_KEYWORD_MASK = bytearray(256)          # code index -> 1 if a keyword
-_ROLE_MASK = bytearray(256)             # code index -> 1 if an object or a problem
-_SCAN: list = [None]                    # the trigger search over code strings
-
-
-def _code_of(bits: int) -> str:
-    """The code character of class ``bits`` (registered on first use)."""
-    got = _CODE.get(bits)
-    if got is None:
-        if len(_BITS) >= 256:          # pragma: no cover - a few dozen combinations exist
-            raise RuntimeError("more than 256 word-class combinations")
-        k = len(_BITS)
-        _BITS.append(bits)
-        got = _CODE[bits] = chr(k)
-        _KEYWORD_MASK[k] = 1 if bits & KEYWORD else 0
-        _ROLE_MASK[k] = 1 if bits & ROLE else 0
-
-        def cls(pred) -> str:
-            got = "".join(re.escape(chr(i)) for i, v in enumerate(_BITS) if pred(v))
-            return f"[{got}]" if got else "(?!)"
-
-        # a clause needs the machine of Extractor._clause only if it may hold a phrase or a part
-        # that is not a word's own: an object before a possible problem (pattern A) or before a
-        # one-character adverb ending the clause (管理乱), a verb before a possible problem
-        # adjective (pattern B), a negation before a word, an adjective used as an adverb
-        brk = "".join(re.escape(chr(i)) for i, v in enumerate(_BITS) if v & BOUND)
-        within = f"[^{brk}]*?" if brk else "(?s:.)*?"          # tokens of the same clause
-        obj = cls(lambda v: v & OBJECT)
-        _SCAN[0] = re.compile(
-            f"{obj}{within}{cls(lambda v: v & MAYBE)}"
-            f"|{cls(lambda v: v & VHEAD)}{within}{cls(lambda v: v & MAYBE and v & ADJ)}"
-            f"|{obj}{within}{cls(lambda v: v & END_PROBLEM)}"
-            f"|{cls(lambda v: v & NEG)}{within}{cls(lambda v: v & (ROLE | LATENT))}"
-            f"|{cls(lambda v: v & ADJ)}(?={cls(lambda v: v & PROBLEM and not v & ADJ)})").search
-    return got
-
-
-_code_of(0)
-_BOUND_CODE = _code_of(BOUND)
 
 # mask_text changes a text only where one of nlp.pii's own patterns matches: a digit of any
 # script or a full-width/circled character it folds, 7 digits, a plate or '@', or a name cue
@@ -246,57 +195,6 @@ class Extractor:
         self._cut = segmenter.cut
         # dictionary tags of every word (a dict look-up per new word, not an engine call)
         self._tags = segmenter.tag_table() if hasattr(segmenter, "tag_table") else None
-        self._code: dict[str, str] = {}        # word -> its class code (see _code_of)
-        self._unit: dict[str, str] = {}        # object or problem word -> its part, where they differ
-        self._static: tuple[dict, dict] = ({}, {})
-        if self._tags is not None:
-            self._precompute()
-
-    def _precompute(self) -> None:
-        """The class of every dictionary word, computed once (shared by extractors with the same
-        dictionary, stop words and lexicons): a complaint then costs one dict probe per token and
-        only words in no dictionary (HMM guesses) are classified on the fly. About 0.5 s."""
-        key = (id(self._tags), self.stopwords, id(self.polarity), self.negations, self.keep_new_words)
-        got = _TABLES.get(key)
-        if got is None or got[0] is not self._tags or got[1] is not self.polarity:
-            code, unit = {}, {}
-            entry = self._entry
-            for w, t in self._tags.items():
-                code[w], u = entry(w, t)
-                if u is not None:
-                    unit[w] = u
-            got = _TABLES[key] = (self._tags, self.polarity, code, unit, dict(self._part))
-        # the words met so far are copied into small dicts: a probe of a small dict is about
-        # twice as fast as one of the 350,000-word table (memory caches)
-        self._static = (got[2], got[3])
-        self._part.update(got[4])
-
-    def _entry(self, word: str, t: str) -> tuple[str, str | None]:
-        """(class code, phrase part if not the word itself) of a word with dictionary tag ``t``."""
-        c = self._classify(word, t)
-        unit = None
-        if c & PROBLEM and not c & OBJECT:
-            part = self._part[word] if c & GLUED else word
-            core = self._normalize(part)
-            if core != word:
-                unit = core                    # 太贵 -> 贵; "" for no part at all
-            if self._may_be_problem(part):
-                c |= MAYBE
-        return _code_of(c), unit
-
-    def _may_be_problem(self, part: str) -> bool:
-        """Whether ``is_problem(obj, part, excess, False)`` can be true for some object and
-        excess: the rule of ``Polarity._problem`` without its object tests."""
-        pol = self.polarity
-        neg, _, core = pol.split(part)
-        if not core or core in pol.degree:
-            return False
-        neg_w, pos_w = core in pol.negative, core in pol.positive
-        if neg:
-            if neg_w and not pos_w:
-                return False
-            return pos_w or core in pol.obligations or core in pol.scalar
-        return core in pol.scalar or neg_w
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -377,33 +275,21 @@ class Extractor:
             return self._tags.get(word, "x")
         return self.segmenter.lookup(word) or "x"
 
-    def _miss(self, word: str, i: int, text: str, tagged: list) -> str:
-        """Class character of a word not yet in the table (computed once, then kept)."""
-        if len(self._code) > self.cache_size:
-            self._code.clear()                 # (``_part`` stays: a few glued words, and in use)
-            self._unit.clear()
-        code = self._static[0].get(word)
-        if code is not None:                   # a dictionary word: its class is precomputed
-            self._code[word] = code
-            unit = self._static[1].get(word)
-            if unit is not None:
-                self._unit[word] = unit
-            return code
+    def _miss(self, word: str, i: int, text: str, tagged: list) -> int:
+        """Class of a word not yet in the cache (computed once, then cached)."""
+        if len(self._class) > self.cache_size:
+            self._class.clear()                # (``_part`` stays: a few glued words, and in use)
         t = self._tags.get(word, "x") if self._tags is not None else self.segmenter.lookup(word)
         if t is None:                          # rjieba cannot tell this word's tag out of context
             if not tagged:
                 tagged.extend(self.segmenter.dict_tag(text))
             t = tagged[i][1] if i < len(tagged) and tagged[i][0] == word else "x"
-        code, unit = self._entry(word, t)
-        self._code[word] = code
-        if unit is not None:
-            self._unit[word] = unit
-        return code
+        c = self._class[word] = self._classify(word, t)
+        return c
 
     def word_class(self, word: str) -> int:
-        """The class bits of a word as the extractor reads it (for ``nlp.polarity.learn``)."""
-        code = self._code.get(word)
-        return _BITS[ord(code)] if code is not None else 0
+        """The class bits of a word met so far (0 if not met; for ``nlp.polarity.learn``)."""
+        return self._class.get(word, 0)
 
     # -- extraction -------------------------------------------------------------------------
 
@@ -432,64 +318,27 @@ class Extractor:
         if not text:
             return Terms()
         tokens = self._cut(text)
-        codes = list(map(self._code.get, tokens))
-        try:
-            sig = "".join(codes)                               # one class character a token
-        except TypeError:                                     # a word not met yet
+        classes = list(map(self._class.get, tokens))
+        if None in classes:
             tagged: list = []
-            i = codes.index(None)
+            i = classes.index(None)
             while True:
-                codes[i] = self._miss(tokens[i], i, text, tagged)
+                classes[i] = self._miss(tokens[i], i, text, tagged)
                 try:
-                    i = codes.index(None, i + 1)
+                    i = classes.index(None, i + 1)
                 except ValueError:
                     break
-            sig = "".join(codes)
-        raw = sig.encode("latin-1")
-        keywords = dict.fromkeys(compress(tokens, raw.translate(_KEYWORD_MASK)))
-        phrases: dict[tuple[str, ...], None] = {}
-        variants: dict[tuple[tuple[str, ...], str], None] = {}
-        scan = _SCAN[0]
-        m = scan(sig)
-        if m is None:
-            # no clause can hold a problem: the phrase parts are the words' own, in order
-            return Terms(tuple(tokens), tuple(keywords), (), tuple(self._units(tokens, raw)), ())
-        units: dict[str, None] = {}
-        n = len(tokens)
-        pos = 0
-        while m is not None:
-            p = m.start()
-            r = sig.rfind(_BOUND_CODE, pos, p)
-            a = r + 1 if r >= 0 else pos                        # the clause of the trigger …
-            b = sig.find(_BOUND_CODE, p)
-            b = n if b < 0 else b + 1                           # … up to its break, included
-            if a > pos:
-                units.update(self._units(tokens[pos:a], raw[pos:a]))
-            self._clause(tokens, raw, a, b, units, phrases, variants)
-            pos = b
-            m = scan(sig, pos) if pos < n else None
-        if pos < n:
-            units.update(self._units(tokens[pos:], raw[pos:]))
-        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
-
-    def _units(self, tokens, raw: bytes) -> dict[str, None]:
-        """Phrase parts of tokens in clauses that hold no problem: their objects and problem
-        words, as parts (太贵 -> 贵), in order."""
-        role = list(compress(tokens, raw.translate(_ROLE_MASK)))
-        return dict.fromkeys(filter(None, map(self._unit.get, role, role)))
-
-    def _clause(self, tokens, raw: bytes, a: int, b: int, units: dict, phrases: dict, variants: dict) -> None:
-        """Phrases and parts of tokens[a:b], one clause (it ends with a break or the text)."""
         part_of = self._part
         gap = self.max_gap + 1
         is_problem = self._problem
         norm = self._norm
-        light = self.polarity.light
         canonical = self.polarity.canonical
-        n = len(raw)
-        bits = _BITS
 
         # One pass, hot loop: plain locals, no calls for the common cases.
+        keywords: dict[str, None] = {}
+        phrases: dict[tuple[str, ...], None] = {}
+        variants: dict[tuple[tuple[str, ...], str], None] = {}
+        units: dict[str, None] = {}
         obj_w = None        # the clause's last object …
         obj = -1            # … its index
         pre = None          # the noun right before that object (compound subject), if any
@@ -499,11 +348,12 @@ class Extractor:
         exc = False         # an excess degree word (太, 偏) waiting for its problem word
         adv = -1            # index of a one-character adverb that may end the clause (管理乱)
         linked = False      # whether that object has had a problem already
-        last = a - 1        # index of the previous token with a class
+        last = -2           # index of the previous token with a class
         # Tokens of class 0 (stop words, numbers, names …) only separate: skip them in C and
         # notice them as a jump in the index.
-        for i in compress(range(a, b), raw[a:b]):              # code 0 is class 0
-            c = bits[raw[i]]
+        n = len(classes)
+        for i in compress(range(n), classes):
+            c = classes[i]
             if i != last + 1:                          # stop words, numbers … in between
                 neg = ""
                 exc = False
@@ -514,15 +364,15 @@ class Extractor:
             last = i
             if c & ROLE or (neg and c & LATENT):
                 w = tokens[i]
+                if c & KEYWORD:
+                    keywords[w] = None
                 adv = -1
                 noun = False
-                may = c & MAYBE
                 if neg:
-                    may = True
                     if c & (OBJECT | LATENT):
                         noun = bool(c & OBJECT)
                         c = PROBLEM                    # 没有 + 发票: a negated noun is a problem
-                elif c & ADJ and i + 1 < n and bits[raw[i + 1]] & PROBLEM and not bits[raw[i + 1]] & ADJ:
+                elif c & ADJ and i + 1 < n and classes[i + 1] & PROBLEM and not classes[i + 1] & ADJ:
                     continue                           # 严重 in 严重掉色: an adjective used as adverb
                 if c & PROBLEM:
                     part = part_of[w] if c & GLUED else w
@@ -535,8 +385,8 @@ class Extractor:
                     if core:
                         units[core] = None
                     if core and obj_w is not None and i - obj <= gap and obj_w != core:
-                        if may and is_problem(obj_w, part, exc, noun):
-                            if pre is not None and obj_w in light:
+                        if is_problem(obj_w, part, exc, noun):
+                            if pre is not None and obj_w in self.polarity.light:
                                 whole = pre + obj_w            # 隔音效果差, not 效果差
                                 units[whole] = None
                                 ph = (whole, core)
@@ -550,7 +400,7 @@ class Extractor:
                             if surface != ph[0] + ph[1]:
                                 variants[(ph, surface)] = None
                         linked = True
-                    if may and core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):
+                    if core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):
                         ph = canonical((vh, core))
                         phrases[ph] = None
                         surface = "".join(tokens[vi:i + 1])
@@ -570,7 +420,10 @@ class Extractor:
                 # a one-character adverb right before the break is the clause's problem (管理乱)
                 if adv >= 0 and obj_w is not None and adv - obj <= gap:
                     self._end_problem(tokens, adv, obj_w, units, phrases)
-                return
+                obj_w = pre = vh = None
+                adv = -1
+                neg = ""
+                exc = False
             elif c & ADV:
                 if c & EXCESS:
                     exc = True
@@ -582,12 +435,15 @@ class Extractor:
             elif c & PARTICLE:
                 vh = None
             else:                                      # a keyword that plays no part in phrases
+                if c & KEYWORD:
+                    keywords[tokens[i]] = None
                 neg = ""
                 exc = False
                 adv = -1
                 vh = None
         if adv >= 0 and last == n - 1 and obj_w is not None and adv - obj <= gap:
             self._end_problem(tokens, adv, obj_w, units, phrases)
+        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
 
     def _normalize(self, part: str) -> str:
         """A predicate without degree words (太慢 -> 慢); a negated plain word (不想, 不知道: its
@@ -605,9 +461,9 @@ class Extractor:
         if self._problem(obj_w, part, False, False):
             phrases[self.polarity.canonical((obj_w, part))] = None
 
-
-# (tag table, polarity, {word: class}, {glued word: part}) per extractor configuration
-_TABLES: dict[tuple, tuple] = {}
+    def extract_many(self, texts: Iterable[str]) -> list[Terms]:
+        ex = self.extract
+        return [ex(t) for t in texts]
 
 
 @lru_cache(maxsize=None)
