@@ -40,7 +40,7 @@ from alerts.notify import Notifier, load_notify_config
 from alerts.store import AlertStore
 from config.divisions import divisions
 from streams import keys
-from streams.store import redis_client
+from streams.store import read_tallies, redis_client
 from streams.app import S, app
 
 log = logging.getLogger("alerts.agents")
@@ -85,13 +85,11 @@ class Detection:
         self.settle: dict[datetime, float] = {}      # hour learned at its close -> when its grace is over
 
     def _hours(self, hours: list[datetime]) -> list[dict]:
-        with self.r.pipeline(transaction=False) as p:
-            for h in hours:
-                p.hgetall(keys.tally("h", h.strftime("%Y%m%d%H"), self.province))
-            return p.execute()
+        """Hour tallies, with the minutes not folded into their hour yet (streams.store)."""
+        return read_tallies(self.r, self.province, [("h", h.strftime("%Y%m%d%H")) for h in hours], self.settings.tz)
 
     def _hour_fields(self, hour: datetime) -> dict:
-        return self.r.hgetall(keys.tally("h", hour.strftime("%Y%m%d%H"), self.province))
+        return self._hours([hour])[0]
 
     def holds_lease(self) -> bool:
         ttl = int(max(5.0, 4 * self.det_cfg["tick_s"]) * 1000)
@@ -108,12 +106,9 @@ class Detection:
         buckets = [first + timedelta(hours=h) for h in range(hours)]
         for a in range(0, len(buckets), 168):
             chunk = buckets[a:a + 168]
-            with self.r.pipeline(transaction=False) as p:
-                for b in chunk:
-                    p.hgetall(keys.tally("h", b.strftime("%Y%m%d%H"), self.province))
-                for b, fields in zip(chunk, p.execute()):
-                    if fields or live.last_hour is not None:
-                        live.commit(b, fields)
+            for b, fields in zip(chunk, self._hours(chunk)):
+                if fields or live.last_hour is not None:
+                    live.commit(b, fields)
         learned_before = self.live.panel.steps if self.live is not None else -1
         self.live = live
         self.settle = {}

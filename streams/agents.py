@@ -147,6 +147,16 @@ async def count_dead_letters(stream):
         await with_redis_retry("count reject", writer().count_reject, ref, code, at)
 
 
+@app.timer(interval=15.0)
+async def fold_minutes():
+    """Fold closed minutes into their hour, day and the total (the hot path writes minutes only;
+    idempotent, and any number of workers may do it: streams/fold.lua)."""
+    try:
+        await writer().fold_all()
+    except redis.exceptions.RedisError as e:
+        log.warning("minutes not folded this time: Redis unavailable (%s)", e.__class__.__name__)
+
+
 @app.timer(interval=1.0)
 async def heartbeat():
     """Tell readers (/healthz) this worker is alive, and publish its latency samples."""

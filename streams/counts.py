@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from config import Settings
 from config.divisions import DivisionTable, divisions
 from streams import keys
+from streams.store import days_with_data as store_days_with_data, read_tallies
 from streams.tally import bucket_range, floor_to
 
 KINDS = ("投诉", "举报", "咨询")
@@ -457,10 +458,8 @@ class Tallies:
                 if c is None:
                     missing.append((i, b, self._closed(win, s, now)))
         if missing:
-            with self.redis.pipeline(transaction=False) as p:
-                for _, b, _ in missing:
-                    p.hgetall(keys.tally(win, b, self.province))
-                raw = p.execute()
+            # the minutes not folded yet into an hour, day or the total are added (streams.store)
+            raw = read_tallies(self.redis, self.province, [(win, b) for _, b, _ in missing], self.tz, now)
             self.reads += len(missing)
             with self._lock:
                 for (i, b, closed), fields in zip(missing, raw):
@@ -494,10 +493,7 @@ class Tallies:
         with self._lock:
             missing = [b for b in starts if b not in known]
         if missing:
-            with self.redis.pipeline(transaction=False) as p:
-                for b in missing:
-                    p.exists(keys.tally("d", b, self.province))
-                found = [b for b, n in zip(missing, p.execute()) if n]
+            found = [b for b, n in zip(missing, store_days_with_data(self.redis, self.province, missing, self.tz)) if n]
             with self._lock:
                 known.update(found)
         return sum(1 for b in starts if b in known), len(starts)

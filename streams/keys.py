@@ -19,6 +19,9 @@ Below, ``{p}`` is the province code, tagged (``{140000}``) in cluster mode and b
   cc:t:{win}:{bucket}:{p}            tally hash, win in m|h|d|all, bucket = local time
                                      YYYYmmddHHMM | YYYYmmddHH | YYYYmmdd | all;
                                      field "{district}|{industry}|{kind}|{channel}" -> count
+  cc:t:fold:{p}                      hash, upto = the fold watermark: minute buckets before it are
+                                     folded into h/d/all; from it on only the minute bucket is
+                                     written, and readers add those minutes (streams/fold.lua)
   cc:tver:{p}                        hash {win}:{bucket} -> late writes into that closed bucket
   cc:stats                           hash: accepted, redelivered, duplicate, late_after_grace, rejected
                                      (cluster: cc:{p}:stats per province + cc:{rej}:stats; readers
@@ -141,6 +144,13 @@ def docs(hour: str, province: str) -> str:
 def province_of(key: str) -> str:
     """The province code at the end of a tally/docs/version key (tagged or not)."""
     return key.rsplit(":", 1)[-1].strip("{}")
+
+
+def fold(province: str) -> str:
+    """Hash, field ``upto``: the province's fold watermark, a minute bucket; every minute bucket
+    before it is folded into its hour, day and the total (``streams/fold.lua``); those from it
+    on are counted in their minute only, and readers add them (``streams.store.read_tallies``)."""
+    return f"{PREFIX}t:fold:{tag(province)}"
 
 
 def tally_versions(province: str) -> str:

@@ -15,7 +15,7 @@ import redis
 from config import Settings
 from config.divisions import LEVELS, divisions
 from streams import keys
-from streams.store import redis_client
+from streams.store import read_tallies, redis_client
 from streams.tally import bucket_range
 from streams.topicmodel import DocCache
 
@@ -97,17 +97,14 @@ class ReadModel:
             raise QueryError(f"{int(span)} {window} windows asked for; at most {MAX_BUCKETS} in one query")
         buckets = bucket_range(win, since_dt, until_dt, self.tz)
         province = self.table.get(code).province_code
-        with self.redis.pipeline(transaction=False) as p:
-            for _, b in buckets:
-                p.hgetall(keys.tally(win, b, province))
-            results = p.execute()
+        results = read_tallies(self.redis, province, [(win, b) for _, b in buckets], self.tz)
         return [{"start": start.isoformat(), "bucket": b, "count": self._match(fields, under, industry, kind, channel)}
                 for (start, b), fields in zip(buckets, results)]
 
     def total(self, level: str, code: str, industry=None, kind=None, channel=None) -> int:
         """The running total since the system started counting."""
         under = self.districts_under(level, code)
-        fields = self.redis.hgetall(keys.tally("all", "all", self.table.get(code).province_code))
+        fields = read_tallies(self.redis, self.table.get(code).province_code, [("all", "all")], self.tz)[0]
         return self._match(fields, under, industry, kind, channel)
 
     def stats(self) -> dict:

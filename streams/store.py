@@ -19,11 +19,64 @@ import redis.asyncio as aioredis
 
 from config import Settings
 from streams import keys
-from streams.tally import tally_args, window_ttls
+from streams.tally import add_fields, covers, fold_upto, minute_of, minutes_between, tally_args, window_ttls
 
 _HERE = Path(__file__).resolve().parent
 TALLY_LUA = (_HERE / "tally.lua").read_text()
 COUNT_REJECT_LUA = (_HERE / "count_reject.lua").read_text()
+FOLD_LUA = (_HERE / "fold.lua").read_text()
+FOLD_CHUNK = 720          # minute buckets folded in one atomic step at most
+READ_AHEAD_S = 900        # open minutes a reader looks at past now (future-dated complaints)
+MAX_OPEN_MINUTES = 3000   # beyond: a watermark stale for two days (no worker folded)
+
+
+def provinces() -> list[str]:
+    from config.divisions import divisions
+
+    return sorted({d.province_code for d in divisions().by_code.values()})
+
+
+def read_tallies(client, province: str, buckets: list[tuple[str, str]], tz, now: float | None = None) -> list[dict]:
+    """The tally hashes of ``province`` for ``buckets`` [(win, bucket)], win in m|h|d|all, as
+    HGETALL returns them (field -> count), with the minutes not yet folded into an hour, day or
+    the total added to it: one atomic read (MULTI) of the watermark, the buckets and the open
+    minutes, so a fold running meanwhile never counts a minute twice or not at all."""
+    if not buckets:
+        return []
+    now = time.time() if now is None else now
+    fk = keys.fold(province)
+    cands: list[str] = []
+    if any(w != "m" for w, _ in buckets):
+        upto = client.hget(fk, "upto")
+        if upto:
+            upto = upto.decode() if isinstance(upto, bytes) else upto
+            ahead = minute_of(max(now, time.time()) + READ_AHEAD_S, tz)
+            cands = [m for m in minutes_between(upto, ahead, tz, MAX_OPEN_MINUTES)
+                     if any(covers(w, b, m) for w, b in buckets)]
+    with client.pipeline(transaction=True) as p:      # one province: one slot on a cluster too
+        p.hget(fk, "upto")
+        for w, b in buckets:
+            p.hgetall(keys.tally(w, b, province))
+        for m in cands:
+            p.hgetall(keys.tally("m", m, province))
+        res = p.execute()
+    upto, base, mins = res[0], res[1:1 + len(buckets)], res[1 + len(buckets):]
+    if not cands or upto is None:
+        return base
+    upto = upto.decode() if isinstance(upto, bytes) else upto
+    open_ = [(m, f) for m, f in zip(cands, mins) if f and m >= upto]
+    out = []
+    for (w, b), fields in zip(buckets, base):
+        extra = [f for m, f in open_ if covers(w, b, m)]
+        if extra:
+            acc: dict = {}
+            add_fields(acc, fields)
+            for f in extra:
+                add_fields(acc, f)
+            as_bytes = any(isinstance(k, bytes) for k in acc)
+            fields = {k: (str(v).encode() if as_bytes else str(v)) for k, v in acc.items()}
+        out.append(fields)
+    return out
 
 
 def _plain_url(url: str) -> str:
@@ -77,6 +130,28 @@ async def first_positions(client, records: list[dict]) -> list:
     return out
 
 
+def days_with_data(client, province: str, days: list[str], tz, now: float | None = None) -> list[bool]:
+    """Whether anything was tallied on each local day (YYYYmmdd) of ``province``: its day hash
+    exists, or (a day not folded yet) one of its open minutes does."""
+    if not days:
+        return []
+    now = time.time() if now is None else now
+    upto = client.hget(keys.fold(province), "upto")
+    upto = upto.decode() if isinstance(upto, bytes) else upto
+    open_ = []
+    if upto:
+        ahead = minute_of(max(now, time.time()) + READ_AHEAD_S, tz)
+        open_ = [m for m in minutes_between(upto, ahead, tz, MAX_OPEN_MINUTES) if m[:8] in set(days)]
+    with client.pipeline(transaction=False) as p:
+        for d in days:
+            p.exists(keys.tally("d", d, province))
+        for m in open_:
+            p.exists(keys.tally("m", m, province))
+        res = p.execute()
+    have = {d for d, n in zip(days, res) if n} | {m[:8] for m, n in zip(open_, res[len(days):]) if n}
+    return [d in have for d in days]
+
+
 class TallyWriter:
     def __init__(self, settings: Settings, client: aioredis.Redis | None = None):
         self.settings = settings
@@ -88,6 +163,7 @@ class TallyWriter:
         self.ttls = window_ttls(t)
         self.docs_ttl = int(t["keep_docs_days"] * 86400)
         self._tally = self.redis.register_script(TALLY_LUA)
+        self._fold = self.redis.register_script(FOLD_LUA)
         self._reject = self.redis.register_script(COUNT_REJECT_LUA)
 
     async def write_batch(self, position: str, records: list[tuple[int, dict]], now: float | None = None,
@@ -114,6 +190,33 @@ class TallyWriter:
             out["redelivered"] += int(redelivered)
             out["duplicates"] += [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]
         return out
+
+    async def fold(self, province: str, now: float | None = None) -> int:
+        """Fold the closed minutes of ``province`` into hour, day and total (see fold.lua); several
+        workers may run it at once (the watermark is compared and moved in the same step).
+        Returns the minute buckets folded that held counts (0 without a watermark)."""
+        now = time.time() if now is None else now
+        fk = keys.fold(province)
+        target = fold_upto(now, self.tz, self.grace)
+        total = 0
+        while True:
+            upto = await self.redis.hget(fk, "upto")
+            if not upto or upto >= target:
+                return total
+            mins = minutes_between(upto, target, self.tz, FOLD_CHUNK)
+            new_upto = target if len(mins) < FOLD_CHUNK else minute_of(
+                datetime.strptime(mins[-1], "%Y%m%d%H%M").replace(tzinfo=self.tz).timestamp() + 60, self.tz)
+            n = await self._fold(keys=[fk], args=[keys.tag(province), upto, new_upto, self.ttls[1], self.ttls[2],
+                                                       self.ttls[0], *mins])
+            if int(n) > 0:
+                total += int(n)
+
+    async def fold_all(self, now: float | None = None) -> int:
+        """Fold every province that has a watermark."""
+        total = 0
+        for p in provinces():
+            total += await self.fold(p, now)
+        return total
 
     async def count_reject(self, ref: str, reason_code: str, at: float | None = None) -> bool:
         day = datetime.fromtimestamp(at or time.time(), self.tz).strftime("%Y%m%d")

@@ -1,4 +1,4 @@
--- Dedup and tally one batch of complaints atomically (one Kafka message).
+-- Dedup and tally one batch of complaints atomically (one Kafka message, or one province of it).
 -- KEYS: the stats hash to bump (cc:stats; in cluster mode cc:{province}:stats, whose slot routes
 -- the call: the caller then sends one province per call, so every key below is in that slot).
 -- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch, cluster (1: hash-tagged keys)
@@ -8,6 +8,14 @@
 -- A complaint is counted only if its id was never seen; if it was seen at this same stream
 -- position the message is a redelivery (worker crash) and is skipped silently; if seen at
 -- another position it is a duplicate, returned to the caller for the dead-letter topic.
+--
+-- Hot path: a complaint is counted in its MINUTE bucket only. Closed minutes are folded into
+-- their hour, day and the total once a minute by fold.lua, which moves the province's
+-- watermark (cc:t:fold:{p} field "upto": every minute bucket before it is folded) in the same
+-- atomic step. A complaint whose minute is already folded (late: an import, a replay) is
+-- written into all four windows here instead. Readers add the minutes from the watermark on
+-- (streams.store.read_tallies). The first batch of a province sets the watermark to its
+-- earliest minute (nothing before it exists).
 local pre = ARGV[1]
 local dttl = tonumber(ARGV[2])
 local ttl = {m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5])}
@@ -22,12 +30,35 @@ local acc = {}
 local new, redelivered, late = 0, 0, 0
 local dups = {}
 local bumped = {}   -- province -> {bucket field -> true}: closed buckets this batch wrote into
+local upto = {}     -- province -> its fold watermark (minute bucket text)
+local expire = {}   -- keys to give their window's TTL: not an open minute (fold.lua does that
+                    -- when it folds it, so a minute never expires before it is folded)
+local function add(k, field)
+  local t = acc[k]
+  if not t then t = {}; acc[k] = t end
+  t[field] = (t[field] or 0) + 1
+end
 for _, c in ipairs(batch) do
   local pos = pre .. ':' .. c[1]
   local prev = redis.call('SET', seen(c[3], c[2]), pos, 'NX', 'GET', 'EX', dttl)
   if not prev then
     new = new + 1
     local prov, field, mb = c[3], c[4], c[5]
+    local tp = tag(prov)
+    local u = upto[prov]
+    if not u then
+      local fk = 'cc:t:fold:' .. tp
+      u = redis.call('HGET', fk, 'upto')
+      if not u then
+        -- the province's first batch: nothing before its earliest minute exists
+        u = mb
+        for _, x in ipairs(batch) do
+          if x[3] == prov and x[5] < u then u = x[5] end
+        end
+        redis.call('HSET', fk, 'upto', u)
+      end
+      upto[prov] = u
+    end
     if c[6] == 1 then
       late = late + 1
       -- a late complaint writes into buckets readers may hold as closed: bump their versions
@@ -35,16 +66,15 @@ for _, c in ipairs(batch) do
       if not b then b = {}; bumped[prov] = b end
       b['m:' .. mb] = true; b['h:' .. string.sub(mb, 1, 10)] = true; b['d:' .. string.sub(mb, 1, 8)] = true
     end
-    local tp = tag(prov)
-    local ks = {'m:' .. mb .. ':' .. tp, 'h:' .. string.sub(mb, 1, 10) .. ':' .. tp,
-                'd:' .. string.sub(mb, 1, 8) .. ':' .. tp, 'all:all:' .. tp}
-    for _, k in ipairs(ks) do
-      local t = acc[k]
-      if not t then t = {}; acc[k] = t end
-      t[field] = (t[field] or 0) + 1
+    add('m:' .. mb .. ':' .. tp, field)
+    if mb < u then   -- its minute is folded already: the other windows directly
+      expire['m:' .. mb .. ':' .. tp] = true
+      add('h:' .. string.sub(mb, 1, 10) .. ':' .. tp, field)
+      add('d:' .. string.sub(mb, 1, 8) .. ':' .. tp, field)
+      add('all:all:' .. tp, field)
     end
     if c[7] ~= '' then
-      local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. tag(prov)
+      local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. tp
       local l = docs[dk]
       if not l then l = {}; docs[dk] = l end
       l[#l + 1] = c[7]
@@ -61,7 +91,7 @@ for k, t in pairs(acc) do
   for f, c in pairs(t) do redis.call('HINCRBY', key, f, c) end
   local w = string.match(k, '^(%a+):')
   local x = ttl[w]
-  if x and x > 0 then redis.call('EXPIRE', key, x, 'NX') end
+  if x and x > 0 and (w ~= 'm' or expire[k]) then redis.call('EXPIRE', key, x, 'NX') end
 end
 for k, l in pairs(docs) do
   for i = 1, #l, 500 do

@@ -73,3 +73,47 @@ def window_ttls(tally_settings: dict) -> tuple[int, int, int]:
     """Seconds to keep minute/hour/day buckets (0 = keep)."""
     return (int(tally_settings["keep_minute_hours"] * 3600), int(tally_settings["keep_hour_days"] * 86400),
             int(tally_settings["keep_day_days"] * 86400))
+
+
+# -- the fold: minutes are written alone, folded into hour/day/total once closed -------------
+
+def minute_of(ts: float, tz: tzinfo) -> str:
+    """YYYYmmddHHMM of the local minute holding epoch second ``ts``."""
+    return minute_bucket({"ts": ts}, tz)
+
+
+def minutes_between(first: str, end: str, tz: tzinfo, limit: int | None = None) -> list[str]:
+    """Minute buckets in [first, end), in order (at most ``limit``)."""
+    t = datetime.strptime(first, _FMT["m"]).replace(tzinfo=tz).timestamp()
+    out: list[str] = []
+    while limit is None or len(out) < limit:
+        b = minute_of(t, tz)
+        if b >= end:
+            break
+        out.append(b)
+        t += 60
+    return out
+
+
+def fold_upto(now: float, tz: tzinfo, grace_seconds: float) -> str:
+    """The watermark a fold at ``now`` moves to: every minute before it ended at least the grace
+    period ago (a complaint still within the grace is counted in its minute only)."""
+    return minute_of(now - grace_seconds, tz)
+
+
+def covers(win: str, bucket: str, minute: str) -> bool:
+    """Whether the minute bucket ``minute`` counts towards (win, bucket): h, d or all."""
+    if win == "all":
+        return True
+    if win in ("h", "d"):
+        return minute[:BUCKET_WIDTH[win]] == bucket
+    return False
+
+
+BUCKET_WIDTH = {"m": 12, "h": 10, "d": 8}
+
+
+def add_fields(into: dict, fields: dict) -> None:
+    """Sum a tally hash (field -> count, as Redis returns it) into ``into`` (field -> int)."""
+    for f, c in fields.items():
+        into[f] = into.get(f, 0) + int(c)
