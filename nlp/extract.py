@@ -461,10 +461,6 @@ class Extractor:
         if self._problem(obj_w, part, False, False):
             phrases[self.polarity.canonical((obj_w, part))] = None
 
-    def extract_many(self, texts: Iterable[str]) -> list[Terms]:
-        ex = self.extract
-        return [ex(t) for t in texts]
-
 
 @lru_cache(maxsize=None)
 def _default(engine: str) -> Extractor:
