@@ -82,8 +82,10 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
             log.warning("%d message(s) without a valid intake signature so far (latest %s): validated and "
                         "masked again as outside input", _state["unsigned"], position)
     docs = enrich(decoded.valid, nlp)
-    result = await with_redis_retry("tally", writer().write_batch, position, decoded.valid, now, docs)
-    await open_cases(S, decoded.valid, with_redis_retry)   # idempotent: also on a redelivery
+    # the tally step and the opening of cases, both idempotent, in flight together (one round
+    # trip's wait instead of two); the offset is committed only once both are done
+    result, _ = await asyncio.gather(with_redis_retry("tally", writer().write_batch, position, decoded.valid, now, docs),
+                                     open_cases(S, decoded.valid, with_redis_retry))
     by_index = dict(decoded.valid)
     rejects = list(decoded.rejects)
     for index, first in result["duplicates"]:
