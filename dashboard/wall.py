@@ -32,6 +32,7 @@ GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": "/as
 MANUAL_PAUSE_S = 120           # a click stops the rotation this long
 KIND_CLASS = {"投诉": "kpi-complaint", "举报": "kpi-report", "咨询": "kpi-enquiry", "合计": "kpi-total"}
 LOADING = "加载中…"             # what a panel says until its first figures arrive (never zeros)
+EMPTY = "数据准备中：系统尚未收到投诉"   # what it says while the system holds no data at all
 
 
 def _params(search: str) -> dict:
@@ -292,12 +293,16 @@ def register(app, ctx) -> None:
             return True
 
         place = " › ".join(selection_name(ctx, sel))
-        out["kpis"] = kpi_cards(nums["kpis"]) if changed("kpis", nums["kpis"]) else no_update
-        out["industry"] = (figures.industry_bars(nums["industries"], scale)
-                           if changed("industry", [nums["industries"], scale]) else no_update)
+        empty = nums["state"] == "empty"          # no data yet: the panels say so, no zeros
+        out["kpis"] = ((html.Div(EMPTY, className="muted pending") if empty else kpi_cards(nums["kpis"]))
+                       if changed("kpis", [nums["kpis"], empty]) else no_update)
+        out["industry"] = ((figures.empty(EMPTY, scale) if empty else figures.industry_bars(nums["industries"], scale))
+                           if changed("industry", [nums["industries"], scale, empty]) else no_update)
         dv = nums["districts"]
-        frame = [sel["level"], sel["code"], mode, scale, dv["level"], ctx.boundaries.has(dv["level"])]
-        if changed("map-frame", frame):
+        frame = [sel["level"], sel["code"], mode, scale, dv["level"], ctx.boundaries.has(dv["level"]), empty]
+        if empty:
+            out["map"] = figures.empty(EMPTY, scale) if changed("map-frame", frame) else no_update
+        elif changed("map-frame", frame):
             seen["map-data"] = _digest([dv["rows"], dv["hot"]])
             out["map"] = district_figure(ctx, dv, mode, scale)
         elif changed("map-data", [dv["rows"], dv["hot"]]):

@@ -360,6 +360,9 @@ class Tallies:
         self._versions: dict[str, str] = {}   # late-write versions of buckets (keys.tally_versions)
         self._versions_all: str | None = None
         self._versions_checked = 0.0
+        # bumped whenever late writes drop cached buckets: a read that began before a drop does
+        # not store what it read (it may predate the late write), so no stale entry outlives it
+        self.generation = 0
         self._versions_looked = False
         self.revised: dict[tuple[str, str], float] = {}   # (win, bucket) -> when a late write last moved it
 
@@ -429,6 +432,7 @@ class Tallies:
             # totals of periods and memoised selections may hold a dropped bucket: recompute
             self._periods.clear()
             self.memo = {}
+            self.generation += 1
             self._versions, self._versions_all = now_v, gv
         return dropped
 
@@ -449,6 +453,7 @@ class Tallies:
         out: list[Counter | None] = []
         missing: list[tuple[int, str, bool]] = []
         with self._lock:
+            gen = self.generation
             for i, s in enumerate(starts):
                 b = s.astimezone(self.tz).strftime(self.FMT[win])
                 c = self._cache.get((win, b))
@@ -465,7 +470,7 @@ class Tallies:
                 for (i, b, closed), fields in zip(missing, raw):
                     c = parse_tally(fields)
                     out[i] = c
-                    if closed:
+                    if closed and self.generation == gen:
                         self._cache[(win, b)] = c
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
@@ -524,7 +529,9 @@ class Tallies:
 
     def _prefix(self, coarse: list[tuple[str, datetime, datetime]], now_ts: float) -> Counter:
         key = (coarse[0][1].timestamp(), coarse[-1][2].timestamp())
+        self.check_late_writes()
         with self._lock:
+            gen = self.generation
             hit = self._periods.get(key)
         if hit is not None:
             return hit
@@ -535,6 +542,8 @@ class Tallies:
                 acc.update(c)
         if coarse[-1][2].timestamp() + self.grace + 5 < now_ts:
             with self._lock:
+                if self.generation != gen:
+                    return acc                  # late writes moved a bucket meanwhile: not kept
                 self._periods[key] = acc
                 while len(self._periods) > 512:
                     self._periods.popitem(last=False)
@@ -569,6 +578,8 @@ def usual_so_far(tallies: Tallies, now: datetime, days: int = 7, step_minutes: i
     """
     at = now.replace(minute=now.minute - now.minute % step_minutes, second=0, microsecond=0)
     key = ("usual", at.timestamp(), days)
+    tallies.check_late_writes()
+    gen = tallies.generation
     hit = tallies.memo.get(key)
     if hit is not None:
         return hit
@@ -576,7 +587,8 @@ def usual_so_far(tallies: Tallies, now: datetime, days: int = 7, step_minutes: i
     for k in range(1, days + 1):
         t = at - timedelta(days=k)
         acc.update(tallies.period(floor_to(t, "d"), t, now.timestamp()))
-    tallies.memo = {key: acc}
+    if tallies.generation == gen:
+        tallies.memo = {key: acc}
     return acc
 
 

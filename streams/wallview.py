@@ -17,6 +17,8 @@ A view is (level, code): the province, a city or a county of the wall's province
 * ``trend``: the last 24 hours by hour (``starts``, ``counts``) and the same hours a year
   earlier (``last_year``), None where there is no data; ``state`` says whether the figures are
   ``ready``, ``empty`` (no data yet) or ``filling`` (late complaints still being written in);
+* ``state``: ``empty`` before the system holds any data (the wall's panels then say 数据准备中
+  instead of drawing zeros), else ``ready``;
 * ``rising``: the rising phrases of the last hour (None while not computed yet);
 * ``alerts``: the open alerts, most urgent first, with their warning level
   (``alerts/severity.py``) and SLA clocks.
@@ -112,16 +114,20 @@ def hot_levels(table, alerts: list[dict], level: str) -> dict[str, str]:
 def numbers(src: Sources, level: str, code: str, now: datetime) -> dict:
     """The counts of a view: ``kpis``, ``industries`` [(industry, count)], ``districts``, ``trend``."""
     tallies = src.tallies
+    tallies.check_late_writes(force=True)   # one HGET: a late write before this view is in it
     under = None if level == "province" else src.under(level, code)
     today, yesterday, last_year = today_vs(tallies, now)
     cover_y, cover_ly, hours = today_covers(tallies, now)
     baseline = usual_so_far(tallies, now, BASELINE_DAYS)
     mine = select(today, under)
+    trend = trend_24h(tallies, now, under)
     return {
         "kpis": kpi_rows(mine, select(yesterday, under), select(last_year, under), cover_y, cover_ly, hours),
         "industries": sorted(by(mine, "industry").items(), key=lambda kv: (-kv[1], kv[0])),
         "districts": district_view(src.table, level, code, today, baseline),
-        "trend": trend_24h(tallies, now, under),
+        "trend": trend,
+        # "empty" before the system holds any data: the panels say 数据准备中, not 0
+        "state": "empty" if trend["state"] == "empty" else "ready",
     }
 
 
@@ -187,6 +193,7 @@ def to_json(view: dict) -> dict:
     t = view["trend"]
     return {
         "level": view["level"], "code": view["code"], "names": view["names"], "at": view["at"],
+        "state": view["state"],
         "kpis": view["kpis"],
         "districts": view["districts"],
         "industries": [{"industry": i, "count": round(n)} for i, n in view["industries"]],

@@ -67,6 +67,31 @@ def test_an_empty_system_has_a_trend_of_gaps_that_says_it_is_preparing(stack):
     assert v["rising"] is None and v["alerts"] == []
 
 
+def test_while_late_complaints_are_written_in_the_trend_says_it_is_filling(stack, procs):
+    """A first start's seeded history (or an import) is written into hours already past: while
+    it arrives the trend says 数据准备中 (补录), then, once it stops, it is ready."""
+    from tests.conftest import start_worker
+
+    S, r = stack["settings"], stack["redis"]
+    start_worker(procs, stack)
+    tallies = Tallies(S, r, PROVINCE)
+    tallies.VERSIONS_EVERY = 0.0
+    tallies.FILLING_S = 3.0
+    src = Sources(table=divisions(), tallies=tallies, under=lambda lv, c: frozenset([c]))
+
+    def trend() -> dict:
+        return wall_view(src, "province", PROVINCE, datetime.now(S.tz), with_alerts=False)["trend"]
+
+    assert trend()["state"] == "empty"
+    hour = (datetime.now(S.tz) - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
+    asyncio.run(publish_raw(S, make_complaints(20, prefix="fill-", when=(hour + timedelta(minutes=5)).isoformat())))
+    wait_until(lambda: int(r.hget(keys.STATS, "accepted") or 0) >= 20, 60, "the complaints to be tallied")
+    t = wait_until(lambda: (x := trend())["state"] == "filling" and x, 10, "the trend to say it is filling")
+    assert "补录" in t["note"] and t["counts"][t["starts"].index(hour.isoformat())] == 20
+    t = wait_until(lambda: (x := trend())["state"] == "ready" and x, 15, "the trend to be ready once it stops")
+    assert t["note"] == "" or "去年同期" in t["note"]
+
+
 # -- the real stack ------------------------------------------------------------------------------
 
 def _start_dashboard(procs, stack, tmp_path):
@@ -77,7 +102,7 @@ def _start_dashboard(procs, stack, tmp_path):
     p = procs("-m", "dashboard", "--port", str(port), name="dashboard")
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", p, "the dashboard", 60)
-    return url
+    return url, p
 
 
 TREND_AT = """
@@ -98,7 +123,7 @@ def test_late_complaints_reach_the_wall_api_and_the_wall_within_one_refresh(stac
 
     S, r = stack["settings"], stack["redis"]
     start_worker(procs, stack)
-    url = _start_dashboard(procs, stack, tmp_path)
+    url, dash = _start_dashboard(procs, stack, tmp_path)
     refresh_s = float((S.raw.get("dashboard") or {}).get("refresh_seconds", 2))
 
     # the route checks its view and its token
@@ -133,7 +158,8 @@ def test_late_complaints_reach_the_wall_api_and_the_wall_within_one_refresh(stac
             wait_until(shown, timeout, what, interval)
         except AssertionError:
             raise AssertionError(f"{what}: the wall shows {last[0]!r} at {label} "
-                                 f"({driver.execute_script(TREND_TEXT)[:300]!r})") from None
+                                 f"({driver.execute_script(TREND_TEXT)[:300]!r}); browser errors: "
+                                 f"{[e['message'][:300] for e in rec.errors()]}; dashboard: {dash.output()[-3000:]}") from None
 
     driver = chrome(1920, 1080)
     rec = Recorder(driver)
@@ -143,15 +169,17 @@ def test_late_complaints_reach_the_wall_api_and_the_wall_within_one_refresh(stac
         wait_until(lambda: "数据准备中" in (driver.execute_script(TREND_TEXT) or ""), 60,
                    "the empty wall's trend to say 数据准备中", interval=0.2)
         assert driver.execute_script(TREND_AT, label) is None, "no line of zeros before any data"
+        assert driver.execute_script(KPI_TOTAL) is None, "no 0 on the cards before any data"
+        assert "数据准备中" in driver.find_element("id", "wall-kpis").text
         v = api_view()
-        assert v["trend"]["state"] == "empty" and set(v["trend"]["counts"]) == {None}
+        assert v["state"] == "empty" and v["trend"]["state"] == "empty" and set(v["trend"]["counts"]) == {None}
 
         # complaints dated six hours back (an import of a past export looks the same)
         when = (hour + timedelta(minutes=10)).isoformat()
         pool = ["140105", "140403"]
         asyncio.run(publish_raw(S, make_complaints(40, prefix="wall-a-", district_pool=pool, when=when)))
         wait_until(lambda: int(r.hget(keys.STATS, "accepted") or 0) >= 40, 60, "the first complaints to be tallied")
-        wait_shown(40, 30, "the wall to show the hour's 40")
+        wait_shown(40, 60, "the wall to show the hour's 40")
         v = api_view()
         assert api_count(v) == 40 and v["trend"]["state"] in ("ready", "filling")
         first = v["trend"]["starts"].index(hour.isoformat())
