@@ -68,7 +68,7 @@ class Detection:
         self.store = AlertStore(self.r, self.cfg)
         self.table = divisions()
         self.province = self.det_cfg["province"]
-        self.index = SeriesIndex(self.province, settings.raw["complaints"]["industries"], self.table)
+        self.index = SeriesIndex(self.province, settings.complaints.industries, self.table)
         self.live: LiveDetector | None = None
         self.renew = self.r.register_script(_RENEW)
         self.context_at: dict[str, float] = {}
@@ -78,7 +78,7 @@ class Detection:
         self.read = None                  # a ReadModel for phrase alerts; its document cache is kept
         self.phrases_at = 0.0
         self.recent_phrases: dict[str, float] = {}   # phrase key -> when it last became a detection
-        self.grace = float(settings.raw["tally"]["grace_seconds"])
+        self.grace = float(settings.tally.grace_seconds)
         self.versions: dict[str, str] = {}           # tally versions as last folded (keys.tally_versions)
         self.versions_all: str | None = None
         self.folded_at = 0.0
@@ -221,7 +221,7 @@ class Detection:
 
     def _phrase_dets(self, now: datetime) -> list[dict]:
         """Rising phrases of the province's last hour that no district alert explains."""
-        if not self.settings.raw["nlp"]["enabled"] or self.det_cfg["phrase_min_count"] <= 0:
+        if not self.settings.nlp.enabled or self.det_cfg["phrase_min_count"] <= 0:
             return []
         from streams.readmodel import ReadModel
 

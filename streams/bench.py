@@ -222,7 +222,7 @@ def main(argv=None) -> None:
     procs = []
     try:
         say(f"1/4 raw aiokafka reference, {args.reference:,} records …")
-        raw_produce, raw_consume = asyncio.run(raw_reference(settings, args.reference, settings.raw["kafka"]["partitions"]))
+        raw_produce, raw_consume = asyncio.run(raw_reference(settings, args.reference, settings.kafka.partitions))
         say(f"    produce {raw_produce:,.0f} records/s, consume+json.loads {raw_consume:,.0f} records/s")
 
         def start_worker(nlp: bool) -> subprocess.Popen:

@@ -173,7 +173,7 @@ class ReadModel:
         base_windows = [(a.timestamp(), b.timestamp()) for a, b in windows[1:1 + n_base]]
         covered = sum(1 for a, b in base_windows if any(a <= d.ts < b for d in docs))
         baseline_ok = covered >= max(1, n_base // 2)
-        nlp = self.settings.raw["nlp"]
+        nlp = self.settings.nlp
         result = {"level": level, "code": code, "name": self.table.get(code).full_name, "window": window,
                   "industry": industry, "start": windows[0][0].isoformat(), "end": end.isoformat(),
                   "docs": now_c.docs, "baseline_ok": baseline_ok,
@@ -183,8 +183,8 @@ class ReadModel:
             observed = getattr(now_c, kind)
             if kind == "phrases":
                 observed = type(observed)({p: n for p, n in observed.items() if p in genuine})
-            bursts = burst_scores(observed, [getattr(b, kind) for b in base_c], min_count=nlp["min_count"],
-                                  rising_score=nlp["rising_score"] if baseline_ok else float("inf"))
+            bursts = burst_scores(observed, [getattr(b, kind) for b in base_c], min_count=nlp.min_count,
+                                  rising_score=nlp.rising_score if baseline_ok else float("inf"))
             by_burst = {b.topic: b for b in bursts}
 
             def item(topic: str) -> dict:

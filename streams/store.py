@@ -157,11 +157,11 @@ class TallyWriter:
         self.settings = settings
         self.redis = client or redis_client(settings, asyncio=True)
         self.tz = settings.tz
-        t = settings.raw["tally"]
-        self.grace = t["grace_seconds"]
-        self.dedup_ttl = int(t["dedup_days"] * 86400)
+        t = settings.tally
+        self.grace = t.grace_seconds
+        self.dedup_ttl = int(t.dedup_days * 86400)
         self.ttls = window_ttls(t)
-        self.docs_ttl = int(t["keep_docs_days"] * 86400)
+        self.docs_ttl = int(t.keep_docs_days * 86400)
         self._tally = self.redis.register_script(TALLY_LUA)
         self._fold = self.redis.register_script(FOLD_LUA)
         self._reject = self.redis.register_script(COUNT_REJECT_LUA)

@@ -69,10 +69,10 @@ def bucket_range(win: str, since: datetime, until: datetime, tz: tzinfo) -> list
     return out
 
 
-def window_ttls(tally_settings: dict) -> tuple[int, int, int]:
-    """Seconds to keep minute/hour/day buckets (0 = keep)."""
-    return (int(tally_settings["keep_minute_hours"] * 3600), int(tally_settings["keep_hour_days"] * 86400),
-            int(tally_settings["keep_day_days"] * 86400))
+def window_ttls(tally) -> tuple[int, int, int]:
+    """Seconds to keep minute/hour/day buckets (0 = keep); ``tally`` is ``settings.tally``."""
+    return (int(tally.keep_minute_hours * 3600), int(tally.keep_hour_days * 86400),
+            int(tally.keep_day_days * 86400))
 
 
 # -- the fold: minutes are written alone, folded into hour/day/total once closed -------------
