@@ -347,8 +347,8 @@ class Tallies:
         self.redis = client
         self.province = province
         self.table = table or divisions()
-        self.grace = float(settings.raw["tally"]["grace_seconds"])
-        self.keep_minutes = float(settings.raw["tally"]["keep_minute_hours"]) * 3600
+        self.grace = float(settings.tally.grace_seconds)
+        self.keep_minutes = float(settings.tally.keep_minute_hours) * 3600
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str], Counter] = OrderedDict()
         self._periods: OrderedDict[tuple, Counter] = OrderedDict()
@@ -646,7 +646,7 @@ class Documents:
         self.tz = settings.tz
         self.redis = client
         self.province = province
-        self.grace = float(settings.raw["tally"]["grace_seconds"])
+        self.grace = float(settings.tally.grace_seconds)
         self._merchants: OrderedDict[str, Counter] = OrderedDict()
         self._lock = threading.Lock()
 
