@@ -89,7 +89,7 @@ def traced_dashboard(argv: list[str]) -> int:
     import signal
     import tracemalloc
 
-    tracemalloc.start(12)
+    tracemalloc.start(6)
     state: dict = {}
 
     def baseline(signum, frame):
@@ -113,6 +113,10 @@ def traced_dashboard(argv: list[str]) -> int:
 
     signal.signal(signal.SIGUSR1, baseline)
     signal.signal(signal.SIGUSR2, report)
+    # imported here, before the app's warm-up thread: traced imports are slow, and a request thread
+    # importing numpy while the warm-up thread is halfway through it finds a partial module
+    import numpy  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
     from dashboard.__main__ import main as dashboard_main
 
     return dashboard_main(argv)
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             outside: set[str] = set()
             try:
                 driver.get(stack.url + "/wall")
-                wait_for(driver, WALL_READY, 180, "the wall to fill")
+                wait_for(driver, WALL_READY, 600 if args.trace else 180, "the wall to fill")   # traced: slow
                 say(f"wall open; soaking for {args.soak_minutes:g} min, reading the dashboard's memory "
                     f"(pid {dash.pid}) every {args.every:g} s")
                 t0 = time.monotonic()
