@@ -27,6 +27,9 @@ cc:silence:{sid}                       string  the silence, JSON
 cc:silence:{sid}:episodes              set     episodes it suppressed ("series|since"), counted once
 cc:silences                            zset    every silence id, scored by creation time
 =====================================  ======  =============================================
+
+On a Redis Cluster (``REDIS_CLUSTER=1``) every name starts ``cc:{alerts}:`` instead of ``cc:``
+(``streams.keys.ALERTS``): one hash slot, as the WATCH/MULTI steps and the Lua touch several.
 """
 from __future__ import annotations
 
@@ -46,6 +49,7 @@ from alerts.config import AlertConfig, default_alert_config, load_alert_config
 from alerts.lifecycle import (CLOSED_STATES, OPEN_STATES, STATE_LABELS, STATES, TZ, LifecycleError, apply,
                               due_notices, iso, parse_time, urgency)
 from alerts.severity import severity_of
+from streams import keys
 from nlp.pii import mask_contact, mask_text
 
 __all__ = ["AlertStore", "alert_id", "district_covers", "LEVELS"]
@@ -210,15 +214,15 @@ class AlertStore:
     # -- keys --------------------------------------------------------------------------
     @staticmethod
     def _k_alert(aid: str) -> str:
-        return f"cc:alert:{aid}"
+        return keys.ALERTS + f"alert:{aid}"
 
     @staticmethod
     def _k_series(series: str) -> str:
-        return f"cc:alerts:series:{series}"
+        return keys.ALERTS + f"alerts:series:{series}"
 
     @staticmethod
     def _k_group(group: str) -> str:
-        return f"cc:alerts:group:{group}"
+        return keys.ALERTS + f"alerts:group:{group}"
 
     # -- teams -------------------------------------------------------------------------
     @property
@@ -345,7 +349,7 @@ class AlertStore:
         aid = alert_id(d["series"], d["since"])
         skey = self._k_series(d["series"])
         for _ in range(_MAX_RETRIES):
-            with self.r.pipeline() as p:
+            with self.r.pipeline(transaction=True) as p:   # explicit: a cluster pipeline watches only then
                 try:
                     p.watch(skey)
                     open_id = p.hget(skey, "open")
@@ -368,7 +372,7 @@ class AlertStore:
                     sil = self.is_silenced(d, now)
                     if sil is not None:
                         p.reset()
-                        self._count_silenced(keys=[f"cc:silence:{sil['id']}:episodes", "cc:alerts:silenced"],
+                        self._count_silenced(keys=[keys.ALERTS + f"silence:{sil['id']}:episodes", keys.ALERTS + "alerts:silenced"],
                                              args=[f"{d['series']}|{d['since']}", sil["id"]])
                         return None, "silenced"
                     group = f"{d['city']}:{d['industry']}"
@@ -389,8 +393,8 @@ class AlertStore:
                     p.set(self._k_alert(aid), _dumps(alert))
                     p.rpush(f"{self._k_alert(aid)}:log", _dumps(entry))
                     p.hset(skey, "open", aid)
-                    p.zadd("cc:alerts:all", {aid: ts})
-                    p.zadd("cc:alerts:open", {aid: ts})
+                    p.zadd(keys.ALERTS + "alerts:all", {aid: ts})
+                    p.zadd(keys.ALERTS + "alerts:open", {aid: ts})
                     p.zadd(gkey, {aid: gscore})
                     p.execute()
                     return aid, "grouped" if lead else "new"
@@ -456,14 +460,14 @@ class AlertStore:
         lo = _ts(since_t) if since_t else "-inf"
         now = parse_time(now, "now") or datetime.now(TZ)
         if wanted is not None and wanted <= set(OPEN_STATES):
-            ids = self.r.zrangebyscore("cc:alerts:open", lo, "+inf")
+            ids = self.r.zrangebyscore(keys.ALERTS + "alerts:open", lo, "+inf")
             alerts = [a for a in self._many(ids) if a.get("state") in wanted]
             alerts.sort(key=lambda a: urgency(a, now, self.config))
             return alerts[:limit]
         out: list[dict] = []
         start, page = 0, 500
         while len(out) < limit:
-            ids = self.r.zrevrangebyscore("cc:alerts:all", "+inf", lo, start=start, num=page)
+            ids = self.r.zrevrangebyscore(keys.ALERTS + "alerts:all", "+inf", lo, start=start, num=page)
             if not ids:
                 break
             out.extend(a for a in self._many(ids) if wanted is None or a.get("state") in wanted)
@@ -515,7 +519,7 @@ class AlertStore:
         note = mask_text(note) if isinstance(note, str) else note
         key = self._k_alert(alert_id)
         for _ in range(_MAX_RETRIES):
-            with self.r.pipeline() as p:
+            with self.r.pipeline(transaction=True) as p:
                 try:
                     p.watch(key)
                     raw = p.get(key)
@@ -532,8 +536,8 @@ class AlertStore:
                     p.set(key, _dumps(new))
                     p.rpush(f"{key}:log", _dumps(entry))
                     if closing:
-                        p.zrem("cc:alerts:open", alert_id)
-                        p.zadd("cc:alerts:closed", {alert_id: _ts(now)})
+                        p.zrem(keys.ALERTS + "alerts:open", alert_id)
+                        p.zadd(keys.ALERTS + "alerts:closed", {alert_id: _ts(now)})
                         p.zrem(self._k_group(cur.get("group") or f"{cur['city']}:{cur['industry']}"), alert_id)
                         fields = {"closed_at": iso(now), "closed_id": alert_id}
                         if owns:
@@ -592,8 +596,8 @@ class AlertStore:
                "until": iso(until_t), "reason": mask_text(reason.strip()), "by": by.strip(),
                "created_at": iso(now), "removed_at": None, "removed_by": None}
         with self.r.pipeline(transaction=True) as p:
-            p.set(f"cc:silence:{sid}", _dumps(sil))
-            p.zadd("cc:silences", {sid: _ts(now)})
+            p.set(keys.ALERTS + f"silence:{sid}", _dumps(sil))
+            p.zadd(keys.ALERTS + "silences", {sid: _ts(now)})
             p.execute()
         return sid
 
@@ -604,10 +608,10 @@ class AlertStore:
     def silences(self, now: datetime | None = None, active_only: bool = True) -> list[dict]:
         """Silences, newest first; by default only those in force at ``now``."""
         now = parse_time(now, "now") or datetime.now(TZ)
-        ids = self.r.zrevrange("cc:silences", 0, -1)
+        ids = self.r.zrevrange(keys.ALERTS + "silences", 0, -1)
         if not ids:
             return []
-        sils = [json.loads(x) for x in self.r.mget([f"cc:silence:{i}" for i in ids]) if x]
+        sils = [json.loads(x) for x in self.r.mget([keys.ALERTS + f"silence:{i}" for i in ids]) if x]
         if active_only:
             sils = [s for s in sils if self._active(s, now)]
         return sils
@@ -617,9 +621,9 @@ class AlertStore:
         if not isinstance(by, str) or not by.strip():
             raise ValueError("cannot remove silence: 'by' (the user) is required (需填写操作人)")
         now = parse_time(now, "now") or datetime.now(TZ)
-        key = f"cc:silence:{silence_id}"
+        key = keys.ALERTS + f"silence:{silence_id}"
         for _ in range(_MAX_RETRIES):
-            with self.r.pipeline() as p:
+            with self.r.pipeline(transaction=True) as p:
                 try:
                     p.watch(key)
                     raw = p.get(key)
@@ -661,7 +665,7 @@ class AlertStore:
 
     def silenced_stats(self) -> dict:
         """{"total": n, <silence id>: n}: episodes suppressed, each counted once."""
-        return {k: int(v) for k, v in self.r.hgetall("cc:alerts:silenced").items()}
+        return {k: int(v) for k, v in self.r.hgetall(keys.ALERTS + "alerts:silenced").items()}
 
     # -- SLA notices -------------------------------------------------------------------
     def pending_notices(self, now: datetime) -> list[tuple[dict, dict]]:
@@ -671,7 +675,7 @@ class AlertStore:
         closed or marked a false alarm), so closed alerts never have a notice due.
         """
         now = parse_time(now, "now")
-        alerts = self._many(self.r.zrange("cc:alerts:open", 0, -1))
+        alerts = self._many(self.r.zrange(keys.ALERTS + "alerts:open", 0, -1))
         alerts = [a for a in alerts if a.get("state") in OPEN_STATES]
         if not alerts:
             return []
@@ -698,8 +702,8 @@ class AlertStore:
         with self.r.pipeline(transaction=True) as p:
             p.rpush(f"{self._k_alert(alert_id)}:deliveries", _dumps(entry))
             if not ok:
-                p.hincrby("cc:alerts:delivery_failures", "total", 1)
-                p.hincrby("cc:alerts:delivery_failures", str(channel), 1)
+                p.hincrby(keys.ALERTS + "alerts:delivery_failures", "total", 1)
+                p.hincrby(keys.ALERTS + "alerts:delivery_failures", str(channel), 1)
             p.execute()
         return entry
 
@@ -708,4 +712,4 @@ class AlertStore:
 
     def delivery_failures(self) -> dict:
         """{"total": n, <channel>: n}."""
-        return {k: int(v) for k, v in self.r.hgetall("cc:alerts:delivery_failures").items()}
+        return {k: int(v) for k, v in self.r.hgetall(keys.ALERTS + "alerts:delivery_failures").items()}

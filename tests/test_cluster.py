@@ -107,3 +107,48 @@ def test_pipeline_on_a_three_node_cluster_counts_exactly_and_spreads_provinces(s
     seen = [k for names in nodes.values() for k in names if ":seen:" in k]
     assert len(seen) == total and all(k.startswith("cc:{") for k in seen)
     rc.close()
+
+
+ALERTS_ON_CLUSTER = r"""
+import json, sys
+from datetime import datetime, timedelta
+from alerts.lifecycle import TZ
+from alerts.store import AlertStore
+from streams import keys
+from streams.store import redis_client
+assert keys.CLUSTER and keys.ALERTS == "cc:{alerts}:"
+store = AlertStore(redis_client(sys.argv[1]))
+t0 = datetime(2026, 12, 4, 10, tzinfo=TZ)
+det = {"series": "county:140403:食品", "level": "county", "district": "140403", "industry": "食品", "at": t0.isoformat(),
+       "observed": 12, "expected": 3.0, "score": 4.0, "threshold": 3.0, "since": t0.isoformat(), "method": "seasonal",
+       "phrases": [["变质", 7]], "merchants": [], "samples": [{"id": "c1", "text": "变质，电话13812345678"}]}
+aid, outcome = store.raise_or_update(det, t0)
+again, outcome2 = store.raise_or_update({**det, "observed": 15}, t0 + timedelta(minutes=5))
+store.act(aid, "ack", "值班员", now=t0 + timedelta(minutes=6))
+sid = store.add_silence(district="140100", until=t0 + timedelta(hours=2), reason="测试", by="王科长", now=t0)
+silenced = store.raise_or_update({**det, "series": "county:140105:食品", "district": "140105"}, t0)
+print(json.dumps({"aid": aid, "same": again == aid, "outcome": outcome, "open": [a["id"] for a in store.list(now=t0)],
+                  "state": store.get(aid)["state"], "silences": len(store.silences(t0)), "silenced": silenced[0]}))
+"""
+
+
+def test_alerts_store_steps_are_single_slot_on_a_cluster(cluster, tmp_path):
+    """alerts/store.py's WATCH/MULTI steps and Lua touch several keys: with the {alerts} tag they
+    run on a cluster (a process with REDIS_CLUSTER=1, as the detector and the API are)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "REDIS_CLUSTER": "1", "REDIS_URL": cluster.url, "DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", ALERTS_ON_CLUSTER, cluster.url], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["same"] and res["open"] == [res["aid"]] and res["silences"] == 1 and res["silenced"] is None, res
+    rc = redis_client(cluster.url, cluster=True)
+    names = list(rc.scan_iter(match="cc:*"))
+    assert names and all(k.startswith("cc:{alerts}:") for k in names), names
+    assert "13812345678" not in json.dumps([rc.type(k) == "string" and rc.get(k) for k in names])
+    rc.close()

@@ -120,7 +120,8 @@ def router(settings, get_state) -> APIRouter:
         rds: aioredis.Redis = state["redis"]
         try:
             seen = await rds.mget([keys.CASE_EVENT_SEEN + ev["id"] for _, ev in good])
-            known = await rds.mget([keys.SEEN + ev["complaint_id"] for _, ev in good])
+            # on a cluster a complaint's dedup key is in its province's slot (unknown here): not looked up
+            known = [None] * len(good) if keys.CLUSTER else await rds.mget([keys.SEEN + ev["complaint_id"] for _, ev in good])
         except aioredis.RedisError:
             seen = known = [None] * len(good)
         first: dict[str, int] = {}
