@@ -69,6 +69,7 @@ PREFIX = "cc:"
 _REJ = PREFIX + ("{rej}:" if CLUSTER else "")         # dead-letter counting: one slot in a cluster
 _CASES = PREFIX + ("{cases}:" if CLUSTER else "")     # case handling: one slot in a cluster
 ALERTS = PREFIX + ("{alerts}:" if CLUSTER else "")    # alerts/store.py's keys (WATCH/MULTI, Lua): one slot
+API = PREFIX + ("{api}:" if CLUSTER else "")          # streams/tokens.py's keys (MULTI over both): one slot
 SEEN = PREFIX + "seen:"                               # single redis-server only; see seen_prefix()
 STATS = PREFIX + "stats"                              # single redis-server; see stats() / stats_keys()
 REJECT_STATS = _REJ + "stats"                         # the dead-letter counter's stats hash

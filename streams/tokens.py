@@ -23,14 +23,16 @@ import secrets
 import sys
 import time
 
+from streams import keys
 from streams.store import redis_client
 from streams.access import SCOPES, parse_scopes
 
 __all__ = ["TOKENS_KEY", "TOKEN_KEY", "PREFIX", "TokenError", "new_token", "token_hash", "check_name",
            "bearer", "Tokens", "lookup_async", "main"]
 
-TOKENS_KEY = "cc:api:tokens"
-TOKEN_KEY = "cc:api:token:"
+# one hash slot on a Redis Cluster (cc:{api}:…): adding and revoking change both in one MULTI
+TOKENS_KEY = keys.API + "api:tokens"
+TOKEN_KEY = keys.API + "api:token:"
 PREFIX = "cct_"
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 

@@ -14,8 +14,7 @@ import pytest
 from config import load_settings
 from streams.services import EmbeddedRedisCluster, free_port
 from streams.store import redis_client
-from streams.tokens import Tokens
-from tests.conftest import make_complaints, publish_raw, wait_http, wait_until
+from tests.conftest import ROOT, make_complaints, publish_raw, wait_http, wait_until
 
 # slot of {province}: 110000 -> 5657, 140000 -> 13646, 440000 -> 13903, 510000 -> 4280; with three
 # even slot ranges (0-5460, 5461-10921, 10922-16383) these four provinces sit on all three nodes
@@ -51,7 +50,19 @@ def test_pipeline_on_a_three_node_cluster_counts_exactly_and_spreads_provinces(s
     port = free_port()
     api_proc = procs("-m", "streams.api", "--port", str(port), name="api")
     api = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": "Bearer " + Tokens(rc).add("cluster-tester", "all")}
+    # the token made as an operator would, by the CLI in cluster mode (its keys carry {api}; --replace
+    # runs a MULTI over both), then used by the API on the cluster
+    import subprocess
+    import sys
+
+    made = subprocess.run([sys.executable, "-m", "streams.tokens", "add", "cluster-tester", "--scopes", "all"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr[-2000:]
+    made = subprocess.run([sys.executable, "-m", "streams.tokens", "add", "cluster-tester", "--scopes", "all", "--replace"],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr[-2000:]
+    headers = {"Authorization": "Bearer " + made.stdout.strip().splitlines()[-1]}
+    assert rc.exists("cc:{api}:api:tokens")
     wait_http(api + "/openapi.json", api_proc, "the API on the cluster", headers=headers)
 
     batch = []
