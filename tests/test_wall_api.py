@@ -42,6 +42,18 @@ def test_a_view_that_does_not_exist_says_why():
     assert check_view(t, "county", "140403", PROVINCE).name
 
 
+def test_the_api_and_the_view_model_load_without_dash_or_the_dashboard():
+    import subprocess
+    import sys
+
+    code = ("import sys, streams.api, streams.wallview; streams.api.create_app(); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dash', 'dashboard', 'plotly')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+
+
 def test_the_rising_list_is_none_until_computed_then_rising_first():
     assert rising_rows(None) is None
     topics = {"baseline_ok": True, "phrases": {
