@@ -185,7 +185,7 @@ class TallyWriter:
             new, redelivered, dups = await self._tally(
                 keys=[keys.stats(group[0][2])],
                 args=[position, self.dedup_ttl, *self.ttls, self.docs_ttl, orjson.dumps(group),
-                      1 if keys.CLUSTER else 0])
+                      1 if keys.CLUSTER else 0, fold_upto(now, self.tz, self.grace)])
             out["new"] += int(new)
             out["redelivered"] += int(redelivered)
             out["duplicates"] += [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]

@@ -1,7 +1,8 @@
 -- Dedup and tally one batch of complaints atomically (one Kafka message, or one province of it).
 -- KEYS: the stats hash to bump (cc:stats; in cluster mode cc:{province}:stats, whose slot routes
 -- the call: the caller then sends one province per call, so every key below is in that slot).
--- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch, cluster (1: hash-tagged keys)
+-- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch, cluster (1: hash-tagged keys),
+--       first watermark (minute bucket: a province's watermark if it has none yet)
 -- batch: JSON [[index, id, province, field, minute, late, doc], ...] (one string: far cheaper
 -- to pass than thousands of arguments). doc is the masked complaint with its extracted terms;
 -- it is appended to that hour's document list, so topic counts are exactly-once too.
@@ -14,8 +15,9 @@
 -- watermark (cc:t:fold:{p} field "upto": every minute bucket before it is folded) in the same
 -- atomic step. A complaint whose minute is already folded (late: an import, a replay) is
 -- written into all four windows here instead. Readers add the minutes from the watermark on
--- (streams.store.read_tallies). The first batch of a province sets the watermark to its
--- earliest minute (nothing before it exists).
+-- (streams.store.read_tallies). The first batch of a province sets the watermark to where a
+-- fold now would put it (ARGV[9]): history imported first takes the late path, so a fold never
+-- walks a long past minute by minute.
 local pre = ARGV[1]
 local dttl = tonumber(ARGV[2])
 local ttl = {m = tonumber(ARGV[3]), h = tonumber(ARGV[4]), d = tonumber(ARGV[5])}
@@ -50,11 +52,7 @@ for _, c in ipairs(batch) do
       local fk = 'cc:t:fold:' .. tp
       u = redis.call('HGET', fk, 'upto')
       if not u then
-        -- the province's first batch: nothing before its earliest minute exists
-        u = mb
-        for _, x in ipairs(batch) do
-          if x[3] == prov and x[5] < u then u = x[5] end
-        end
+        u = ARGV[9]
         redis.call('HSET', fk, 'upto', u)
       end
       upto[prov] = u
