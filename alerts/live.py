@@ -176,7 +176,8 @@ class LiveDetector:
         thr = np.array([d["threshold"][lv] for lv in self.index.levels])
         return SharePanel(self.index.n, h=thr, windows=d["windows"], halflife=d["halflife_s"] / 3600.0,
                           min_count=d["min_count"], grace_period=int(d["grace_s"] // 3600), hold=d["hold"],
-                          prior_share=self.index.prior_share)
+                          prior_share=self.index.prior_share, slots=48,
+                          groups=[f"{x.level}:{x.industry}" for x in self.index.series])
 
     @property
     def warm(self) -> bool:
@@ -201,7 +202,7 @@ class LiveDetector:
             gap = int((hour - self.last_hour) / timedelta(hours=1)) - 1
             for _ in range(min(gap, max(self.panel.windows) + 1)):
                 self.panel.commit(np.zeros(self.index.n), 0.0)
-        out = self.panel.commit(x, parent)
+        out = self.panel.commit(x, parent, at=hour)
         self.last_alarm[out["alarm"]] = np.maximum(self.last_alarm[out["alarm"]], (hour + timedelta(hours=1)).timestamp())
         self.last_hour = hour
 
@@ -264,7 +265,7 @@ class LiveDetector:
     def tick(self, now: datetime, fields: dict) -> list[dict]:
         """Score the hour in progress (``fields`` = its tally so far): detections to raise."""
         x, parent = self.index.vector(fields)
-        out = self.panel.score(x, parent)
+        out = self.panel.score(x, parent, at=hour_floor(now))
         alarm = out["alarm"]
         if not alarm.any():
             return []

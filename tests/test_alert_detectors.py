@@ -518,3 +518,93 @@ def test_cli_reads_a_5_minute_file_and_one_row_per_complaint(tmp_path):
     bad.write_text("2024-03-04 09:05,1\n2024-03-04 09:00,1\n", encoding="utf-8")
     err = _cli("detect", bad)
     assert err.returncode == 2 and ":2:" in err.stderr
+
+
+# --- the share scan's daily shapes by group and its city component ---------------------
+
+def _two_shapes(days: int, seed: int, n_per: int = 20, city_boost: dict | None = None):
+    """Hourly counts of 2 x ``n_per`` series: a morning group and an evening group (opposite daily
+    shapes); ``city_boost`` {(first day, last day): factor} multiplies series 0..9 (one city) on those days."""
+    rng = np.random.default_rng(seed)
+    hour = np.arange(24 * days) % 24
+    morning = 1 + 0.9 * np.cos(2 * np.pi * (hour - 9) / 24)
+    evening = 1 + 0.9 * np.cos(2 * np.pi * (hour - 21) / 24)
+    mean = np.vstack([np.tile(0.4 * morning, (n_per, 1)), np.tile(0.4 * evening, (n_per, 1))])
+    for (d0, d1), f in (city_boost or {}).items():
+        mean[:10, 24 * d0:24 * (d1 + 1)] *= f
+    return rng.poisson(mean), mean
+
+
+def _run_panel(panel, counts):
+    alarms = []
+    for t in range(counts.shape[1]):
+        out = panel.commit(counts[:, t], float(counts[:, t].sum()), at=T0 + t * HOUR)
+        alarms.append(out["alarm"])
+    return np.array(alarms).T
+
+
+def _episodes(alarms: np.ndarray, after: int = 168) -> int:
+    a = alarms[:, after:].astype(int)
+    return int((np.diff(a, axis=1) == 1).sum() + a[:, 0].sum())
+
+
+def test_share_slots_learn_each_groups_daily_shape():
+    from alerts.detectors import SharePanel
+
+    counts, mean = _two_shapes(35, seed=1)
+    groups = ["morning"] * 20 + ["evening"] * 20
+    flat = SharePanel(40, h=5.0)
+    shaped = SharePanel(40, h=5.0, slots=48, groups=groups)
+    a_flat, a_shaped = _run_panel(flat, counts), _run_panel(shaped, counts)
+    # at 9:00 a morning series takes far more than its all-day share of the province, at 21:00 far less
+    f9, f21 = shaped.slot_factor(9)[0], shaped.slot_factor(21)[0]
+    true = lambda h: mean[0, h] / mean[:, h].sum() / (mean[0].sum() / mean.sum())  # noqa: E731
+    assert abs(f9 - true(9)) / true(9) < 0.15 and f21 < 0.2
+    assert true(9) > 1.8 and true(21) < 0.15
+    assert np.allclose(shaped.slot_factor(9)[:20], f9) and shaped.slot_factor(9)[25] < 0.2
+    # a Saturday hour is a slot of its own (hour x day type)
+    assert shaped.slot_of(datetime(2024, 3, 9, 9)) == 33 and shaped.slot_of(datetime(2024, 3, 8, 9)) == 9
+    # one share for the day sees the groups' shapes as noise (overdispersion) and still alarms on them
+    # about twice as often as the shaped scan, on Poisson counts with no surge at all
+    assert flat.inv_size().mean() > 3 * shaped.inv_size().mean()
+    assert _episodes(a_flat) > 1.5 * _episodes(a_shaped)
+    # without groups every series shares one shape (the province's): factor 1
+    assert np.allclose(SharePanel(40, h=5.0, slots=24).slot_factor(3), 1.0)
+
+
+def test_share_city_component_follows_a_city_wide_day_and_still_sees_one_county():
+    from alerts.detectors import SharePanel
+
+    counts, _ = _two_shapes(30, seed=2, city_boost={(20, 21): 2.0})
+    counts[30, 24 * 25 + 10: 24 * 25 + 16] += 5        # one series of the other city: +30 in six hours
+    groups = ["morning"] * 20 + ["evening"] * 20
+    cities = ["A"] * 10 + ["B"] * 30
+    city = SharePanel(40, h=6.0, slots=48, groups=groups, cities=cities)
+    factors = []
+    for t in range(counts.shape[1]):
+        x = counts[:, t]
+        out = city.commit(x, float(x.sum()), at=T0 + t * HOUR)
+        if t == 24 * 21 + 12:      # noon of the shock's second day
+            factors = city.city_factor(np.zeros(40), np.zeros(40))
+        if 24 * 25 + 10 <= t < 24 * 25 + 17 and out["alarm"][30]:
+            break
+    else:
+        raise AssertionError("the one-series surge was absorbed by its city")
+    # city A runs at twice its usual count, the province (A a quarter of it) at 1.25x: relative to the
+    # province A is at 1.6x and B at 0.8x; the factors (shrunk towards 1 by city_prior) follow both
+    fa, fb = factors[:10].mean(), factors[10:].mean()
+    assert 1.2 < fa < 1.7 and 0.75 < fb < 1.0 and fa / fb > 1.4
+    # city factor of a lone-label series is exactly 1
+    solo = SharePanel(3, cities=["A", "B", "C"])
+    assert np.allclose(solo.city_factor(np.array([5.0, 0, 0]), np.array([1.0, 1, 1])), 1.0)
+
+
+def test_share_slot_and_city_parameters_checked():
+    from alerts.detectors import SharePanel
+
+    with pytest.raises(ValueError, match="slots"):
+        SharePanel(3, slots=12)
+    with pytest.raises(ValueError, match="groups"):
+        SharePanel(3, slots=24, groups=["a", "b"])
+    with pytest.raises(ValueError, match="cities"):
+        SharePanel(3, cities=["a"])

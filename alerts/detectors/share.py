@@ -48,6 +48,20 @@ from .base import Detector, Score, check_count, positive_float, positive_int
 
 __all__ = ["SharePanel", "ShareScan", "WINDOWS", "scan_llr"]
 
+
+_REST: dict = {}
+
+
+def _rest_day(at: datetime) -> int:
+    """1 on a weekend or public holiday that is not a make-up workday (config/calendar.yaml)."""
+    day = at.date()
+    if day not in _REST:
+        from alerts.calendar import default_calendar
+
+        cal = default_calendar()
+        _REST[day] = 0 if cal.is_makeup_workday(day) else int(day.weekday() >= 5 or cal.is_holiday(day))
+    return _REST[day]
+
 # window lengths scanned, in steps (hours): one hour to three days
 WINDOWS = (1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72)
 
@@ -150,7 +164,9 @@ class SharePanel:
     def __init__(self, n_series: int, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0,
                  min_count: float = 2.0, grace_period: int = 168, cap_sd: float = 4.0,
                  prior: float = 6.0, dispersion: bool = True, hold: float = 0.3,
-                 dispersion_prior: float = 20.0, prior_share=None) -> None:
+                 dispersion_prior: float = 20.0, prior_share=None, slots: int = 0, groups=None,
+                 slot_prior: float = 2.0, slot_count_prior: float = 10.0, cities=None, city_halflife: float = 12.0,
+                 city_prior: float = 30.0) -> None:
         self.n = positive_int("n_series", n_series)
         if np.ndim(h):
             hs = np.asarray(h, dtype=float)
@@ -185,6 +201,78 @@ class SharePanel:
         self.e = _Ring(self.n, max(self.windows) - 1 or 1)
         self.alarming = np.zeros(self.n, dtype=bool)
         self.steps = 0
+        if slots not in (0, 24, 48):
+            raise ValueError(f"slots must be 0 (one share), 24 (hour of day) or 48 (hour x day type), got {slots!r}")
+        self.slots = int(slots)
+        if groups is None:
+            self.groups = np.zeros(self.n, dtype=np.int64)
+        else:
+            g = np.asarray(groups)
+            if g.shape != (self.n,):
+                raise ValueError(f"groups must give one label per series ({self.n})")
+            self.groups = np.unique(g, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        self.n_groups = int(self.groups.max()) + 1
+        self.slot_prior = positive_float("slot_prior", slot_prior, strict=False)
+        self.slot_count_prior = positive_float("slot_count_prior", slot_count_prior, strict=False)
+        if self.slots:
+            self.snum = np.zeros((self.n, self.slots))   # EW sums of the (clipped) counts, per slot
+            self.sden = np.zeros((self.n, self.slots))   # EW sums of the rest of the parent, per slot
+        # the city component: a city's day runs above or below its usual share of the province, all its
+        # series with it; each series' expected count follows the rest of its city over the last hours
+        self.cities = None
+        if cities is not None:
+            c = np.asarray(cities)
+            if c.shape != (self.n,):
+                raise ValueError(f"cities must give one label per series ({self.n})")
+            self.cities = np.unique(c, return_inverse=True)[1].reshape(-1).astype(np.int64)
+            self.n_cities = int(self.cities.max()) + 1
+            self.city_decay = 0.5 ** (1.0 / positive_float("city_halflife", city_halflife))
+            self.city_prior = positive_float("city_prior", city_prior, strict=False)
+            self.so = np.zeros(self.n)     # EW sums of each series' (clipped) counts, short half-life
+            self.se = np.zeros(self.n)     # ... and of its expected counts before the city factor
+
+    def city_factor(self, x: np.ndarray, e0: np.ndarray) -> np.ndarray:
+        """Observed over expected of the rest of each series' city, recent hours (``x``, ``e0`` the step
+        in progress, its clipped counts and expected counts before this factor); 1.0 without ``cities``."""
+        if self.cities is None:
+            return np.ones(self.n)
+        d = self.city_decay
+        so = d * self.so + x
+        se = d * self.se + e0
+        co = np.bincount(self.cities, so, self.n_cities)[self.cities]
+        ce = np.bincount(self.cities, se, self.n_cities)[self.cities]
+        a = self.city_prior
+        return (co - so + a) / np.maximum(ce - se + a, 1e-12)
+
+    # -- slots (hour of day, day type)
+    def slot_of(self, at: datetime | None) -> int:
+        """The slot of the step starting at ``at`` (None: the step in progress, counted in steps)."""
+        if at is None:
+            return self.steps % 24 if self.slots else 0
+        if self.slots == 48:
+            return at.hour + 24 * _rest_day(at)
+        return at.hour
+
+    def slot_factor(self, slot: int) -> np.ndarray:
+        """Each series' share in ``slot`` over its overall share (1.0 with ``slots=0``).
+
+        Pooled over the series' group (series with one daily shape, e.g. one industry), shrunk
+        towards 1 by ``slot_prior`` steps' worth of the group's rest-of-parent."""
+        if not self.slots:
+            return np.ones(self.n)
+        G = self.n_groups
+        gnum = np.bincount(self.groups, self.snum[:, slot], G)
+        gden = np.bincount(self.groups, self.sden[:, slot], G)
+        anum = np.bincount(self.groups, self.num, G)
+        aden = np.bincount(self.groups, self.den, G)
+        overall = anum / np.maximum(aden, 1e-12)
+        # shrunk by slot_prior steps of the group's rest of the parent, and by at least slot_count_prior
+        # items of the group (a group of one sparse series keeps close to one share for the day)
+        prior = np.maximum(self.slot_prior * aden / max(self.steps, 1),
+                           self.slot_count_prior / np.maximum(overall, 1e-12))
+        f = (gnum + prior * overall) / np.maximum(gden + prior, 1e-12) / np.maximum(overall, 1e-12)
+        f = np.where(overall > 0, f, 1.0)
+        return f[self.groups]
 
     # -- the estimate
     def share(self) -> np.ndarray:
@@ -198,18 +286,29 @@ class SharePanel:
         b0 = self.dispersion_prior
         return np.maximum(0.0, (self.var_num + pooled * b0) / (self.var_den + b0))
 
-    def expected(self, x: np.ndarray, parent) -> np.ndarray:
-        rest = np.maximum(np.asarray(parent, dtype=float) - np.asarray(x, dtype=float), 0.0)
-        return self.share() * rest
+    def expected(self, x: np.ndarray, parent, at: datetime | None = None, city: bool = True) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        rest = np.maximum(np.asarray(parent, dtype=float) - x, 0.0)
+        e = self.share() * rest
+        if self.slots:
+            e = e * self.slot_factor(self.slot_of(at))
+        if city and self.cities is not None:
+            e = e * self.city_factor(self._clip(x, e), e)
+        return e
+
+    def _clip(self, x: np.ndarray, e: np.ndarray) -> np.ndarray:
+        """A count as learned: at most ``e + cap_sd * sqrt(e) + 1``."""
+        return np.minimum(x, e + self.cap_sd * np.sqrt(e) + 1.0)
 
     # -- scoring
-    def score(self, x, parent: float, true_mean=None, true_inv_size=None) -> dict[str, np.ndarray]:
+    def score(self, x, parent: float, true_mean=None, true_inv_size=None,
+              at: datetime | None = None) -> dict[str, np.ndarray]:
         """Scan statistic for the step in progress (nothing is learned).
 
         ``true_mean`` / ``true_inv_size`` replace the estimates (the evaluation's ceiling).
         """
         x = np.asarray(x, dtype=float)
-        e = np.asarray(true_mean, dtype=float) if true_mean is not None else self.expected(x, parent)
+        e = np.asarray(true_mean, dtype=float) if true_mean is not None else self.expected(x, parent, at)
         if true_inv_size is not None:
             a = np.asarray(true_inv_size, dtype=float)
         else:
@@ -221,22 +320,35 @@ class SharePanel:
         return {"score": llr, "window": win, "observed": c, "expected": m, "step_expected": e,
                 "alarm": (llr >= bar) & (c >= self.min_count) & warm}
 
-    def commit(self, x, parent: float, true_mean=None, true_inv_size=None) -> dict[str, np.ndarray]:
+    def commit(self, x, parent: float, true_mean=None, true_inv_size=None,
+               at: datetime | None = None) -> dict[str, np.ndarray]:
         """Close a step: score it, then learn from it.  Returns what :meth:`score` does."""
         x = np.asarray(x, dtype=float)
-        out = self.score(x, parent, true_mean, true_inv_size)
-        e_hat = self.expected(x, parent)
+        out = self.score(x, parent, true_mean, true_inv_size, at)
+        e_hat = self.expected(x, parent, at)
         sd = np.sqrt(e_hat)
         learn = np.minimum(x, e_hat + self.cap_sd * sd + 1.0)
         learn = np.where(out["alarm"], e_hat, learn)
         d = self.decay
         self.num = d * self.num + learn
+        if self.cities is not None:
+            e0 = self.expected(x, parent, at, city=False)
+            keep = np.where(out["alarm"], e0, self._clip(x, e0))
+            self.so = self.city_decay * self.so + keep
+            self.se = self.city_decay * self.se + e0
         if self.dispersion and self.steps >= 24:   # not while the shares are still settling
             xv = np.minimum(x, e_hat + 2 * self.cap_sd * (sd + e_hat) + 2.0)
             quiet = ~out["alarm"]
             self.var_num = d * self.var_num + np.where(quiet, (xv - e_hat) ** 2 - xv, 0.0)
             self.var_den = d * self.var_den + np.where(quiet, e_hat * e_hat, 0.0)
-        self.den = d * self.den + np.maximum(np.asarray(parent, dtype=float) - x, 0.0)
+        rest = np.maximum(np.asarray(parent, dtype=float) - x, 0.0)
+        self.den = d * self.den + rest
+        if self.slots:
+            slot = self.slot_of(at)
+            self.snum *= d
+            self.sden *= d
+            self.snum[:, slot] += learn
+            self.sden[:, slot] += rest
         self.parent_ew = self.parent_ew + float(np.mean(parent))
         self.x.push(x)
         self.e.push(out["step_expected"])
