@@ -14,6 +14,7 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 setup: $(STAMP)  ## venv, Python packages and Debian packages
+	@$(PY) -m nlp._fastbuild    # the extractor's compiled fast path (skipped without a C compiler)
 
 $(STAMP): requirements.txt Makefile
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

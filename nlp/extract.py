@@ -40,11 +40,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import compress
 from pathlib import Path
 from typing import NamedTuple
 
 from config import CONFIG_DIR
+from nlp import _fastbuild, _fastscan
 from nlp.pii import mask_text
 from nlp.polarity import Polarity
 from nlp.segment import USERDICT, Segmenter
@@ -71,6 +71,14 @@ CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f
 BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS = (
     1 << i for i in range(13))
 ROLE = OBJECT | PROBLEM
+# The hot loop and the word-class table: compiled (``make setup`` builds them with Cython when a
+# C compiler is present) or the pure-Python loop and dicts, with the same output.
+_SCAN, _CLASS_TABLE, FAST_REASON = _fastbuild.load()
+COMPILED = _CLASS_TABLE is not None
+assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS) == (
+    _fastscan.BOUND, _fastscan.KEYWORD, _fastscan.OBJECT, _fastscan.PROBLEM, _fastscan.ADJ, _fastscan.VHEAD,
+    _fastscan.NEG, _fastscan.ADV, _fastscan.PARTICLE, _fastscan.END_PROBLEM, _fastscan.GLUED, _fastscan.LATENT,
+    _fastscan.EXCESS), "nlp._fastscan's class bits differ from nlp.extract's"
 
 # mask_text changes a text only where one of nlp.pii's own patterns matches: a digit of any
 # script or a full-width/circled character it folds, 7 digits, a plate or '@', or a name cue
@@ -91,15 +99,20 @@ try:
     _FOLDED = (r"\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u24ff\u2776-\u2793"
                r"\uff0b\uff0d\uff0e\uff20-\uff3a\uff41-\uff5a")
     _PII_CHARS = re.compile(r"[\d@A-Z" + _FOLDED + "]").search
-    _PII_NUMERIC = re.compile(r"[^\D0-9]|[@" + _FOLDED + r"]|[0-9](?:[^0-9]{0,3}[0-9]){6}"
-                              r"|[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]").search
+    # (one simple pattern each: their alternation in one pattern costs several times their sum)
+    _PII_NUMERIC = tuple(re.compile(p).search for p in (
+        r"[0-9](?:[^0-9]{0,3}[0-9]){6}", r"[^\D0-9]", r"[@" + _FOLDED + r"]",
+        r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z]"))
     _PII_CUES = ("叫", "名字", "经营者", "业主", "店主", "体户", "工商户")
     _PII_ROLE_END = re.compile(r"[名人者]\s*[:：是为]").search
 
     def _may_hold_pii(text: str) -> bool:
-        if (_PII_CHARS(text) is not None and _PII_NUMERIC(text) is not None
-                and (_PII_FOLD.search(text) or _PII_NUMBER.search(text))):
-            return True
+        if _PII_CHARS(text) is not None:
+            for numeric in _PII_NUMERIC:
+                if numeric(text) is not None:
+                    if _PII_FOLD.search(text) or _PII_NUMBER.search(text):
+                        return True
+                    break
         for cue in _PII_CUES:
             if cue in text:
                 break
@@ -174,12 +187,14 @@ class Extractor:
                    already masked); names are only masked when passed to ``extract``;
     ``max_gap``    tokens allowed between an object and its problem (pattern A);
     ``keep_new_words``  also return words in no dictionary (shop and person names, HMM guesses)
-                   as keywords; off by default because complainants' names are among them.
+                   as keywords; off by default because complainants' names are among them;
+    ``fast``       use the compiled loop and class table when built (``COMPILED``); False: the
+                   pure-Python path (same output).
     """
 
     def __init__(self, segmenter: Segmenter, stopwords: Iterable[str] = (), *, mask: bool = True,
                  max_gap: int = 6, keep_new_words: bool = False, cache_size: int = 200_000,
-                 polarity: Polarity | None = None):
+                 polarity: Polarity | None = None, fast: bool = True):
         self.segmenter = segmenter
         self.stopwords = frozenset(stopwords)
         self.polarity = polarity if polarity is not None else Polarity.default()
@@ -195,6 +210,13 @@ class Extractor:
         self._cut = segmenter.cut
         # dictionary tags of every word (a dict look-up per new word, not an engine call)
         self._tags = segmenter.tag_table() if hasattr(segmenter, "tag_table") else None
+        self._scan = _SCAN if fast else _fastscan.scan   # the hot loop (compiled when built)
+        # the class of every dictionary word, computed once per process and configuration: a
+        # word met for the first time costs one look-up there, not a classification. Compiled,
+        # a C hash table holds them (``_table``), ``_class`` only the words in no dictionary.
+        self._lexicon, lex_parts, self._table = (
+            _lexicon_classes(self, _CLASS_TABLE if fast else None) if self._tags is not None else ({}, {}, None))
+        self._part.update(lex_parts)
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -279,6 +301,11 @@ class Extractor:
         """Class of a word not yet in the cache (computed once, then cached)."""
         if len(self._class) > self.cache_size:
             self._class.clear()                # (``_part`` stays: a few glued words, and in use)
+        if self._table is None:
+            c = self._lexicon.get(word)
+            if c is not None:
+                self._class[word] = c
+                return c
         t = self._tags.get(word, "x") if self._tags is not None else self.segmenter.lookup(word)
         if t is None:                          # rjieba cannot tell this word's tag out of context
             if not tagged:
@@ -289,7 +316,8 @@ class Extractor:
 
     def word_class(self, word: str) -> int:
         """The class bits of a word met so far (0 if not met; for ``nlp.polarity.learn``)."""
-        return self._class.get(word, 0)
+        c = self._class.get(word)
+        return c if c is not None else self._lexicon.get(word, 0)
 
     # -- extraction -------------------------------------------------------------------------
 
@@ -318,7 +346,8 @@ class Extractor:
         if not text:
             return Terms()
         tokens = self._cut(text)
-        classes = list(map(self._class.get, tokens))
+        classes = (list(map(self._class.get, tokens)) if self._table is None
+                   else self._table.classes(tokens, self._class))
         if None in classes:
             tagged: list = []
             i = classes.index(None)
@@ -328,121 +357,9 @@ class Extractor:
                     i = classes.index(None, i + 1)
                 except ValueError:
                     break
-        part_of = self._part
-        gap = self.max_gap + 1
-        is_problem = self._problem
-        norm = self._norm
-        canonical = self.polarity.canonical
-
-        # One pass, hot loop: plain locals, no calls for the common cases.
-        keywords: dict[str, None] = {}
-        phrases: dict[tuple[str, ...], None] = {}
-        variants: dict[tuple[tuple[str, ...], str], None] = {}
-        units: dict[str, None] = {}
-        obj_w = None        # the clause's last object …
-        obj = -1            # … its index
-        pre = None          # the noun right before that object (compound subject), if any
-        vh = None           # a verb an adjective may still follow (pattern B)
-        vi = -1             # … its index
-        neg = ""            # a negation waiting for its problem word
-        exc = False         # an excess degree word (太, 偏) waiting for its problem word
-        adv = -1            # index of a one-character adverb that may end the clause (管理乱)
-        linked = False      # whether that object has had a problem already
-        last = -2           # index of the previous token with a class
-        # Tokens of class 0 (stop words, numbers, names …) only separate: skip them in C and
-        # notice them as a jump in the index.
-        n = len(classes)
-        for i in compress(range(n), classes):
-            c = classes[i]
-            if i != last + 1:                          # stop words, numbers … in between
-                neg = ""
-                exc = False
-                adv = -1
-                vh = None
-                if linked:                             # an object that has had its problem:
-                    obj_w = pre = None                 # what follows a gap is about something else
-            last = i
-            if c & ROLE or (neg and c & LATENT):
-                w = tokens[i]
-                if c & KEYWORD:
-                    keywords[w] = None
-                adv = -1
-                noun = False
-                if neg:
-                    if c & (OBJECT | LATENT):
-                        noun = bool(c & OBJECT)
-                        c = PROBLEM                    # 没有 + 发票: a negated noun is a problem
-                elif c & ADJ and i + 1 < n and classes[i + 1] & PROBLEM and not classes[i + 1] & ADJ:
-                    continue                           # 严重 in 严重掉色: an adjective used as adverb
-                if c & PROBLEM:
-                    part = part_of[w] if c & GLUED else w
-                    if neg:
-                        part = neg + part
-                        neg = ""
-                    core = norm.get(part)
-                    if core is None:
-                        core = norm[part] = self._normalize(part)
-                    if core:
-                        units[core] = None
-                    if core and obj_w is not None and i - obj <= gap and obj_w != core:
-                        if is_problem(obj_w, part, exc, noun):
-                            if pre is not None and obj_w in self.polarity.light:
-                                whole = pre + obj_w            # 隔音效果差, not 效果差
-                                units[whole] = None
-                                ph = (whole, core)
-                            else:
-                                ph = (obj_w, core)
-                            ph = canonical(ph)                 # 分量少 -> 份量少 (synonyms.txt)
-                            phrases[ph] = None
-                            surface = "".join(tokens[obj:i + 1]) if i - obj <= 3 else obj_w + part
-                            if pre is not None:
-                                surface = pre + surface
-                            if surface != ph[0] + ph[1]:
-                                variants[(ph, surface)] = None
-                        linked = True
-                    if core and vh is not None and c & ADJ and vh != core and is_problem(vh, part, exc, False):
-                        ph = canonical((vh, core))
-                        phrases[ph] = None
-                        surface = "".join(tokens[vi:i + 1])
-                        if surface != ph[0] + ph[1]:
-                            variants[(ph, surface)] = None
-                    exc = False
-                    vh, vi = (w, i) if c & VHEAD else (None, -1)
-                else:
-                    units[w] = None
-                    pre = obj_w if obj == i - 1 else None
-                    obj_w = w
-                    obj = i
-                    linked = False
-                    exc = False
-                    vh, vi = (w, i) if c & VHEAD else (None, -1)
-            elif c & BOUND:
-                # a one-character adverb right before the break is the clause's problem (管理乱)
-                if adv >= 0 and obj_w is not None and adv - obj <= gap:
-                    self._end_problem(tokens, adv, obj_w, units, phrases)
-                obj_w = pre = vh = None
-                adv = -1
-                neg = ""
-                exc = False
-            elif c & ADV:
-                if c & EXCESS:
-                    exc = True
-                if c & END_PROBLEM:
-                    adv = i
-            elif c & NEG:
-                neg = tokens[i]
-                adv = -1
-            elif c & PARTICLE:
-                vh = None
-            else:                                      # a keyword that plays no part in phrases
-                if c & KEYWORD:
-                    keywords[tokens[i]] = None
-                neg = ""
-                exc = False
-                adv = -1
-                vh = None
-        if adv >= 0 and last == n - 1 and obj_w is not None and adv - obj <= gap:
-            self._end_problem(tokens, adv, obj_w, units, phrases)
+        keywords, phrases, units, variants = self._scan(
+            tokens, classes, self._part, self._norm, self._normalize, self._problem, self.polarity.light,
+            self.polarity.canonical, self.max_gap, self._end_problem)
         return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
 
     def _normalize(self, part: str) -> str:
@@ -460,6 +377,25 @@ class Extractor:
         units[part] = None
         if self._problem(obj_w, part, False, False):
             phrases[self.polarity.canonical((obj_w, part))] = None
+
+
+_LEXICONS: dict[tuple, tuple] = {}
+
+
+def _lexicon_classes(ex: Extractor, table_type=None) -> tuple:
+    """({word: class bits}, {glued word: its adjective}, a ``table_type`` of the classes or None)
+    of every word of ``ex``'s tag table, shared by the extractors of one configuration (built
+    once per process: about half a second)."""
+    key = (id(ex._tags), ex.stopwords, id(ex.polarity), ex.negations, ex.keep_new_words, table_type)
+    got = _LEXICONS.get(key)
+    if got is None:
+        probe = Extractor.__new__(Extractor)
+        probe.__dict__.update(ex.__dict__)
+        probe._part = {}
+        classify = probe._classify
+        classes = {w: classify(w, t) for w, t in ex._tags.items()}
+        got = _LEXICONS[key] = (classes, probe._part, table_type(classes) if table_type is not None else None)
+    return got
 
 
 @lru_cache(maxsize=None)

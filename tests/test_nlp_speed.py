@@ -1,0 +1,137 @@
+"""The extractor's compiled fast path gives exactly the pure-Python path's output.
+
+``make setup`` builds two Cython modules (``nlp._fastbuild``): the hot loop
+(``nlp/_fastscan.py`` compiled) and the C word-class table (``nlp/_fastclass.pyx``). Without a
+compiler ``nlp.extract`` falls back to plain Python; these tests pin that both paths agree,
+token for token and phrase for phrase, on every real complaint of ``tests/data``. Speed itself
+is measured by ``python -m nlp.bench`` (``make bench``), not here.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nlp.extract as extract
+from nlp import _fastbuild, _fastscan
+from nlp.extract import Extractor
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+REAL = ("real_hotel_negative.txt", "real_car_negative.txt", "real_restaurant_negative.txt",
+        "industry_real_holdout.jsonl")
+
+
+def _texts(name: str) -> list[str]:
+    out = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            out.append(json.loads(line)["text"] if name.endswith(".jsonl") else line.strip())
+    return out
+
+
+@pytest.fixture(scope="module")
+def real() -> list[str]:
+    texts = [t for f in REAL for t in _texts(f)]
+    assert len(texts) >= 1000
+    return texts
+
+
+@pytest.fixture(scope="module")
+def pair():
+    fast = Extractor.default()
+    slow = Extractor(fast.segmenter, fast.stopwords, fast=False)
+    return fast, slow
+
+
+def _can_build() -> bool:
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("cc") is not None or shutil.which("gcc") is not None
+
+
+def test_compiled_path_is_in_use_where_it_can_be_built():
+    # make setup builds it wherever Cython and a C compiler are present; a stale or missing
+    # build must not go unnoticed there
+    if _can_build():
+        assert extract.COMPILED, extract.FAST_REASON
+        assert extract._SCAN is not _fastscan.scan
+    else:
+        assert not extract.COMPILED and extract.FAST_REASON
+
+
+def test_slow_extractor_uses_pure_python(pair):
+    fast, slow = pair
+    assert slow._scan is _fastscan.scan and slow._table is None
+    if extract.COMPILED:
+        assert fast._table is not None and fast._scan is not _fastscan.scan
+
+
+def test_both_paths_identical_on_real_texts(pair, real):
+    fast, slow = pair
+    differ = [t[:40] for t in real if fast.extract(t) != slow.extract(t)]
+    assert not differ, f"{len(differ)} texts differ, e.g. {differ[:3]}"
+    # and the results are not empty: the comparison covers phrases and variants
+    terms = [slow.extract(t) for t in real]
+    assert sum(len(t.phrases) for t in terms) > len(real) // 2
+    assert sum(len(t.variants) for t in terms) > 50
+
+
+def test_both_paths_identical_on_hand_written_and_pii_texts(pair):
+    fast, slow = pair
+    texts = _texts("industry_holdout_handwritten.jsonl") + _texts("nlp_reference_corpus.txt")
+    texts += ["我叫王小明，电话13812345678，身份证140105199001011234，空调噪音太大，售后不处理",
+              "经营者：李四，晋A12345的车，发动机异响，4S店维修太慢，管理乱"]
+    for t in texts:
+        assert fast.extract(t) == slow.extract(t), t
+        assert fast.extract(t, ("王小明",)) == slow.extract(t, ("王小明",)), t
+
+
+def test_word_classes_agree(pair, real):
+    fast, slow = pair
+    for t in real[:300]:
+        for w in fast.extract(t).tokens:
+            assert fast.word_class(w) == slow.word_class(w), w
+
+
+def test_class_table_matches_the_dict():
+    if extract._CLASS_TABLE is None:
+        pytest.skip("no compiled table here: " + extract.FAST_REASON)   # only where nothing is built
+    ex = Extractor.default()
+    table, lexicon = ex._table, ex._lexicon
+    assert len(table) == len(lexicon) > 300_000
+    assert all(table.get(w) == c for w, c in lexicon.items())
+    for w in ("送餐太慢了吧", "iPhone15", "x" * 40, "", "不存在的词语组合"):
+        assert table.get(w, -7) == lexicon.get(w, -7)
+    extra = {"新词甲": 5}
+    toks = ["空调", "新词甲", "不存在的词语组合", "，"]
+    assert table.classes(toks, extra) == [lexicon.get(w, extra.get(w)) for w in toks]
+
+
+def test_stale_build_is_not_used(tmp_path):
+    # a module whose SOURCE_SHA is not the current sources' is refused by load()
+    for name in _fastbuild.MODULES:
+        (tmp_path / f"{name}.py").write_text("SOURCE_SHA = 'old'\nscan = None\nClassTable = None\n")
+    sys.path.insert(0, str(tmp_path))
+    saved = {n: sys.modules.pop(n, None) for n in _fastbuild.MODULES}
+    try:
+        scan, table, reason = _fastbuild.load()
+        assert scan is _fastscan.scan and table is None and "other sources" in reason
+    finally:
+        sys.path.remove(str(tmp_path))
+        for n, m in saved.items():
+            sys.modules.pop(n, None)
+            if m is not None:
+                sys.modules[n] = m
+
+
+def test_build_cli_has_help():
+    out = subprocess.run([sys.executable, "-m", "nlp._fastbuild", "--help"], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0 and "--force" in out.stdout
