@@ -39,7 +39,7 @@ import numpy as np
 
 from alerts.live import ALL, LiveDetector, SeriesIndex, hour_floor
 
-__all__ = ["read_hourly", "load_dir", "replay", "series_stem", "write_dataset", "score_replay", "main"]
+__all__ = ["read_hourly", "load_dir", "replay", "series_stem", "write_dataset", "main"]
 
 _NAME = re.compile(r"^(\d{6})-(.+)$")
 OTHER = "其他"          # the industry of a total's remainder (no series of its own)
@@ -191,52 +191,6 @@ def write_dataset(dataset, directory: Path, province: str = "140000") -> None:
     for code, rows in by_county.items():
         put(f"{code}-all", dataset.counts[rows].sum(axis=0))
     put(f"{province}-all", dataset.counts.sum(axis=0))
-
-
-def score_replay(dataset, alerts: dict[str, list[dict]], grace_hours: float = 24.0):
-    """Score replayed alerts on a dataset's truth (:func:`alerts.evaluate.score_alarms` rules).
-
-    An alert on a county x industry series is scored as the evaluation scores an alarm (its
-    opening hour).  An alert on an aggregate (a county, a city, a city or the province x an
-    industry) is a detection of none of the surges but counts as a false alarm of its city
-    (the province's of the first city) unless a surge of a series inside it was under way
-    (start .. end + grace)."""
-    from alerts.evaluate import score_alarms
-
-    pos = {f"{code}-{ind}": i for i, (code, ind) in enumerate(dataset.series_keys)}
-    t_index = {t.isoformat(): j for j, t in enumerate(dataset.times)}
-    steps: list[list[int]] = [[] for _ in range(dataset.n_series)]
-    grace = int(grace_hours // dataset.step_hours)
-    extra_false: dict[str, int] = defaultdict(int)
-    for stem, rows in alerts.items():
-        i = pos.get(stem)
-        for r in rows:
-            j = t_index.get(r["timestamp"])
-            if j is None:
-                continue
-            if i is not None:
-                steps[i].append(j)
-                continue
-            level, district, industry = r["series"].split(":", 2)
-            inside = [n for n, (code, ind) in enumerate(dataset.series_keys)
-                      if (industry == ALL or ind == industry)
-                      and (level == "province" or code == district or dataset.series_city[n] == district)]
-            if j < dataset.warmup or any(s.start <= j < s.end + grace for n in inside for s in dataset.surges_of(n)):
-                continue
-            city = district if district in dataset.cities else (
-                dataset.series_city[inside[0]] if inside and level != "province" else dataset.cities[0])
-            extra_false[city] += 1
-    res = score_alarms(dataset, [np.asarray(sorted(a), dtype=np.int64) for a in steps], grace_hours=grace_hours,
-                       name="Replay (live)")
-    add = sum(extra_false.values())
-    if add:
-        res.false_episodes += add
-        res.fa_per_city_day = res.false_episodes / res.city_days
-        days = res.city_days / max(len(dataset.cities), 1)
-        for c, v in extra_false.items():
-            res.fa_by_city[c] = res.fa_by_city.get(c, 0.0) + v / days
-    res.kind = "live"
-    return res
 
 
 def main(argv: list[str] | None = None) -> int:

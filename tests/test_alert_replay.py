@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alerts.replay import load_dir, score_replay, series_stem, write_dataset
+from alerts.evaluate import score_replay
+from alerts.replay import load_dir, series_stem, write_dataset
 from alerts.synth import Surge, generate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -42,8 +42,6 @@ UPWARD = {
 KNOWN_CYCLES = [
     # polarity.learn (the lexicon tool) runs the Extractor, which reads the Polarity lexicons
     ["nlp.extract", "nlp.polarity"],
-    # replay.score_replay scores with evaluate.score_alarms; evaluate --replay runs the replay
-    ["alerts.evaluate", "alerts.replay"],
 ]
 
 # The simulator (demo feed and synthetic text): only demo, training and benchmark tools may use it.
