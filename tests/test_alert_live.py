@@ -325,6 +325,17 @@ def test_the_detector_folds_a_late_complaint_from_the_real_tally(stack, procs):
     fresh.rebuild(now)
     assert fresh.live.learned_count(hour, series) == 42
     assert np.array_equal(d.live.panel.x.buf, fresh.live.panel.x.buf)   # the scan sums what a rebuild sums
+
+    # an hour learned at its close is read once more when its grace period is over (complaints
+    # within the grace are not late and bump no version): here as if these 5 had come so
+    post(5, "det-c-", 47)
+    d._read_versions()                                                  # the version path sees nothing
+    at = datetime.now(S.tz)
+    d.settle = {hour: at.timestamp() + 3600}                            # its grace not over yet
+    assert d.fold_late(at, force=True) == 0 and d.live.learned_count(hour, series) == 42
+    d.settle[hour] = at.timestamp() - 1                                 # now it is
+    assert d.fold_late(at, force=True) == 1 and d.live.learned_count(hour, series) == 47
+    assert d.settle == {}
     r.close()
 
 
