@@ -26,10 +26,6 @@ def minute_bucket(record: dict, tz: tzinfo) -> str:
     return b
 
 
-def buckets_of(minute: str) -> dict[str, str]:
-    return {"m": minute, "h": minute[:10], "d": minute[:8], "all": "all"}
-
-
 def is_late(record: dict, now: float, grace_seconds: float) -> bool:
     """Later than the grace period: still counted in its own window, but flagged."""
     return now - record["ts"] > grace_seconds
