@@ -38,8 +38,8 @@ def source_sha(paths) -> str:
 
 
 def load():
-    """(scan, ClassTable or None, reason): the compiled modules when built from the current
-    sources, else the pure-Python scan, no table and why."""
+    """(scan, the compiled ``_nlp_fastclass`` module or None, reason): the compiled modules
+    when built from the current sources, else the pure-Python scan, None and why."""
     from nlp import _fastscan
 
     try:
@@ -49,7 +49,7 @@ def load():
         return _fastscan.scan, None, f"not built ({e}); run `make setup`"
     if fs.SOURCE_SHA != source_sha(SCAN_SRC) or fc.SOURCE_SHA != source_sha(CLASS_SRC):
         return _fastscan.scan, None, "built from other sources; run `make setup`"
-    return fs.scan, fc.ClassTable, ""
+    return fs.scan, fc, ""
 
 
 def _compiler() -> list[str] | None:

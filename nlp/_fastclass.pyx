@@ -6,9 +6,9 @@ extra)`` gives the list of each token's class, looking a word up in ``extra`` (a
 that are in no dictionary) when the table does not hold it, None when neither does. Same answers
 as ``[table.get(w, extra.get(w)) for w in tokens]`` with Python dicts (the fallback in
 ``nlp.extract``), at a fraction of the memory traffic: a slot holds the word's hash (Python's
-str hash) and a second, independent 64-bit hash (FNV-1a of its code points and length) instead
+str hash) and a second, independent hash (32 bits of FNV-1a over its code points) instead
 of the word, so a probe reads one slot and never the stored string; a false match needs both
-hashes of two different words to collide.
+hashes of two different words to collide (a 64-bit and a 32-bit one: about 2**-96 a probe).
 """
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
@@ -22,36 +22,56 @@ ctypedef unsigned long long u64
 
 cdef struct Slot:
     u64 h1
-    u64 h2
+    unsigned int h2
     int value        # index into ClassTable.values; -1: empty
 
 
-cdef inline u64 _h2(str w):
+cdef inline unsigned int _h2(str w):
     cdef u64 h = 14695981039346656037ULL
     cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(w)
     for i in range(n):
         h ^= <u64>PyUnicode_READ_CHAR(w, i)
         h *= 1099511628211ULL
-    return h ^ (<u64>n * 0x9E3779B97F4A7C15ULL)
+    h ^= <u64>n * 0x9E3779B97F4A7C15ULL
+    return <unsigned int>(h ^ (h >> 32))
+
+
+cdef Slot* _slots(Py_ssize_t cap) except NULL:
+    cdef Slot* slots = <Slot*>PyMem_Malloc(cap * sizeof(Slot))
+    cdef Py_ssize_t i
+    if slots == NULL:
+        raise MemoryError()
+    for i in range(cap):
+        slots[i].value = -1
+    return slots
 
 
 cdef class ClassTable:
+    """{word: class} for a fixed set of words (the dictionary's), probed from C.
+
+    Two tables: all words, and a small one (``hot``, about half a megabyte, so it stays in the
+    CPU cache) that takes the first ``hot_words`` distinct words looked up: the common words,
+    met first, are then found without a trip to main memory."""
     cdef Slot* slots
     cdef u64 mask
+    cdef Slot* hot
+    cdef u64 hot_mask
+    cdef Py_ssize_t hot_free
     cdef list values
     cdef dict index
     cdef readonly Py_ssize_t size
 
-    def __cinit__(self, words):
-        cdef Py_ssize_t n = len(words), cap = 16, i
+    def __cinit__(self, words, Py_ssize_t hot_words=16384):
+        cdef Py_ssize_t n = len(words), cap = 16, hot_cap = 16
         while cap < 2 * n:
             cap <<= 1
-        self.slots = <Slot*>PyMem_Malloc(cap * sizeof(Slot))
-        if self.slots == NULL:
-            raise MemoryError()
-        for i in range(cap):
-            self.slots[i].value = -1
+        while hot_cap < 2 * hot_words:
+            hot_cap <<= 1
+        self.slots = _slots(cap)
         self.mask = <u64>(cap - 1)
+        self.hot = _slots(hot_cap)
+        self.hot_mask = <u64>(hot_cap - 1)
+        self.hot_free = hot_words
         self.values = []
         self.index = {}
         self.size = 0
@@ -61,9 +81,12 @@ cdef class ClassTable:
     def __dealloc__(self):
         if self.slots != NULL:
             PyMem_Free(self.slots)
+        if self.hot != NULL:
+            PyMem_Free(self.hot)
 
     cdef int _put(self, str w, object c) except -1:
-        cdef u64 h1 = <u64>PyObject_Hash(w), h2 = _h2(w)
+        cdef u64 h1 = <u64>PyObject_Hash(w)
+        cdef unsigned int h2 = _h2(w)
         cdef u64 i = h1 & self.mask
         cdef int v
         got = self.index.get(c)
@@ -86,17 +109,32 @@ cdef class ClassTable:
 
     cdef inline int _find(self, str w) except -2:
         cdef u64 h1 = <u64>PyObject_Hash(w)
-        cdef u64 i = h1 & self.mask
-        cdef u64 h2 = 0
+        cdef u64 i = h1 & self.hot_mask
+        cdef unsigned int h2 = 0
         cdef bint have2 = False
-        while self.slots[i].value >= 0:
-            if self.slots[i].h1 == h1:
+        cdef int v
+        while self.hot[i].value >= 0:
+            if self.hot[i].h1 == h1:
+                h2 = _h2(w)
+                have2 = True
+                if self.hot[i].h2 == h2:
+                    return self.hot[i].value
+            i = (i + 1) & self.hot_mask
+        cdef u64 j = h1 & self.mask
+        while self.slots[j].value >= 0:
+            if self.slots[j].h1 == h1:
                 if not have2:
                     h2 = _h2(w)
                     have2 = True
-                if self.slots[i].h2 == h2:
-                    return self.slots[i].value
-            i = (i + 1) & self.mask
+                if self.slots[j].h2 == h2:
+                    v = self.slots[j].value
+                    if self.hot_free > 0:          # i: the free hot slot the probe ended on
+                        self.hot[i].h1 = h1
+                        self.hot[i].h2 = h2
+                        self.hot[i].value = v
+                        self.hot_free -= 1
+                    return v
+            j = (j + 1) & self.mask
         return -1
 
     def get(self, str word, default=None):
@@ -122,3 +160,82 @@ cdef class ClassTable:
             else:
                 out[k] = extra.get(w)
         return out
+
+
+# -- what a text may hold: one pass over its characters --------------------------------------
+
+cdef extern from "Python.h":
+    int Py_UNICODE_ISDECIMAL(Py_UCS4 ch)
+    int Py_UNICODE_ISSPACE(Py_UCS4 ch)
+
+MAY_NUMBER = 1       # a number, plate, e-mail or folded character may be there (nlp.pii patterns)
+MAY_NAME = 2         # a name cue may be there (我叫, 名字, 经营者, 业主, 店主, 个体户, 工商户, 姓名：…)
+STAR = 4             # a '*' (what masking leaves)
+ADDRESS = 8          # a number right before 号/栋/幢/单元 (nlp.extract._ADDRESS_AT)
+
+cdef unicode _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+cdef unicode _NUMERALS = "０１２３４５６７８９一二三四五六七八九十百零〇两"
+
+
+cdef inline bint _folded(Py_UCS4 ch):
+    return (ch == 0xb2 or ch == 0xb3 or ch == 0xb9 or 0x2070 <= ch <= 0x2079 or 0x2080 <= ch <= 0x2089
+            or 0x2460 <= ch <= 0x24ff or 0x2776 <= ch <= 0x2793 or ch == 0xff0b or ch == 0xff0d
+            or ch == 0xff0e or 0xff20 <= ch <= 0xff3a or 0xff41 <= ch <= 0xff5a)
+
+
+def text_flags(str text) -> int:
+    """Bits of MAY_NUMBER, MAY_NAME, STAR, ADDRESS: necessary conditions, found in one pass, for
+    the patterns ``nlp.extract.Extractor.clean`` would otherwise search one by one. MAY_NUMBER
+    and MAY_NAME may be set where no pattern matches (then the patterns decide); ADDRESS is set
+    exactly where ``_ADDRESS_AT`` matches."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
+    cdef Py_UCS4 ch, prev = 0, last = 0          # last: the previous non-space character
+    cdef int flags = 0, run = 0, gap = 4
+    for k in range(n):
+        ch = PyUnicode_READ_CHAR(text, k)
+        if ch < 128:
+            if 48 <= ch <= 57:
+                run = run + 1 if gap <= 3 else 1
+                gap = 0
+                if run >= 7:
+                    flags |= MAY_NUMBER
+            else:
+                gap += 1
+                if ch == 64:                              # '@'
+                    flags |= MAY_NUMBER
+                elif ch == 42:                            # '*'
+                    flags |= STAR
+                elif 65 <= ch <= 90 and prev > 127 and prev in _PROVINCES:
+                    flags |= MAY_NUMBER                   # a plate: 晋A
+                elif ch == 58 and (last == 0x540d or last == 0x4eba or last == 0x8005):
+                    flags |= MAY_NAME                     # 姓名: 联系人: 经营者:
+        else:
+            if Py_UNICODE_ISDECIMAL(ch):
+                flags |= MAY_NUMBER                       # a digit of another script (１, ٣)
+                run = run + 1 if gap <= 3 else 1
+                gap = 0
+            else:
+                gap += 1
+                if _folded(ch):
+                    flags |= MAY_NUMBER
+            if ((ch == 0x53f7 or ch == 0x680b or ch == 0x5e62                  # 号 栋 幢
+                 or (ch == 0x5355 and k + 1 < n and PyUnicode_READ_CHAR(text, k + 1) == 0x5143))  # 单元
+                    and (48 <= prev <= 57 or (prev > 127 and prev in _NUMERALS))):
+                flags |= ADDRESS
+            if ch == 0x53eb:                                                 # 叫
+                flags |= MAY_NAME
+            elif ch == 0x5b57 and prev == 0x540d:                            # 名字
+                flags |= MAY_NAME
+            elif ch == 0x4e3b and (prev == 0x4e1a or prev == 0x5e97):        # 业主 店主
+                flags |= MAY_NAME
+            elif ch == 0x6237 and (prev == 0x4f53 or prev == 0x5546):        # 体户 商户
+                flags |= MAY_NAME
+            elif ch == 0x8005 and prev == 0x8425:                            # 经营者
+                flags |= MAY_NAME
+            elif ((ch == 0xff1a or ch == 0x662f or ch == 0x4e3a)             # ： 是 为
+                  and (last == 0x540d or last == 0x4eba or last == 0x8005)):  # after 名 人 者
+                flags |= MAY_NAME
+        prev = ch
+        if not Py_UNICODE_ISSPACE(ch):
+            last = ch
+    return flags

@@ -73,8 +73,9 @@ BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GL
 ROLE = OBJECT | PROBLEM
 # The hot loop and the word-class table: compiled (``make setup`` builds them with Cython when a
 # C compiler is present) or the pure-Python loop and dicts, with the same output.
-_SCAN, _CLASS_TABLE, FAST_REASON = _fastbuild.load()
-COMPILED = _CLASS_TABLE is not None
+_SCAN, _FAST, FAST_REASON = _fastbuild.load()
+COMPILED = _FAST is not None
+_CLASS_TABLE = _FAST.ClassTable if _FAST is not None else None
 assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS) == (
     _fastscan.BOUND, _fastscan.KEYWORD, _fastscan.OBJECT, _fastscan.PROBLEM, _fastscan.ADJ, _fastscan.VHEAD,
     _fastscan.NEG, _fastscan.ADV, _fastscan.PARTICLE, _fastscan.END_PROBLEM, _fastscan.GLUED, _fastscan.LATENT,
@@ -217,6 +218,7 @@ class Extractor:
         self._lexicon, lex_parts, self._table = (
             _lexicon_classes(self, _CLASS_TABLE if fast else None) if self._tags is not None else ({}, {}, None))
         self._part.update(lex_parts)
+        self._text_flags = _FAST.text_flags if fast and _FAST is not None else None
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -325,6 +327,11 @@ class Extractor:
         """The text with PII masked and masked numbers and addresses replaced by a clause break."""
         if not text:
             return ""
+        if self._text_flags is not None and not names:
+            # compiled: one pass over the characters says which patterns can match at all
+            f = self._text_flags(text)
+            if not f & (_FAST.STAR | ((_FAST.MAY_NUMBER | _FAST.MAY_NAME) if self.mask else 0)):
+                return _ADDRESS.sub("，", text) if f & _FAST.ADDRESS else text
         if self.mask and (names or _may_hold_pii(text)):
             text = mask_text(text, names)
         if "*" in text:

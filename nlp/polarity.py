@@ -123,6 +123,7 @@ class Polarity:
         self._split: dict[str, tuple[str, bool, str]] = {}
         self._neg_len = max(map(len, self.negator_set), default=0)
         self._deg_len = max(map(len, self.degree), default=0)
+        self._prefix_chars = frozenset(w[0] for w in (*self.negator_set, *self.degree) if w)
 
     @classmethod
     def default(cls) -> "Polarity":
@@ -154,6 +155,9 @@ class Polarity:
         """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净")."""
         got = self._split.get(pred)
         if got is not None:
+            return got
+        if pred[:1] not in self._prefix_chars:       # starts with no negator nor degree word
+            got = self._split[pred] = ("", False, pred)
             return got
         word = pred
         neg = ""

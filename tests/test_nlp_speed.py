@@ -135,3 +135,27 @@ def test_build_cli_has_help():
     out = subprocess.run([sys.executable, "-m", "nlp._fastbuild", "--help"], capture_output=True, text=True,
                          cwd=ROOT)
     assert out.returncode == 0 and "--force" in out.stdout
+
+
+def test_text_flags_are_necessary_conditions_of_the_patterns(real):
+    # the compiled one-pass check decides which of clean()'s patterns are searched at all: it
+    # must flag every text where one can match (ADDRESS exactly), on real and on random texts
+    if extract._FAST is None:
+        pytest.skip("no compiled module here: " + extract.FAST_REASON)   # only where nothing is built
+    import random
+
+    from nlp import pii
+    fast = extract._FAST
+    rnd = random.Random(7)
+    alphabet = list("0123456789０１２三五十两号栋幢单元座路小区叫名字人者主业店体商户经营为是:： @*A晋京XY，。的了①²ｂ") + [" ", "\u3000"]
+    texts = list(real) + ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30))) for _ in range(20000)]
+    texts += ["我叫王小明", "姓名 ：李四", "联系人是张三", "个体工商户王五", "店主：赵六", "晋A12345", "a@b.cn",
+              "１３８１２３４５６７８", "电话138 1234 5678", "平阳路25号", "3单元501室", "五号楼", "三单", "5 号"]
+    for t in texts:
+        f = fast.text_flags(t)
+        if pii._FOLD.search(t) or pii._MAY_HOLD_NUMBER.search(t):
+            assert f & fast.MAY_NUMBER, t
+        if pii._NAME_CUE.search(t) or pii._OWNER_CUE.search(t):
+            assert f & fast.MAY_NAME, t
+        assert bool(f & fast.STAR) == ("*" in t), t
+        assert bool(f & fast.ADDRESS) == bool(extract._ADDRESS_AT.search(t)), t
