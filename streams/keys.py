@@ -135,7 +135,6 @@ def case_notice(cid: str, clock: str, stage: str) -> str:
     return f"{_CASES}cases:notice:{cid}:{clock}:{stage}"
 
 WINDOWS = {"minute": "m", "hour": "h", "day": "d", "total": "all"}
-BUCKET_LEN = {"m": 12, "h": 10, "d": 8}
 
 
 def tally(win: str, bucket: str, province: str) -> str:
@@ -145,11 +144,6 @@ def tally(win: str, bucket: str, province: str) -> str:
 def docs(hour: str, province: str) -> str:
     """The topic documents of local hour ``hour`` (YYYYmmddHH) of ``province``."""
     return f"{PREFIX}docs:{hour}:{tag(province)}"
-
-
-def province_of(key: str) -> str:
-    """The province code at the end of a tally/docs/version key (tagged or not)."""
-    return key.rsplit(":", 1)[-1].strip("{}")
 
 
 def fold(province: str) -> str:

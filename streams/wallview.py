@@ -36,7 +36,6 @@ from streams.counts import (Tallies, by, child_codes, kpi_rows, ranking, select,
                             usual_so_far)
 
 LEVELS = ("province", "city", "county")
-LEVEL_NAMES = {"province": "省", "city": "市", "county": "县（市、区）"}
 BASELINE_DAYS = 7
 RISING_ROWS = 6
 
