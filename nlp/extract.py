@@ -89,6 +89,7 @@ assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PRO
 try:
     from nlp.pii import _FOLD as _PII_FOLD, _MAY_HOLD_NUMBER as _PII_NUMBER, _NAME_CUE as _PII_NAME
     from nlp.pii import _OWNER_CUE as _PII_OWNER
+    _PII_PATTERNS = True
 
     # Cheap necessary conditions first: a number, a plate, an e-mail or a folded character needs
     # a character of _PII_CHARS and then one of _PII_NUMERIC (a non-ASCII digit, a folded
@@ -122,6 +123,8 @@ try:
                 return False
         return bool(_PII_NAME.search(text) or _PII_OWNER.search(text))
 except ImportError:  # pragma: no cover - depends on nlp.pii's internals
+    _PII_PATTERNS = False
+
     def _may_hold_pii(text: str) -> bool:
         return True
 
@@ -218,7 +221,7 @@ class Extractor:
         self._lexicon, lex_parts, self._table = (
             _lexicon_classes(self, _CLASS_TABLE if fast else None) if self._tags is not None else ({}, {}, None))
         self._part.update(lex_parts)
-        self._text_flags = _FAST.text_flags if fast and _FAST is not None else None
+        self._text_flags = _FAST.text_flags if fast and _FAST is not None and _PII_PATTERNS else None
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -303,12 +306,15 @@ class Extractor:
         """Class of a word not yet in the cache (computed once, then cached)."""
         if len(self._class) > self.cache_size:
             self._class.clear()                # (``_part`` stays: a few glued words, and in use)
-        if self._table is None:
-            c = self._lexicon.get(word)
-            if c is not None:
-                self._class[word] = c
-                return c
-        t = self._tags.get(word, "x") if self._tags is not None else self.segmenter.lookup(word)
+        if self._tags is not None:
+            if self._table is None:
+                c = self._lexicon.get(word)
+                if c is not None:
+                    self._class[word] = c
+                    return c
+            t = "x"                            # every dictionary word is in the lexicon
+        else:
+            t = self.segmenter.lookup(word)
         if t is None:                          # rjieba cannot tell this word's tag out of context
             if not tagged:
                 tagged.extend(self.segmenter.dict_tag(text))
@@ -330,8 +336,16 @@ class Extractor:
         if self._text_flags is not None and not names:
             # compiled: one pass over the characters says which patterns can match at all
             f = self._text_flags(text)
-            if not f & (_FAST.STAR | ((_FAST.MAY_NUMBER | _FAST.MAY_NAME) if self.mask else 0)):
+            if self.mask and ((f & _FAST.MAY_NUMBER and (_PII_FOLD.search(text) or _PII_NUMBER.search(text)))
+                              or (f & _FAST.MAY_NAME and (_PII_NAME.search(text) or _PII_OWNER.search(text)))):
+                text = mask_text(text)
+            elif not f & _FAST.STAR:
                 return _ADDRESS.sub("，", text) if f & _FAST.ADDRESS else text
+            if "*" in text:
+                text = _MASKED.sub("，", text)
+            if _ADDRESS_HINT.search(text) and _ADDRESS_AT.search(text):
+                text = _ADDRESS.sub("，", text)
+            return text
         if self.mask and (names or _may_hold_pii(text)):
             text = mask_text(text, names)
         if "*" in text:

@@ -87,7 +87,9 @@ def test_both_paths_identical_on_hand_written_and_pii_texts(pair):
     fast, slow = pair
     texts = _texts("industry_holdout_handwritten.jsonl") + _texts("nlp_reference_corpus.txt")
     texts += ["我叫王小明，电话13812345678，身份证140105199001011234，空调噪音太大，售后不处理",
-              "经营者：李四，晋A12345的车，发动机异响，4S店维修太慢，管理乱"]
+              "经营者：李四，晋A12345的车，发动机异响，4S店维修太慢，管理乱",
+              "早餐不用发愁了*^_^*，排长龙～(๑´ω`๑)，电话１３８１２３４５６７８，阳光小区3号楼2单元501室漏水",
+              "卡号6222****1234被扣费，客服态度差", "联系人 ： 赵大宝，平阳路25座门口的店太吵"]
     for t in texts:
         assert fast.extract(t) == slow.extract(t), t
         assert fast.extract(t, ("王小明",)) == slow.extract(t, ("王小明",)), t
