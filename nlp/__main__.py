@@ -5,7 +5,7 @@ COMMANDS = {
     "topics": ("nlp.topics", "top problem topics (with variants) and keywords of complaints in a file, as JSON lines"),
     "classify": ("nlp.classify", "industry of each complaint in a file (null when unsure); --train learns an export"),
     "cloud": ("nlp.cloud", "draw the keyword cloud of complaints in a file as a PNG"),
-    "polarity": ("nlp.polarity", "check whether an object + predicate is a problem; learn lexicon additions"),
+    "polarity": ("nlp.lexicon", "check whether an object + predicate is a problem; learn lexicon additions"),
 }
 
 

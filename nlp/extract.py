@@ -323,7 +323,7 @@ class Extractor:
         return c
 
     def word_class(self, word: str) -> int:
-        """The class bits of a word met so far (0 if not met; for ``nlp.polarity.learn``)."""
+        """The class bits of a word met so far (0 if not met; for ``nlp.lexicon.learn``)."""
         c = self._class.get(word)
         return c if c is not None else self._lexicon.get(word, 0)
 
