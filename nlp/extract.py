@@ -131,12 +131,6 @@ except ImportError:  # pragma: no cover - depends on nlp.pii's internals
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+")
 
-# mask_text changes a text only if it holds 7 digits in a row (single spaces or hyphens between
-# allowed: every phone, ID and card number does), a province character right before a capital
-# letter (a plate) or '@' (e-mail); it is skipped otherwise, same result at a fraction of the cost.
-_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_MAY_HOLD_PII = re.compile(r"\d(?:[ \-]?\d){6}|[" + _PROVINCES + r"][A-HJ-NP-Z]|@")
-_PII_START = re.compile(r"[\d@A-HJ-NP-Z]")
 # What masking leaves behind: 138****5678, 140*************12, 6222********1234, 0351-****5678,
 # 晋A***8F, 张*, a***@qq.com. Replaced by a clause break, only looked for if there is a '*'.
 _MASKED = re.compile(
