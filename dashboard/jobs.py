@@ -16,7 +16,7 @@ _read = None
 # proportions; the browser scales it to the panel. Its smallest word is WALL_CLOUD_MIN_FONT PNG
 # pixels, so at least 18 px on a 1080p screen while the panel is at least half the PNG's size
 # (the browser test measures it with the banner up).
-WALL_CLOUD_SIZE = (1120, 500)
+WALL_CLOUD_SIZE = (1080, 336)      # the panel is about 549x171 px at 1080p with the banner up
 WALL_CLOUD_MIN_FONT = 40
 
 

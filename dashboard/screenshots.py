@@ -6,7 +6,8 @@ faust worker, seeds simulated history (the last days and the same hours a year a
 live feed with a surge, raises demo alerts, then serves the dashboard with the Shanxi boundary
 files of ``../shared/data/geo/`` and photographs, in Debian's headless Chromium:
 
-    wall-1920x1080.png  wall-3840x2160.png  duty-1920x1080.png  review-1920x1080.png
+    wall-1920x1080.png  wall-3840x2160.png  duty-overview-1920x1080.png  duty-1920x1080.png
+    review-1920x1080.png
 
 A page that requests anything from outside the app, or logs a console error, fails the run.
 ``--serve`` keeps everything running afterwards (Ctrl-C stops it), to look around by hand.
@@ -184,6 +185,13 @@ def shoot(stack: DemoStack, out: Path) -> list[Path]:
         viewport(driver, 1920, 1080)
         login(driver, stack.url, next_path="/duty")
         wait_for(driver, "return document.querySelectorAll('#duty-queue tr.row').length > 0", 60, "the alert queue")
+        wait_for(driver, "var d = document.getElementById('duty-due');"
+                         "return !!d && d.textContent.indexOf('正在载入') < 0", 120, "the 督办 list")
+        time.sleep(1.5)
+        path = out / "duty-overview-1920x1080.png"      # nothing selected: the overview and the 督办 list
+        driver.save_screenshot(str(path))
+        saved.append(path)
+        say(f"saved {path}")
         driver.execute_script("var rows = Array.from(document.querySelectorAll('#duty-queue tr.row'));"
                               "(rows.find(function (r) { return r.textContent.indexOf('潞州区') >= 0; }) || rows[0]).click();")
         wait_for(driver, "return !!document.getElementById('duty-detail-title') && "

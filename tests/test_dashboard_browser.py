@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -16,13 +15,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from config import load_settings
 from config.divisions import divisions
 from dashboard import demo
-from dashboard.browser import Recorder, chrome, scrollbars, viewport
-from streams.services import free_port
-from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_http, wait_until
-from tests.test_dashboard import geo_env
+from dashboard.browser import scrollbars, viewport
+from tests.conftest import make_complaints, publish_raw, wait_until
+from tests.dashboard_site import assert_clean, headless, js_wait, running_site
+from tests.dashboard_site import sign_in as site_sign_in
 
 USERS = {"zhang": ("duty", "duty-password-1"), "li": ("head", "head-password-1"), "wang": ("viewer", "viewer-password-1")}
 DISPLAY = {"zhang": "张伟", "li": "李局长", "wang": "王芳"}
@@ -32,74 +30,24 @@ DISPLAY = {"zhang": "张伟", "li": "李局长", "wang": "王芳"}
 def site(services, tmp_path_factory):
     """Worker, a little history and the dashboard server, on the session's broker and Redis
     (a Redis database of their own, so other tests' flushes do not touch them)."""
-    from dashboard.auth import Users
+    def seed(site):
+        n = demo.seed_history(site["settings"], datetime.now(site["settings"].tz), days=8, rate=0.01, last_year_hours=26)
+        demo.wait_tallied(site["redis"], n, 120)
 
-    tmp = tmp_path_factory.mktemp("dashboard")
-    tag = uuid.uuid4().hex[:8]
-    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-           "REDIS_URL": services["redis"].url(6), "DATA_DIR": str(tmp),
-           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
-           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "4",
-           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "browser-test", **geo_env()}
-    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
-    r.flushdb()
-    settings = load_settings(env)
-    users = Users(tmp / "users.json")
-    for name, (role, pw) in USERS.items():
-        users.add(name, role, pw, display=DISPLAY[name])
-    procs = []
-    try:
-        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
-        procs.append(worker)
-        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
-        assert worker.alive(), worker.output()[-2000:]
-        now = datetime.now(settings.tz)
-        n = demo.seed_history(settings, now, days=8, rate=0.01, last_year_hours=26)
-        demo.wait_tallied(r, n, 120)
-        port = free_port()
-        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
-        procs.append(dash)
-        url = f"http://127.0.0.1:{port}"
-
-        wait_http(url + "/healthz", dash, "the dashboard", 60)
-        yield {"url": url, "env": env, "settings": settings, "redis": r, "tmp": tmp, "dash": dash}
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        r.close()
+    users = {name: (role, pw, DISPLAY[name]) for name, (role, pw) in USERS.items()}
+    with running_site(services, tmp_path_factory.mktemp("dashboard"), db=6, secret="browser-test", users=users,
+                      seed=seed) as s:
+        yield s
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = chrome(1920, 1080, download_dir=tmp_path)
-    rec = Recorder(driver)
-    yield driver, rec, tmp_path
-    try:
-        assert_clean(rec)
-    finally:
-        driver.quit()
-
-
-def assert_clean(rec: Recorder) -> None:
-    """Nothing fetched from outside the app, no error in the console."""
-    external = rec.external()
-    assert not external, f"requests to outside the app: {external[:10]}"
-    errors = rec.errors()
-    assert not errors, f"browser console errors: {[e['message'][:400] for e in errors]}"
-
-
-def js_wait(driver, script: str, timeout: float, what: str):
-    return wait_until(lambda: driver.execute_script(script), timeout, what, interval=0.2)
+    with headless(tmp_path) as (driver, rec):
+        yield driver, rec, tmp_path
 
 
 def sign_in(driver, url: str, name: str, next_path: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/login?next={next_path}")
-    driver.find_element(By.ID, "login-user").send_keys(name)
-    driver.find_element(By.ID, "login-password").send_keys(USERS[name][1])
-    driver.find_element(By.ID, "login-submit").click()
-    wait_until(lambda: next_path.split("?")[0] in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+    site_sign_in(driver, url, name, USERS[name][1], next_path)
 
 
 def kpi_total(driver) -> int | None:
@@ -296,7 +244,7 @@ def test_a_viewer_sees_the_console_but_cannot_act(site, browser):
     aid, _ = alert_store(site).raise_or_update(demo.detection("140581", "价格", now, 12, 2.0, minutes_ago=10), now)
     sign_in(driver, site["url"], "wang", "/duty")
     row = ROW.format(text="高平市")
-    js_wait(driver, f"return !!{row}", 20, "the queue")
+    js_wait(driver, f"return !!{row}", 60, "the queue")          # a loaded 2-core machine: generous
     driver.execute_script(f"{row}.click()")
     js_wait(driver, "return !!document.getElementById('duty-detail-title')", 10, "the detail")
     time.sleep(1)

@@ -6,20 +6,15 @@ pipeline (complaints and case events published, signed, to the topic the worker 
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 import redis
 
-from config import load_settings
 from dashboard import supervise
-from dashboard.browser import Recorder, chrome, viewport
-from streams.services import free_port
-from tests.conftest import Proc, live_workers, publish_raw, wait_http, wait_until
-from tests.test_dashboard import geo_env
-from tests.test_dashboard_browser import assert_clean, js_wait
+from dashboard.browser import viewport
+from tests.conftest import publish_raw, wait_until
+from tests.dashboard_site import assert_clean, headless, js_wait, running_site
 
 USERS = {"sunduty": ("duty", "duty-password-1", "孙值班"), "zhouhead": ("head", "head-password-1", "周局长")}
 UNIT = "潞州区市场监管局"
@@ -126,53 +121,23 @@ async def publish_events(settings, events: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def site(services, tmp_path_factory):
-    from dashboard.auth import Users
-
-    tmp = tmp_path_factory.mktemp("cases-screens")
-    tag = uuid.uuid4().hex[:8]
-    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-           "REDIS_URL": services["redis"].url(9), "DATA_DIR": str(tmp),
-           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
-           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "2",
-           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "cases-test", **geo_env()}
-    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
-    r.flushdb()
-    settings = load_settings(env)
-    users = Users(tmp / "users.json")
-    for name, (role, pw, display) in USERS.items():
-        users.add(name, role, pw, display)
-    procs = []
-    try:
-        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
-        procs.append(worker)
-        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
-        assert worker.alive(), worker.output()[-2000:]
-        complaints, events = history(datetime.now(settings.tz), tag)
+    def seed(site):
+        settings, r = site["settings"], site["redis"]
+        complaints, events = history(datetime.now(settings.tz), site["tag"])
         asyncio.run(publish_raw(settings, complaints))
         wait_until(lambda: int(r.hget("cc:cases:stats", "opened") or 0) == len(complaints), 60, "cases opened")
         asyncio.run(publish_events(settings, events))
         wait_until(lambda: int(r.hget("cc:cases:stats", "applied") or 0) == len(events), 60, "events applied")
-        port = free_port()
-        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
-        procs.append(dash)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/healthz", dash, "the dashboard", 60)
-        yield {"url": url, "env": env, "settings": settings, "redis": r, "tag": tag, "tmp": tmp}
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        r.close()
+
+    with running_site(services, tmp_path_factory.mktemp("cases-screens"), db=9, secret="cases-test", users=USERS,
+                      partitions=2, seed=seed) as s:
+        yield s
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = chrome(1920, 1080, download_dir=tmp_path)
-    rec = Recorder(driver)
-    yield driver, rec
-    try:
-        assert_clean(rec)
-    finally:
-        driver.quit()
+    with headless(tmp_path) as b:
+        yield b
 
 
 def cell(driver, cid: str) -> str:

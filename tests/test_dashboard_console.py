@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis
 
-from config import load_settings
 from dashboard import alertview, demo, duty
-from dashboard.browser import Recorder, chrome
-from streams.services import free_port
-from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_http, wait_until
-from tests.test_dashboard import geo_env
-from tests.test_dashboard_browser import assert_clean, js_wait
+from tests.conftest import make_complaints, publish_raw, wait_until
+from tests.dashboard_site import assert_clean, headless, js_wait, running_site
+from tests.dashboard_site import sign_in as site_sign_in
 
 USERS = {"sunduty": ("duty", "duty-password-2", "孙值班"), "zhouhead": ("head", "head-password-2", "周局长")}
 CST = timezone(timedelta(hours=8))
@@ -94,54 +90,25 @@ def test_silence_form_checks_and_durations():
 @pytest.fixture(scope="module")
 def site(services, tmp_path_factory):
     """Worker, a little history, complaints of one county and industry, and the dashboard."""
-    from dashboard.auth import Users
-
-    tmp = tmp_path_factory.mktemp("console")
-    tag = uuid.uuid4().hex[:8]
-    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-           "REDIS_URL": services["redis"].url(DB), "DATA_DIR": str(tmp),
-           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
-           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "4",
-           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "console-test", **geo_env()}
-    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
-    r.flushdb()
-    settings = load_settings(env)
-    users = Users(tmp / "users.json")
-    for name, (role, pw, display) in USERS.items():
-        users.add(name, role, pw, display)
-    procs = []
-    try:
-        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
-        procs.append(worker)
-        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
-        assert worker.alive(), worker.output()[-2000:]
+    def seed(site):
+        settings, r = site["settings"], site["redis"]
         now = datetime.now(settings.tz)
         n = demo.seed_history(settings, now, days=4, rate=0.005, last_year_hours=2)
-        mine = make_complaints(12, prefix=f"dz{tag}-", district_pool=["140403"], industry="食品",
+        mine = make_complaints(12, prefix=f"dz{site['tag']}-", district_pool=["140403"], industry="食品",
                                when=now.isoformat(timespec="seconds"))
         asyncio.run(publish_raw(settings, mine))
         demo.wait_tallied(r, n + len(mine), 120)
-        port = free_port()
-        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
-        procs.append(dash)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/healthz", dash, "the dashboard", 60)
-        yield {"url": url, "env": env, "settings": settings, "redis": r, "mine": [c["id"] for c in mine]}
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        r.close()
+        return {"mine": [c["id"] for c in mine]}
+
+    with running_site(services, tmp_path_factory.mktemp("console"), db=DB, secret="console-test", users=USERS,
+                      seed=seed) as s:
+        yield s
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = chrome(1920, 1080, download_dir=tmp_path)
-    rec = Recorder(driver)
-    yield driver, rec
-    try:
-        assert_clean(rec)
-    finally:
-        driver.quit()
+    with headless(tmp_path) as b:
+        yield b
 
 
 def store_of(site):
@@ -151,13 +118,7 @@ def store_of(site):
 
 
 def sign_in(driver, url: str, name: str, next_path: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/login?next={next_path}")
-    driver.find_element(By.ID, "login-user").send_keys(name)
-    driver.find_element(By.ID, "login-password").send_keys(USERS[name][1])
-    driver.find_element(By.ID, "login-submit").click()
-    wait_until(lambda: next_path.split("?")[0] in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+    site_sign_in(driver, url, name, USERS[name][1], next_path)
 
 
 def clear(store) -> None:

@@ -7,7 +7,6 @@ so that a login never reaches the screen.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -15,13 +14,10 @@ from datetime import datetime, timedelta
 import pytest
 import redis
 
-from config import load_settings
 from dashboard import demo
-from dashboard.browser import Recorder, chrome
-from streams.services import free_port
-from tests.conftest import Proc, live_workers, make_complaints, publish_raw, wait_http, wait_until
-from tests.test_dashboard import geo_env
-from tests.test_dashboard_browser import assert_clean, js_wait
+from tests.conftest import make_complaints, publish_raw, wait_until
+from tests.dashboard_site import assert_clean, headless, js_wait, running_site
+from tests.dashboard_site import sign_in as site_sign_in
 
 USERS = {"zhaoduty": ("duty", "duty-password-1", "赵值班"), "qianhead": ("head", "head-password-1", "钱局长")}
 COLOURS = {"red": "rgb(229, 57, 53)", "orange": "rgb(251, 140, 0)", "yellow": "rgb(253, 216, 53)",
@@ -39,51 +35,19 @@ LATIN_ALLOWED_IN = ("4S店",)
 @pytest.fixture(scope="module")
 def site(services, tmp_path_factory):
     """Worker, a little history and the dashboard server on a Redis database of their own."""
-    from dashboard.auth import Users
+    def seed(site):
+        n = demo.seed_history(site["settings"], datetime.now(site["settings"].tz), days=8, rate=0.01, last_year_hours=26)
+        demo.wait_tallied(site["redis"], n, 120)
 
-    tmp = tmp_path_factory.mktemp("levels")
-    tag = uuid.uuid4().hex[:8]
-    env = {**os.environ, "KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}",
-           "REDIS_URL": services["redis"].url(7), "DATA_DIR": str(tmp),
-           "COMPLAINTS_TOPIC": f"complaints-{tag}", "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}",
-           "CONSUMER_GROUP": f"tally-{tag}", "KAFKA_PARTITIONS": "4",
-           "DASHBOARD_USERS": str(tmp / "users.json"), "DASHBOARD_SECRET_KEY": "levels-test", **geo_env()}
-    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
-    r.flushdb()
-    settings = load_settings(env)
-    users = Users(tmp / "users.json")
-    for name, (role, pw, display) in USERS.items():
-        users.add(name, role, pw, display)
-    procs = []
-    try:
-        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
-        procs.append(worker)
-        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
-        assert worker.alive(), worker.output()[-2000:]
-        now = datetime.now(settings.tz)
-        n = demo.seed_history(settings, now, days=8, rate=0.01, last_year_hours=26)
-        demo.wait_tallied(r, n, 120)
-        port = free_port()
-        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
-        procs.append(dash)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/healthz", dash, "the dashboard", 60)
-        yield {"url": url, "env": env, "settings": settings, "redis": r}
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        r.close()
+    with running_site(services, tmp_path_factory.mktemp("levels"), db=7, secret="levels-test", users=USERS,
+                      seed=seed) as s:
+        yield s
 
 
 @pytest.fixture
 def browser(tmp_path):
-    driver = chrome(1920, 1080, download_dir=tmp_path)
-    rec = Recorder(driver)
-    yield driver, rec
-    try:
-        assert_clean(rec)
-    finally:
-        driver.quit()
+    with headless(tmp_path) as b:
+        yield b
 
 
 def store_of(site):
@@ -93,13 +57,7 @@ def store_of(site):
 
 
 def sign_in(driver, url: str, name: str, next_path: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/login?next={next_path}")
-    driver.find_element(By.ID, "login-user").send_keys(name)
-    driver.find_element(By.ID, "login-password").send_keys(USERS[name][1])
-    driver.find_element(By.ID, "login-submit").click()
-    wait_until(lambda: next_path.split("?")[0] in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
+    site_sign_in(driver, url, name, USERS[name][1], next_path)
 
 
 def clear_alerts(store) -> None:
@@ -385,7 +343,7 @@ def test_levels_in_their_colours_and_the_banner_shows_the_most_urgent(site, brow
     js_wait(driver, "return !!document.querySelector('#wall-banner:not(.on)')", 15, "no banner")
 
 
-def test_no_latin_letters_on_the_three_screens(site, browser):
+def test_no_latin_letters_and_no_text_under_18px_on_the_three_screens(site, browser):
     driver, rec = browser
     store = store_of(site)
     clear_alerts(store)
@@ -419,8 +377,19 @@ def test_no_latin_letters_on_the_three_screens(site, browser):
     sign_in(driver, site["url"], "qianhead", "/review?period=day")
     js_wait(driver, "return document.querySelectorAll('#review-compare tr').length == 5", 60, "the comparison")
     found["/review"] = driver.execute_script(VISIBLE_TEXT) + open_dropdowns_and_pickers(driver)
+    # the cloud's smallest word as the card shows the PNG
+    from dashboard.review import CLOUD_SCREEN_MIN_FONT
+
+    js_wait(driver, "var i = document.querySelector('#review-cloud img'); return !!(i && i.complete && i.naturalWidth > 0)",
+            120, "the review's cloud")
+    w, nw = driver.execute_script("var i = document.querySelector('#review-cloud img'); return [i.clientWidth, i.naturalWidth];")
+    assert CLOUD_SCREEN_MIN_FONT * w / nw >= 18, f"the review cloud's smallest word is {CLOUD_SCREEN_MIN_FONT * w / nw:.1f} px"
     bad = {page: latin_words(items) for page, items in found.items()}
     assert not any(bad.values()), {p: b[:15] for p, b in bad.items() if b}
+    # nor any text under 18 px at 1080p on the console and the review (open dropdowns and calendars too)
+    small = {page: sorted({(i["size"], i["tag"], i["id"], i["text"][:20]) for i in items if i["size"] < 18})[:15]
+             for page, items in found.items()}
+    assert not any(small.values()), small
     clear_alerts(store)
 
 
@@ -459,4 +428,20 @@ def test_no_text_under_18px_on_the_wall_at_1080p_with_the_banner_up(site, browse
         "var dx = Math.max(x.left - y.right, y.left - x.right), dy = Math.max(x.top - y.bottom, y.top - x.bottom);"
         "return Math.max(dx, dy);")
     assert gap > 0, f"the first hour's label overlaps the 0 by {-gap:.1f} px"
+    # the phrase rows: each shown whole inside its panel or not at all (never cut through)
+    rows = driver.execute_script(
+        "var p = document.getElementById('wall-rising').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('#wall-rising li')).map(function (li) {"
+        " var r = li.getBoundingClientRect(); var across = r.left < p.right - 1;"
+        " return [li.textContent, !across ? 'hidden' : (r.bottom <= p.bottom + 1 ? 'whole' : 'cut')]; })")
+    assert any(s == "whole" for _, s in rows) and not [t for t, s in rows if s == "cut"], rows
+    # the cloud's smallest word, as the browser scales the PNG into its panel (object-fit: contain)
+    from dashboard.jobs import WALL_CLOUD_MIN_FONT
+
+    js_wait(driver, "var c = document.getElementById('wall-cloud');"
+                    "return !!(c && c.getAttribute('src') && c.complete && c.naturalWidth > 0)", 120, "the cloud")
+    w, h, nw, nh = driver.execute_script("var c = document.getElementById('wall-cloud');"
+                                         "return [c.clientWidth, c.clientHeight, c.naturalWidth, c.naturalHeight];")
+    shown = min(w / nw, h / nh)
+    assert WALL_CLOUD_MIN_FONT * shown >= 18, f"the cloud's smallest word is {WALL_CLOUD_MIN_FONT * shown:.1f} px in a {w}x{h} box"
     clear_alerts(store)

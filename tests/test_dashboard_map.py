@@ -23,9 +23,7 @@ from dashboard import demo, figures
 from dashboard.data import (bucket_start, child_codes, comparison_state, coverage, gaps, kpi_rows, ranking,
                             trend_note)
 from dashboard.geo import SEATS_FILE, missing_seats, seat_points, seats
-from streams.services import free_port
-from tests.conftest import Proc, live_workers, wait_http, wait_until
-from tests.test_dashboard_browser import assert_clean, js_wait
+from tests.dashboard_site import assert_clean, headless, js_wait, running_site
 
 TZ = ZoneInfo("Asia/Shanghai")
 RED = "#e53935"
@@ -179,24 +177,9 @@ def site(services, tmp_path_factory):
     from alerts.store import AlertStore
     from streams.simgen import Simulator
 
-    tmp = tmp_path_factory.mktemp("map")
-    tag = uuid.uuid4().hex[:8]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOUNDARY_") and k != "SETTINGS_FILE"}
-    env.update({"KAFKA_BROKER": f"127.0.0.1:{services['broker'].port}", "REDIS_URL": services["redis"].url(11),
-                "DATA_DIR": str(tmp), "COMPLAINTS_TOPIC": f"complaints-{tag}",
-                "DEAD_LETTER_TOPIC": f"complaints-dlq-{tag}", "CONSUMER_GROUP": f"tally-{tag}",
-                "KAFKA_PARTITIONS": "4", "DASHBOARD_USERS": str(tmp / "users.json"),
-                "DASHBOARD_SECRET_KEY": "map-test"})
-    r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
-    r.flushdb()
-    settings = load_settings(env)
-    assert not (settings.raw.get("dashboard") or {}).get("boundaries")
-    procs = []
-    try:
-        worker = Proc(["-m", "streams", "worker", "-l", "warn"], env, tmp / "worker.log").start()
-        procs.append(worker)
-        wait_until(lambda: live_workers(r, env["COMPLAINTS_TOPIC"]) or not worker.alive(), 60, "a worker")
-        assert worker.alive(), worker.output()[-2000:]
+    def seed(site):
+        settings, r = site["settings"], site["redis"]
+        assert not (settings.raw.get("dashboard") or {}).get("boundaries")
         now = datetime.now(settings.tz)
         first = now - timedelta(hours=6)
         items = list(Simulator(settings, seed=7, rate_per_second=0.01, run_tag="map").generate(first, now - timedelta(seconds=5)))
@@ -208,32 +191,19 @@ def site(services, tmp_path_factory):
                "expected": 10.0, "score": 12.0, "threshold": 7.0, "method": "share-scan"}
         aid, _ = store.raise_or_update(det, now - timedelta(minutes=20))
         assert store.get(aid)["severity"] == "red"
-        port = free_port()
-        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp / "dashboard.log").start()
-        procs.append(dash)
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/healthz", dash, "the dashboard", 60)
         # the first complaint, not the start of the simulated span: at night, at 0.01/s and the
         # daily rhythm, the first one may come an hour or more after it
-        first_seen = min(datetime.fromisoformat(str(i["received_at"])) for i in items)
-        yield {"url": url, "settings": settings, "redis": r, "first": first_seen, "tmp": tmp}
-    finally:
-        for p in reversed(procs):
-            p.stop()
-        r.close()
+        return {"first": min(datetime.fromisoformat(str(i["received_at"])) for i in items)}
+
+    with running_site(services, tmp_path_factory.mktemp("map"), db=11, secret="map-test", boundaries=False,
+                      seed=seed) as s:
+        yield s
 
 
 @pytest.fixture
 def browser(tmp_path):
-    from dashboard.browser import Recorder, chrome
-
-    driver = chrome(1920, 1080, download_dir=tmp_path)
-    rec = Recorder(driver)
-    yield driver, rec
-    try:
-        assert_clean(rec)
-    finally:
-        driver.quit()
+    with headless(tmp_path) as b:
+        yield b
 
 
 MAP = "document.querySelector('#wall-map .js-plotly-plot')"
