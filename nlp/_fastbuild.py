@@ -38,18 +38,18 @@ def source_sha(paths) -> str:
 
 
 def load():
-    """(scan, the compiled ``_nlp_fastclass`` module or None, reason): the compiled modules
-    when built from the current sources, else the pure-Python scan, None and why."""
+    """(scan module, the compiled ``_nlp_fastclass`` module or None, reason): the compiled
+    modules when built from the current sources, else ``nlp._fastscan`` itself, None and why."""
     from nlp import _fastscan
 
     try:
         fs = importlib.import_module("_nlp_fastscan")
         fc = importlib.import_module("_nlp_fastclass")
     except ImportError as e:
-        return _fastscan.scan, None, f"not built ({e}); run `make setup`"
+        return _fastscan, None, f"not built ({e}); run `make setup`"
     if fs.SOURCE_SHA != source_sha(SCAN_SRC) or fc.SOURCE_SHA != source_sha(CLASS_SRC):
-        return _fastscan.scan, None, "built from other sources; run `make setup`"
-    return fs.scan, fc, ""
+        return _fastscan, None, "built from other sources; run `make setup`"
+    return fs, fc, ""
 
 
 def _compiler() -> list[str] | None:

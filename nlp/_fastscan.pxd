@@ -9,5 +9,19 @@ import cython
                last=cython.Py_ssize_t, n=cython.Py_ssize_t, i=cython.Py_ssize_t,
                has_neg=cython.bint, exc=cython.bint, linked=cython.bint, noun=cython.bint,
                keywords=dict, phrases=dict, variants=dict, units=dict)
-cpdef tuple scan(list tokens, list classes, dict part_of, dict norm, normalize, is_problem, light,
-                 canonical, Py_ssize_t max_gap, end_problem)
+cpdef tuple scan(list tokens, list classes, dict part_of, dict norm, pol, stopwords, Py_ssize_t max_gap,
+                 end_problem)
+
+@cython.locals(k=cython.Py_ssize_t, deg_len=cython.Py_ssize_t, found=cython.bint, excess=cython.bint,
+               cache=dict, degree=dict)
+cpdef tuple split(pol, str pred)
+
+@cython.locals(excess=cython.bint, neg_w=cython.bint, pos_w=cython.bint, bad_up=cython.bint)
+cpdef bint problem(pol, obj, pred, excess, noun) except -1
+
+@cython.locals(cache=dict)
+cpdef is_problem(pol, obj, pred, excess, noun)
+
+cpdef canonical(pol, phrase)
+
+cpdef str normalize(pol, stopwords, str part)

@@ -15,14 +15,15 @@ BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GL
 ROLE = OBJECT | PROBLEM
 
 
-def scan(tokens, classes, part_of, norm, normalize, is_problem, light, canonical, max_gap, end_problem):
+def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
     """(keywords, phrases, units, variants) of one text, each a dict used as an ordered set.
 
     ``tokens`` the text's tokens, ``classes`` their class bits (list of int, same length);
     ``part_of`` {glued word: its adjective}; ``norm`` {predicate: normalized} (filled here
-    through ``normalize``); ``is_problem(obj, pred, excess, noun)``, ``light`` (aspect nouns),
-    ``canonical(phrase)`` from ``nlp.polarity.Polarity``; ``end_problem(tokens, adv, obj_w,
-    units, phrases)`` the extractor's clause-end rule (管理乱)."""
+    through ``normalize``); ``pol`` the ``nlp.polarity.Polarity``, ``stopwords`` the
+    extractor's; ``end_problem(tokens, adv, obj_w, units, phrases)`` the extractor's clause-end
+    rule (管理乱)."""
+    light = pol.light
     c_bound = BOUND
     c_keyword = KEYWORD
     c_object = OBJECT
@@ -93,19 +94,19 @@ def scan(tokens, classes, part_of, norm, normalize, is_problem, light, canonical
                     has_neg = False
                 core = norm.get(part)
                 if core is None:
-                    core = normalize(part)
+                    core = normalize(pol, stopwords, part)
                     norm[part] = core
                 if core:
                     units[core] = None
                     if obj_w is not None and i - obj <= gap and obj_w != core:
-                        if is_problem(obj_w, part, exc, noun):
+                        if is_problem(pol, obj_w, part, exc, noun):
                             if pre is not None and obj_w in light:
                                 whole = pre + obj_w            # 隔音效果差, not 效果差
                                 units[whole] = None
                                 ph = (whole, core)
                             else:
                                 ph = (obj_w, core)
-                            ph = canonical(ph)                 # 分量少 -> 份量少 (synonyms.txt)
+                            ph = canonical(pol, ph)                 # 分量少 -> 份量少 (synonyms.txt)
                             phrases[ph] = None
                             if i - obj <= 3:
                                 surface = "".join(tokens[obj:i + 1])
@@ -116,8 +117,8 @@ def scan(tokens, classes, part_of, norm, normalize, is_problem, light, canonical
                             if surface != ph[0] + ph[1]:
                                 variants[(ph, surface)] = None
                         linked = True
-                    if vh is not None and (c & c_adj) and vh != core and is_problem(vh, part, exc, False):
-                        ph = canonical((vh, core))
+                    if vh is not None and (c & c_adj) and vh != core and is_problem(pol, vh, part, exc, False):
+                        ph = canonical(pol, (vh, core))
                         phrases[ph] = None
                         surface = "".join(tokens[vi:i + 1])
                         if surface != ph[0] + ph[1]:
@@ -176,3 +177,109 @@ def scan(tokens, classes, part_of, norm, normalize, is_problem, light, canonical
     if adv >= 0 and last == n - 1 and obj_w is not None and adv - obj <= gap:
         end_problem(tokens, adv, obj_w, units, phrases)
     return keywords, phrases, units, variants
+
+
+# -- the problem rule (``nlp.polarity.Polarity`` delegates here; see its module doc) ---------
+
+def split(pol, pred):
+    """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净"); cached in ``pol``."""
+    cache = pol._split
+    got = cache.get(pred)
+    if got is not None:
+        return got
+    if pred[:1] not in pol._prefix_chars:          # starts with no negator nor degree word
+        got = ("", False, pred)
+        cache[pred] = got
+        return got
+    word = pred
+    neg = ""
+    negators = pol.negator_set
+    k = min(pol._neg_len, len(pred) - 1)
+    while k > 0:                                    # longest negator first
+        if pred[:k] in negators:
+            neg = pred[:k]
+            pred = pred[k:]
+            break
+        k -= 1
+    excess = False
+    degree = pol.degree
+    deg_len = pol._deg_len
+    found = True
+    while found:
+        found = False
+        k = min(deg_len, len(pred) - 1)
+        while k > 0:
+            d = pred[:k]
+            if d in degree:
+                excess = excess or degree[d]
+                pred = pred[k:]
+                found = True
+                break
+            k -= 1
+    got = (neg, excess, pred)
+    cache[word] = got
+    return got
+
+
+def problem(pol, obj, pred, excess, noun):
+    """Whether ``obj`` + ``pred`` states a problem (uncached; ``Polarity._problem``)."""
+    if obj in pol.generic or obj in pol.places or obj in pol.negator_set:
+        return False
+    neg, glued_excess, core = split(pol, pred)
+    excess = excess or glued_excess
+    if not core or core in pol.degree:
+        return False                                # 偏, 太: a fragment, never a predicate
+    neg_w = core in pol.negative
+    pos_w = core in pol.positive
+    if neg:
+        if neg_w and not pos_w:
+            return False                            # 没问题, 不差
+        if pos_w or core in pol.obligations or core in pol.scalar:
+            return True                             # 不干净, 不退款, 不大 (不够大)
+        return bool(noun)                           # 没有热水; not 不想, 不知道
+    scalar = pol.scalar
+    if core in scalar:
+        if excess:
+            return True                             # 偏大, 太快
+        bad_up = obj in pol.undesirable or (obj in pol.negative and obj not in pol.positive)
+        return (scalar[core] > 0) == bad_up         # 房间小, 价格高; not 房间大, 价格低
+    if neg_w and not pos_w:
+        return True
+    if neg_w and pos_w:
+        return bool(excess)
+    return False
+
+
+def is_problem(pol, obj, pred, excess, noun):
+    """``problem`` cached in ``pol`` by (obj, pred, excess, noun)."""
+    key = (obj, pred, bool(excess), bool(noun))
+    cache = pol._cache
+    got = cache.get(key)
+    if got is None:
+        got = problem(pol, obj, pred, excess, noun)
+        cache[key] = got
+    return got
+
+
+def canonical(pol, phrase):
+    """A problem phrase with its object and predicate folded by ``synonyms.txt``."""
+    if len(phrase) != 2:
+        return phrase
+    obj, pred = phrase
+    obj2 = pol.same_object.get(obj, obj)
+    of = pol.same_predicate_of
+    pred2 = of.get((pred, obj2)) if of else None
+    if not pred2:
+        pred2 = of.get((pred, obj)) if of else None
+        if not pred2:
+            pred2 = pol.same_predicate.get(pred, pred)
+    return phrase if (obj2 is obj and pred2 is pred) else (obj2, pred2)
+
+
+def normalize(pol, stopwords, part):
+    """A predicate without degree words (太慢 -> 慢); a negated plain word whose core is a stop
+    word and no expected action (不想, 不知道) becomes "" (``Extractor._normalize``)."""
+    neg, _, core = split(pol, part)
+    if neg and core in stopwords and core not in pol.obligations:
+        return ""
+    return neg + core

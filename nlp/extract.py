@@ -73,7 +73,8 @@ BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GL
 ROLE = OBJECT | PROBLEM
 # The hot loop and the word-class table: compiled (``make setup`` builds them with Cython when a
 # C compiler is present) or the pure-Python loop and dicts, with the same output.
-_SCAN, _FAST, FAST_REASON = _fastbuild.load()
+_SCAN_MODULE, _FAST, FAST_REASON = _fastbuild.load()
+_SCAN = _SCAN_MODULE.scan
 COMPILED = _FAST is not None
 _CLASS_TABLE = _FAST.ClassTable if _FAST is not None else None
 assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS) == (
@@ -373,18 +374,13 @@ class Extractor:
                 except ValueError:
                     break
         keywords, phrases, units, variants = self._scan(
-            tokens, classes, self._part, self._norm, self._normalize, self._problem, self.polarity.light,
-            self.polarity.canonical, self.max_gap, self._end_problem)
+            tokens, classes, self._part, self._norm, self.polarity, self.stopwords, self.max_gap, self._end_problem)
         return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
 
     def _normalize(self, part: str) -> str:
         """A predicate without degree words (太慢 -> 慢); a negated plain word (不想, 不知道: its
         core a stop word that is no expected action) becomes "" so that it makes no topic."""
-        pol = self.polarity
-        neg, _, core = pol.split(part)
-        if neg and core in self.stopwords and core not in pol.obligations:
-            return ""
-        return neg + core
+        return _fastscan.normalize(self.polarity, self.stopwords, part)
 
     def _end_problem(self, tokens, adv: int, obj_w: str, units: dict, phrases: dict) -> None:
         """管理乱: a one-character adverb ending the clause is its problem, if a problem at all."""

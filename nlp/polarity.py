@@ -41,6 +41,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from config import CONFIG_DIR
+from nlp import _fastbuild
+
+_RULE = _fastbuild.load()[0]      # split, problem, is_problem, canonical: nlp._fastscan, compiled if built
 
 LEXICON_DIR = CONFIG_DIR / "nlp"
 # characters of pronouns, numerals, auxiliaries: a new "word" holding one is a chance join
@@ -147,34 +150,12 @@ class Polarity:
 
     # -- predicates -------------------------------------------------------------------------
 
+    # The rule itself is in nlp._fastscan (plain Python, compiled by ``make setup`` when a C
+    # compiler is present; the extractor's hot loop calls it there directly).
+
     def split(self, pred: str) -> tuple[str, bool, str]:
         """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净")."""
-        got = self._split.get(pred)
-        if got is not None:
-            return got
-        if pred[:1] not in self._prefix_chars:       # starts with no negator nor degree word
-            got = self._split[pred] = ("", False, pred)
-            return got
-        word = pred
-        neg = ""
-        for k in range(min(self._neg_len, len(pred) - 1), 0, -1):     # longest negator first
-            if pred[:k] in self.negator_set:
-                neg, pred = pred[:k], pred[k:]
-                break
-        excess = False
-        degree = self.degree
-        found = True
-        while found:
-            found = False
-            for k in range(min(self._deg_len, len(pred) - 1), 0, -1):
-                d = pred[:k]
-                if d in degree:
-                    excess = excess or degree[d]
-                    pred = pred[k:]
-                    found = True
-                    break
-        got = self._split[word] = (neg, excess, pred)
-        return got
+        return _RULE.split(self, pred)
 
     def normalize(self, pred: str) -> str:
         """The predicate without degree words, its negator kept: 太慢 -> 慢, 不太干净 -> 不干净."""
@@ -185,13 +166,7 @@ class Polarity:
         """A problem phrase with its object and predicate folded by ``synonyms.txt``:
         (分量, 少) -> (份量, 少), (价钱, 高) -> (价格, 贵), (房间, 不干净) -> (房间, 脏). The predicate
         folds by the object's own class first (高 is 贵 only for a price), then by its plain one."""
-        if len(phrase) != 2:
-            return phrase
-        obj, pred = phrase
-        obj2 = self.same_object.get(obj, obj)
-        pred2 = (self.same_predicate_of.get((pred, obj2)) or self.same_predicate_of.get((pred, obj))
-                 or self.same_predicate.get(pred, pred))
-        return phrase if (obj2 is obj and pred2 is pred) else (obj2, pred2)
+        return _RULE.canonical(self, phrase)
 
     def is_problem(self, obj: str, pred: str, excess: bool = False, noun: bool = False) -> bool:
         """Whether ``obj`` + ``pred`` states a problem (see the module doc).
@@ -199,36 +174,10 @@ class Polarity:
         ``excess``: a "too" degree word stood before the predicate (太, 偏) even if not glued;
         ``noun``: the core of a negated predicate is a noun (没有 + 热水: an absence).
         """
-        key = (obj, pred, excess, noun)
-        got = self._cache.get(key)
-        if got is None:
-            got = self._cache[key] = self._problem(obj, pred, excess, noun)
-        return got
+        return _RULE.is_problem(self, obj, pred, excess, noun)
 
     def _problem(self, obj: str, pred: str, excess: bool, noun: bool) -> bool:
-        if obj in self.generic or obj in self.places or obj in self.negator_set:
-            return False
-        neg, glued_excess, core = self.split(pred)
-        excess = excess or glued_excess
-        if not core or core in self.degree:
-            return False                                # 偏, 太: a fragment, never a predicate
-        neg_w, pos_w = core in self.negative, core in self.positive
-        if neg:
-            if neg_w and not pos_w:
-                return False                            # 没问题, 不差
-            if pos_w or core in self.obligations or core in self.scalar:
-                return True                             # 不干净, 不退款, 不大 (不够大)
-            return noun                                 # 没有热水; not 不想, 不知道
-        if core in self.scalar:
-            if excess:
-                return True                             # 偏大, 太快
-            bad_up = obj in self.undesirable or (obj in self.negative and obj not in self.positive)
-            return (self.scalar[core] > 0) == bad_up    # 房间小, 价格高; not 房间大, 价格低
-        if neg_w and not pos_w:
-            return True
-        if neg_w and pos_w:
-            return excess
-        return False
+        return _RULE.problem(self, obj, pred, excess, noun)
 
 
 @lru_cache(maxsize=None)

@@ -124,7 +124,7 @@ def test_stale_build_is_not_used(tmp_path):
     saved = {n: sys.modules.pop(n, None) for n in _fastbuild.MODULES}
     try:
         scan, table, reason = _fastbuild.load()
-        assert scan is _fastscan.scan and table is None and "other sources" in reason
+        assert scan is _fastscan and table is None and "other sources" in reason
     finally:
         sys.path.remove(str(tmp_path))
         for n, m in saved.items():
