@@ -239,3 +239,37 @@ def text_flags(str text) -> int:
         if not Py_UNICODE_ISSPACE(ch):
             last = ch
     return flags
+
+
+cdef extern from "Python.h":
+    int PyUnicode_IS_ASCII(object o)
+    int Py_UNICODE_ISALNUM(Py_UCS4 ch)
+
+
+def resplit(list words, split_one):
+    """``[p for w in words for p in split_one(w)]`` where ``split_one`` is only called for words
+    of two or more ASCII characters that are not all letters and digits (the only ones
+    ``nlp.segment._resplit`` may change); the same list when no word is such."""
+    cdef Py_ssize_t n = len(words), k, j, m
+    cdef bint odd
+    cdef list out = None
+    for k in range(n):
+        w = words[k]
+        m = PyUnicode_GET_LENGTH(w)
+        if m < 2 or not PyUnicode_IS_ASCII(w):
+            if out is not None:
+                out.append(w)
+            continue
+        odd = False
+        for j in range(m):
+            if not Py_UNICODE_ISALNUM(PyUnicode_READ_CHAR(w, j)):
+                odd = True
+                break
+        if not odd:
+            if out is not None:
+                out.append(w)
+            continue
+        if out is None:
+            out = words[:k]
+        out.extend(split_one(w))
+    return out if out is not None else words

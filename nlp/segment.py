@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import logging
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from config import CONFIG_DIR
@@ -84,6 +84,14 @@ def _resplit(word: str, has_word) -> list[str]:
     if len(word) < 2 or not word.isascii() or word.isalnum() or has_word(word):
         return [word]
     return [p for p in _SKIP.split(word) if p]
+
+
+def _fast_resplit():
+    """``nlp._fastclass.resplit`` when the compiled modules are built (see ``nlp._fastbuild``)."""
+    from nlp import _fastbuild
+
+    fast = _fastbuild.load()[1]
+    return fast.resplit if fast is not None else None
 
 
 def _guess(word: str) -> str:
@@ -183,9 +191,14 @@ class Segmenter:
         cut, tag, has, override = rj.cut, rj.tag, rj.has_word, overrides.get
         joiner = _joins
 
+        fast = _fast_resplit()
+        one = partial(_resplit, has_word=has)
+
         def fix_cut(text: str) -> list[str]:
             words = cut(text, hmm)
             if hmm and joiner(text):
+                if fast is not None:                 # compiled: only odd ASCII words reach Python
+                    return fast(words, one)
                 words = [p for w in words for p in _resplit(w, has)]
             return words
 

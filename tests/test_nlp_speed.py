@@ -161,3 +161,25 @@ def test_text_flags_are_necessary_conditions_of_the_patterns(real):
             assert f & fast.MAY_NAME, t
         assert bool(f & fast.STAR) == ("*" in t), t
         assert bool(f & fast.ADDRESS) == bool(extract._ADDRESS_AT.search(t)), t
+
+
+def test_compiled_resplit_matches_the_list_comprehension(real):
+    # segment.cut re-splits Latin/digit runs jieba-rs keeps joined (0351-7654321); compiled, only
+    # the odd ASCII words are handed to Python
+    if extract._FAST is None:
+        pytest.skip("no compiled module here: " + extract.FAST_REASON)   # only where nothing is built
+    from functools import partial
+
+    from nlp.segment import Segmenter, USERDICT, _resplit
+    seg = Segmenter("rjieba", USERDICT)
+    has = seg._rj.has_word
+    one = partial(_resplit, has_word=has)
+    texts = list(real) + ["电话0351-7654321，邮箱qq.com，涨3.5%，C++和C#，a&b，v1.2.3版，x_y-z", "iPhone15 Pro-Max", ""]
+    changed = 0
+    for t in texts:
+        words = seg._rj.cut(t, True)
+        want = [p for w in words for p in _resplit(w, has)]
+        assert extract._FAST.resplit(words, one) == want, t
+        changed += want != words
+        assert seg.cut(t) == want
+    assert changed >= 1
