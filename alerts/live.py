@@ -177,7 +177,9 @@ class LiveDetector:
         return SharePanel(self.index.n, h=thr, windows=d["windows"], halflife=d["halflife_s"] / 3600.0,
                           min_count=d["min_count"], grace_period=int(d["grace_s"] // 3600), hold=d["hold"],
                           prior_share=self.index.prior_share, slots=48,
-                          groups=[f"{x.level}:{x.industry}" for x in self.index.series])
+                          groups=[f"{x.level}:{x.industry}" for x in self.index.series],
+                          cities=[(self.index.table.get(x.district).city_code or x.key) if x.level == "county" and x.industry != ALL
+                                  else x.key for x in self.index.series])
 
     @property
     def warm(self) -> bool:

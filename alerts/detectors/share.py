@@ -27,6 +27,13 @@ sharp surge within the hour; long ones a slow ramp spread over days.
 The :class:`Ceiling` runs the very same scan but is *handed* the generator's true mean,
 so the gap between the two is what estimating the baseline costs.
 
+Real counts do not keep one share around the clock: online shopping peaks in the evening,
+offices in the morning, tourism rises on holidays while office industries fall, and a city's
+day runs above or below its usual share, all its counties with it.  So the share is kept per
+hour of day x day type, the daily shape pooled over the series of one industry (``slots``,
+``groups``), and a series' expected count follows the rest of its city over the last hours
+(``cities``); ``make eval-alerts`` measured both on two generators (see the README).
+
 Two ways to run it:
 
 * :class:`SharePanel` - all series of a province at once (numpy, vectorised), the way the
@@ -159,13 +166,28 @@ class SharePanel:
     hold
         Hysteresis: once alarming, a series stays alarming while its score is at least
         ``hold * h`` (default 0.3), so one surge is one episode, not a flicker of them.
+    slots, groups, slot_prior, slot_count_prior
+        ``slots=48``: the share by hour of day x day type (workday; weekend or holiday, from
+        ``config/calendar.yaml``), ``score``/``commit`` given ``at=`` the step's start; 24: by
+        hour of day; 0 (default): one share.  The slot's factor (its share over the all-day
+        share) is pooled over the series' ``groups`` label (series of one daily shape, e.g. an
+        industry: evening online shopping, morning offices) and shrunk towards 1 by
+        ``slot_prior`` steps of the group's parent and at least ``slot_count_prior`` items.
+    cities, city_halflife, city_prior
+        The city component: with a city label per series, each series' expected count is
+        multiplied by the rest of its city's observed over expected counts over the last hours
+        (exponential, half-life ``city_halflife`` steps, default 24; leave-one-out, so one
+        series' surge does not raise its own bar; shrunk towards 1 by ``city_prior`` expected
+        items).  A city's day above its usual share (weather, news, a local event) then
+        raises its counties' bars together instead of twenty county alarms; the city's own
+        series (a label of its own) still compare with the province.
     """
 
     def __init__(self, n_series: int, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0,
                  min_count: float = 2.0, grace_period: int = 168, cap_sd: float = 4.0,
                  prior: float = 6.0, dispersion: bool = True, hold: float = 0.3,
                  dispersion_prior: float = 20.0, prior_share=None, slots: int = 0, groups=None,
-                 slot_prior: float = 2.0, slot_count_prior: float = 10.0, cities=None, city_halflife: float = 12.0,
+                 slot_prior: float = 2.0, slot_count_prior: float = 10.0, cities=None, city_halflife: float = 24.0,
                  city_prior: float = 30.0) -> None:
         self.n = positive_int("n_series", n_series)
         if np.ndim(h):
