@@ -15,7 +15,7 @@ from config import load_settings
 from config.divisions import divisions
 
 TZ = ZoneInfo("Asia/Shanghai")
-INDUSTRIES = load_settings({}).raw["complaints"]["industries"]
+INDUSTRIES = list(load_settings({}).complaints.industries)
 T0 = datetime(2026, 11, 1, tzinfo=TZ)
 PROFILE = np.array([0.15, 0.1, 0.08, 0.07, 0.08, 0.12, 0.3, 0.7, 1.3, 1.9, 2, 1.8, 1.3, 1.4, 1.8, 1.8, 1.7,
                     1.5, 1.2, 1, 0.9, 0.7, 0.5, 0.3])

@@ -18,7 +18,7 @@ from config import ROOT_DIR, load_settings
 from nlp import classify as C
 from nlp.classify import IndustryClassifier, evaluate, feature_strings, normalize, tokenize
 
-INDUSTRIES = load_settings({}).raw["complaints"]["industries"]
+INDUSTRIES = list(load_settings({}).complaints.industries)
 DATA = ROOT_DIR / "tests" / "data"
 
 # Measured with the committed model on tests/data/industry_real_holdout.jsonl (450 real texts

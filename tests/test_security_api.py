@@ -205,7 +205,7 @@ def _raw_request(port: int, head: str, body: bytes = b"", wait: float = 10) -> s
 
 
 def test_body_size_is_checked_from_content_length_before_reading(api, stack):
-    limit = stack["settings"].raw["api"]["max_body_bytes"]
+    limit = stack["settings"].api.max_body_bytes
     port = int(api.rsplit(":", 1)[1])
     auth = api.headers["Authorization"]
     head = (f"POST /api/v1/complaints HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\n"

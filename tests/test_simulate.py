@@ -66,7 +66,7 @@ def test_every_record_validates_with_rules_and_looks_like_a_complaint():
     for word in ("掉色", "更换难", "价格不合理", "预付卡", "异物", "鼓包", "以次充好", "强制消费", "虚假宣传",
                  "里程造假", "装修延期", "过期", "质量差", "退一赔十"):
         assert any(word in t for t in texts), word
-    assert {r["industry"] for r in recs} == set(SETTINGS.raw["complaints"]["industries"])
+    assert {r["industry"] for r in recs} == set(SETTINGS.complaints.industries)
     assert {"12315", "12345", "mini-program", "110", "letter", "visit"} <= {r["channel"] for r in recs}
     assert Counter(r["channel"] for r in recs).most_common(1)[0][0] == "12315"
 

@@ -136,7 +136,7 @@ def test_late_complaints_reach_the_wall_api_and_the_wall_within_one_refresh(stac
     S, r = stack["settings"], stack["redis"]
     start_worker(procs, stack)
     url, dash = _start_dashboard(procs, stack, tmp_path)
-    refresh_s = float((S.raw.get("dashboard") or {}).get("refresh_seconds", 2))
+    refresh_s = float(S.dashboard.refresh_seconds)
 
     # the route checks its view and its token
     wall = api + "/api/v1/wall"
