@@ -63,3 +63,17 @@ def test_optional_sections_and_keys_have_defaults_and_unknown_keys_are_ignored()
     # a section reflects the raw mapping it is read from (tests change raw in place)
     raw["nlp"]["learn_online"] = False
     assert s.nlp.learn_online is False
+
+
+def test_no_runtime_module_reads_raw_settings():
+    # settings.raw is the loader's output (handed whole to the dashboard's background process);
+    # values are read through the typed sections, so a misspelt name fails where it is read
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    raw_read = re.compile(r"\.raw\s*(\[|\.get\()")
+    found = [f"{f.relative_to(root)}:{n}" for pkg in ("streams", "dashboard", "alerts", "nlp")
+             for f in sorted((root / pkg).rglob("*.py"))
+             for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if raw_read.search(line)]
+    assert found == []
