@@ -221,6 +221,14 @@ def test_console_lists_the_overdue_item_with_unit_and_clock(site, browser):
     assert UNIT in mine[0] and over[0]["label"] in mine[0] and "超期" in mine[0]
     assert supervise.fmt_left(over[0]["remaining_s"])[:5] in mine[0]
     assert "李四" not in driver.page_source and "13912345678" not in driver.page_source
+    # every column, 编号 last, inside the list's box at 1920x1080: nothing clipped, no sideways scrolling
+    cells = driver.execute_script(
+        "var box = document.getElementById('duty-due').getBoundingClientRect();"
+        "return Array.from(document.querySelectorAll('.due-table th, .due-table td')).filter(function (c) {"
+        " var r = c.getBoundingClientRect(); return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1); })"
+        ".map(function (c) { return c.textContent; });")
+    assert not cells, cells[:10]
+    assert driver.execute_script("var d = document.getElementById('duty-due'); return d.scrollWidth <= d.clientWidth + 1")
     driver.save_screenshot(str(site["tmp"] / "duty-1080.png"))
 
 
