@@ -210,7 +210,9 @@ def text_flags(str text) -> int:
                 elif ch == 58 and (last == 0x540d or last == 0x4eba or last == 0x8005):
                     flags |= MAY_NAME                     # 姓名: 联系人: 经营者:
         else:
-            if Py_UNICODE_ISDECIMAL(ch):
+            if 0x4e00 <= ch <= 0x9fff:                    # a Han character: no digit, no space
+                gap += 1
+            elif Py_UNICODE_ISDECIMAL(ch):
                 flags |= MAY_NUMBER                       # a digit of another script (１, ٣)
                 run = run + 1 if gap <= 3 else 1
                 gap = 0
@@ -236,7 +238,7 @@ def text_flags(str text) -> int:
                   and (last == 0x540d or last == 0x4eba or last == 0x8005)):  # after 名 人 者
                 flags |= MAY_NAME
         prev = ch
-        if not Py_UNICODE_ISSPACE(ch):
+        if 0x4e00 <= ch <= 0x9fff or not Py_UNICODE_ISSPACE(ch):
             last = ch
     return flags
 
