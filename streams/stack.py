@@ -178,7 +178,8 @@ def run(args) -> int:
             say(f"first start: seeding {args.history_days:g} days of simulated history at {args.rate:g}/s, "
                 "so hot topics have a baseline …")
             seed = subprocess.run([PY, "-m", "streams.simulate", "--history-days", str(args.history_days),
-                                   "--history-rate", str(args.rate * 3600), "--run-tag", "history"],
+                                   "--history-rate", str(args.rate * 3600), "--run-tag", "history"]
+                                  + (["--flat"] if args.flat else []),
                                   env=env, cwd=ROOT_DIR, stdin=subprocess.DEVNULL)
             if seed.returncode != 0:
                 raise ServiceError("seeding history failed; see the lines above (or start with --history-days 0)")
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> None:
                    help="faust workers sharing the topic's partitions (default 1; env WORKERS)")
     r.add_argument("--rate", type=float, default=None, help="demo feed complaints per second (default: settings)")
     r.add_argument("--flat", action="store_true",
-                   help="demo feed at a constant rate (no daily rhythm: a demo at night still flows visibly)")
+                   help="demo feed and first-start history at a constant rate (no daily rhythm: a demo at night still flows visibly)")
     r.add_argument("--surge", action="append", help="switch on a scripted surge in the demo feed (repeatable)")
     r.add_argument("--no-dashboard", action="store_true", help="do not start the Dash screens (port 8050)")
     r.add_argument("--no-feed", action="store_true", help="do not start the demo feed")

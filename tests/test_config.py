@@ -3,8 +3,8 @@ import pytest
 from config import SettingsError, load_settings
 
 
-def test_defaults_point_at_embedded_services_on_loopback():
-    s = load_settings({})
+def test_defaults_point_at_embedded_services_on_loopback(tmp_path):
+    s = load_settings({"DATA_DIR": str(tmp_path)})   # a data dir without a Redis password file yet
     assert s.broker_embedded and s.redis_embedded
     assert s.broker == "127.0.0.1:9092"
     assert s.redis_url.startswith("redis://127.0.0.1:")
