@@ -40,8 +40,10 @@ class Background:
 
         # The worker watches for this process: if it dies (SIGKILL, a crash, a parent that never ran
         # shutdown) the worker ends itself within a second instead of living on as an orphan.
-        return ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
+        pool = ProcessPoolExecutor(max_workers=self._processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=jobs.init, initargs=(self._raw, os.getpid()))
+        pool.submit(jobs.prepare)    # started now, not at the first screen: imports, read model, font
+        return pool
 
     def get(self, key, fn: Callable, *args, max_age: float) -> Any:
         """The last value of ``key`` (None before the first); ``fn(*args)`` recomputes it when stale.

@@ -39,7 +39,60 @@ def read():
             from config import settings
             init(settings().raw)
         _read = ReadModel(_settings)
+        _read.topics = _memo_topics(_read.topics)     # cloud_terms calls self.topics: it gets the memo too
     return _read
+
+
+def prepare() -> bool:
+    """Run first in a new background process (``dashboard.background``): the imports, the read
+    model and the cloud's font, so that the first screen a user opens does not wait for them."""
+    import wordcloud  # noqa: F401
+
+    from nlp.cloud import find_cjk_font
+
+    read()
+    try:
+        find_cjk_font()
+    except Exception:  # noqa: BLE001 - a missing font is reported where a cloud is drawn
+        pass
+    return True
+
+
+MEMO_TOP = 60      # topics of a fixed period are scored once, for this many, and cut for fewer
+MEMO_SIZE = 8      # periods kept (each a few hundred KB)
+
+
+def _memo_topics(topics_fn):
+    """``ReadModel.topics`` remembering the last few fixed periods (``since`` and ``until`` given).
+
+    The review asks for the same period twice, for its phrase table (top 20) and for its cloud
+    (top 60): scoring a month against its baseline takes seconds, so it is done once. Windows
+    relative to now (the wall's) are not remembered."""
+    from collections import OrderedDict
+
+    memo: OrderedDict = OrderedDict()
+
+    def cut(result: dict, top: int) -> dict:
+        out = dict(result)
+        for kind in ("phrases", "keywords"):
+            out[kind] = {k: v[:top] for k, v in result[kind].items()}
+        return out
+
+    def wrapped(level, code, window="hour", industry=None, at=None, top=20, since=None, until=None):
+        if since is None or until is None or at is not None or top > MEMO_TOP:
+            return topics_fn(level, code, window, industry, at, top, since, until)
+        key = (level, code, window, industry, str(since), str(until))
+        hit = memo.get(key)
+        if hit is None:
+            hit = topics_fn(level, code, window, industry, None, MEMO_TOP, since, until)
+            memo[key] = hit
+            while len(memo) > MEMO_SIZE:
+                memo.popitem(last=False)
+        else:
+            memo.move_to_end(key)
+        return cut(hit, top)
+
+    return wrapped
 
 
 def topics(level: str, code: str, window: str = "hour", top: int = 20, industry: str | None = None,

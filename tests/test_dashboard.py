@@ -491,3 +491,25 @@ def test_an_alert_names_its_industry_all_industries_or_its_phrase():
               "phrase_key": "涂层|脱落"}
     assert what(phrase) == "「涂层脱落」" and "「涂层脱落」 12件" in headline(phrase)
     assert phrase_key(phrase) == "涂层|脱落" and phrase_key({**base, "industry": "食品"}) is None
+
+
+def test_a_fixed_periods_topics_are_scored_once_for_the_table_and_the_cloud():
+    from dashboard.jobs import MEMO_TOP, _memo_topics
+
+    calls = []
+
+    def topics(level, code, window="hour", industry=None, at=None, top=20, since=None, until=None):
+        calls.append(top)
+        items = [{"topic": f"t{i}", "count": 100 - i} for i in range(top)]
+        return {"docs": 5, "phrases": {"by_count": items, "by_burst": items[:3]},
+                "keywords": {"by_count": items, "by_burst": []}}
+
+    memo = _memo_topics(topics)
+    cloud = memo("province", "140000", "day", None, None, 60, "2026-11-01", "2026-12-01")
+    table = memo("province", "140000", "day", None, None, 20, "2026-11-01", "2026-12-01")
+    assert calls == [MEMO_TOP] and len(cloud["phrases"]["by_count"]) == 60
+    assert table["phrases"]["by_count"] == cloud["phrases"]["by_count"][:20] and table["docs"] == 5
+    memo("province", "140000", "day", None, None, 20, "2026-10-01", "2026-11-01")      # another period
+    memo("province", "140000", "hour", None, None, 20, None, None)                      # relative to now: never kept
+    memo("province", "140000", "hour", None, None, 20, None, None)
+    assert calls == [MEMO_TOP, MEMO_TOP, 20, 20]
