@@ -59,7 +59,7 @@ def complaints(n: int, tag: str, seed: int = 1) -> list[dict]:
     now = time.time()
     out = []
     for i in range(n):
-        t = now - rnd.random() * 3600
+        t = now - rnd.random() * 120      # live intake: received in the last two minutes (within the grace)
         out.append({"id": f"{tag}-{i}", "received_at": time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(t + 8 * 3600)),
                     "channel": rnd.choice(["12315", "12345", "mini-program", "110"]),
                     "kind": rnd.choices(["咨询", "投诉", "举报"], [72, 22, 6])[0],
