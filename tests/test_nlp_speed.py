@@ -183,3 +183,51 @@ def test_compiled_resplit_matches_the_list_comprehension(real):
         changed += want != words
         assert seg.cut(t) == want
     assert changed >= 1
+
+
+def _reference_problem(pol, obj, pred, excess, noun):
+    """The problem rule of nlp.polarity's module doc, straight on the lexicon sets (the rule as
+    written before it was packed into one look-up per word)."""
+    if obj in pol.generic or obj in pol.places or obj in pol.negator_set:
+        return False
+    neg, glued, core = pol.split(pred)
+    excess = excess or glued
+    if not core or core in pol.degree:
+        return False
+    neg_w, pos_w = core in pol.negative, core in pol.positive
+    if neg:
+        if neg_w and not pos_w:
+            return False
+        if pos_w or core in pol.obligations or core in pol.scalar:
+            return True
+        return bool(noun)
+    if core in pol.scalar:
+        if excess:
+            return True
+        bad_up = obj in pol.undesirable or (obj in pol.negative and obj not in pol.positive)
+        return (pol.scalar[core] > 0) == bad_up
+    return (neg_w and not pos_w) or bool(neg_w and pos_w and excess)
+
+
+@pytest.mark.parametrize("impl", ["loaded", "pure"])
+def test_problem_rule_matches_the_lexicon_sets(impl):
+    import random
+
+    from nlp import polarity
+    pol = polarity.Polarity.from_dir()
+    rule = polarity._RULE if impl == "loaded" else _fastscan
+    rnd = random.Random(3)
+    words = sorted(set(sorted(pol.negative)[:2000]) | set(sorted(pol.positive)[:2000]) | set(pol.scalar)
+                   | pol.undesirable | pol.obligations | pol.generic | set(sorted(pol.places)[:300])
+                   | set(pol.degree) | pol.negator_set | {"房间", "价格", "噪音", "发动机", "送餐", ""})
+    negs, degs = [*pol.negator_set, *[""] * 8], [*pol.degree, *[""] * 8]
+    problems = 0
+    for _ in range(60000):
+        o = rnd.choice(words)
+        p = rnd.choice(negs) + rnd.choice(degs) + rnd.choice(words)
+        e, n = rnd.random() < 0.3, rnd.random() < 0.3
+        want = _reference_problem(pol, o, p, e, n)
+        assert rule.problem(pol, o, p, e, n) == want, (o, p, e, n)
+        assert bool(rule.is_problem(pol, o, p, e, n)) == want, (o, p, e, n)
+        problems += want
+    assert 1000 < problems < 59000
