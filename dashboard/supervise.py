@@ -48,6 +48,17 @@ def section(ctx):
     ], className="due-box")
 
 
+def short_place(name: str) -> str:
+    """A district's name without its province (the console serves one): 山西省长治市平顺县 -> 长治市平顺县.
+
+    >>> short_place("山西省长治市平顺县"), short_place("内蒙古自治区呼和浩特市"), short_place("平顺县")
+    ('长治市平顺县', '呼和浩特市', '平顺县')
+    """
+    import re
+
+    return re.sub(r"^\S{2,7}?(省|自治区)(?=\S)", "", name or "")
+
+
 def due_table(items: list[dict] | None, err: str | None = None):
     if items is None:
         return html.P(f"督办清单暂不可用：{err}" if err else "正在载入……", className="muted")
@@ -59,9 +70,10 @@ def due_table(items: list[dict] | None, err: str | None = None):
     for r in rows:
         trs.append(html.Tr([
             html.Td(r["unit"] if r["unit"] != last else "", className="unit"),
-            html.Td(r["clock"]), html.Td(html.Span(r["stage"], className=f"due-stage due-{r['stage_key']}")),
-            html.Td(r["left"], className="left"), html.Td(r["deadline"], className="t"), html.Td(r["district"]),
-            html.Td(r["industry"]), html.Td(r["id"], className="cid")], className=f"due-row due-{r['stage_key']}"))
+            html.Td(r["clock"], className="clock"), html.Td(html.Span(r["stage"], className=f"due-stage due-{r['stage_key']}")),
+            html.Td(r["left"], className="left"), html.Td(r["deadline"], className="t"),
+            html.Td(short_place(r["district"]), className="place"), html.Td(r["industry"], className="ind"),
+            html.Td(r["id"], className="cid")], className=f"due-row due-{r['stage_key']}"))
         last = r["unit"]
     over = sum(r["stage_key"] == "overdue" for r in rows)
     return [html.P(f"共 {len(rows)} 项：超期 {over} 项，临期 {len(rows) - over} 项", className="due-sum"),
