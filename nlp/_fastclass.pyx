@@ -147,18 +147,26 @@ cdef class ClassTable:
     def __len__(self):
         return self.size
 
-    cpdef list classes(self, list tokens, dict extra):
+    cpdef list classes(self, list tokens, dict extra, miss=None, text=None):
+        """Each token's class: from the table, else from ``extra``, else ``miss(word, index,
+        text, tagged)`` if given (``tagged``: one list per call, for the callee), else None."""
         cdef Py_ssize_t n = len(tokens), k
         cdef int v
         cdef list out = [None] * n
         cdef list values = self.values
+        cdef list tagged = None
         for k in range(n):
             w = tokens[k]
             v = self._find(w)
             if v >= 0:
                 out[k] = values[v]
             else:
-                out[k] = extra.get(w)
+                c = extra.get(w)
+                if c is None and miss is not None:
+                    if tagged is None:
+                        tagged = []
+                    c = miss(w, k, text, tagged)
+                out[k] = c
         return out
 
 

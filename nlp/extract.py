@@ -185,6 +185,9 @@ class Terms(NamedTuple):
         return [display(p) for p in self.phrases]
 
 
+_new_terms = tuple.__new__      # Terms(...) without the generated Python-level __new__
+
+
 class Extractor:
     """Keywords and phrase candidates of complaint texts (pure; nothing read or written per call).
 
@@ -370,9 +373,9 @@ class Extractor:
         if not text:
             return Terms()
         tokens = self._cut(text)
-        classes = (list(map(self._class.get, tokens)) if self._table is None
-                   else self._table.classes(tokens, self._class))
-        if None in classes:
+        if self._table is not None:            # compiled: misses classified from the C loop
+            classes = self._table.classes(tokens, self._class, self._miss, text)
+        elif None in (classes := list(map(self._class.get, tokens))):
             tagged: list = []
             i = classes.index(None)
             while True:
@@ -383,7 +386,7 @@ class Extractor:
                     break
         keywords, phrases, units, variants = self._scan(
             tokens, classes, self._part, self._norm, self.polarity, self.stopwords, self.max_gap, self._end_problem)
-        return Terms(tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants))
+        return _new_terms(Terms, (tuple(tokens), tuple(keywords), tuple(phrases), tuple(units), tuple(variants)))
 
     def _normalize(self, part: str) -> str:
         """A predicate without degree words (太慢 -> 慢); a negated plain word (不想, 不知道: its

@@ -114,6 +114,14 @@ def test_class_table_matches_the_dict():
     extra = {"新词甲": 5}
     toks = ["空调", "新词甲", "不存在的词语组合", "，"]
     assert table.classes(toks, extra) == [lexicon.get(w, extra.get(w)) for w in toks]
+    calls = []
+
+    def miss(word, i, text, tagged):
+        calls.append((word, i, text))
+        return 99
+    got = table.classes(toks, extra, miss, "原文")
+    assert calls == [("不存在的词语组合", 2, "原文")]
+    assert got == [lexicon["空调"], 5, 99, lexicon["，"]]
 
 
 def test_stale_build_is_not_used(tmp_path):
