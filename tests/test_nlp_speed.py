@@ -120,8 +120,9 @@ def test_class_table_matches_the_dict():
         calls.append((word, i, text))
         return 99
     got = table.classes(toks, extra, miss, "原文")
-    assert calls == [("不存在的词语组合", 2, "原文")]
-    assert got == [lexicon["空调"], 5, 99, lexicon["，"]]
+    assert "，" not in lexicon                   # punctuation is in no dictionary
+    assert calls == [("不存在的词语组合", 2, "原文"), ("，", 3, "原文")]
+    assert got == [lexicon["空调"], 5, 99, 99]
 
 
 def test_stale_build_is_not_used(tmp_path):
