@@ -51,7 +51,10 @@ cdef class ClassTable:
 
     Two tables: all words, and a small one (``hot``, about half a megabyte, so it stays in the
     CPU cache) that takes the first ``hot_words`` distinct words looked up: the common words,
-    met first, are then found without a trip to main memory."""
+    met first, are then found without a trip to main memory. The hot table also remembers the
+    class ``classes()`` got from its ``miss`` callback for a word in no dictionary (the class
+    of a word depends only on the word: the callback must be deterministic, as the
+    extractor's is); ``get`` and ``in`` then answer for it too."""
     cdef Slot* slots
     cdef u64 mask
     cdef Slot* hot
@@ -166,8 +169,33 @@ cdef class ClassTable:
                     if tagged is None:
                         tagged = []
                     c = miss(w, k, text, tagged)
+                    if c is not None and self.hot_free > 0:
+                        self._remember(w, c)     # punctuation, numbers …: found in the hot table next time
                 out[k] = c
         return out
+
+    cdef int _remember(self, str w, object c) except -1:
+        """Put a word of no dictionary with its class into the hot table (while it has room)."""
+        cdef u64 h1 = <u64>PyObject_Hash(w)
+        cdef unsigned int h2 = _h2(w)
+        cdef u64 i = h1 & self.hot_mask
+        cdef int v
+        got = self.index.get(c)
+        if got is None:
+            v = len(self.values)
+            self.values.append(c)
+            self.index[c] = v
+        else:
+            v = got
+        while self.hot[i].value >= 0:
+            if self.hot[i].h1 == h1 and self.hot[i].h2 == h2:
+                return 0
+            i = (i + 1) & self.hot_mask
+        self.hot[i].h1 = h1
+        self.hot[i].h2 = h2
+        self.hot[i].value = v
+        self.hot_free -= 1
+        return 0
 
 
 # -- what a text may hold: one pass over its characters --------------------------------------

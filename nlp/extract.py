@@ -226,7 +226,12 @@ class Extractor:
         # a C hash table holds them (``_table``), ``_class`` only the words in no dictionary.
         self._lexicon, lex_parts, self._table = (
             _lexicon_classes(self, _CLASS_TABLE if fast else None) if self._tags is not None else ({}, {}, None))
-        self._part.update(lex_parts)
+        if self._table is not None:
+            # shared with the table: a glued word of no dictionary (太吵) one extractor met and the
+            # table remembered must have its part here for every extractor using that table
+            self._part = lex_parts
+        else:
+            self._part.update(lex_parts)
         self._text_flags = _FAST.text_flags if fast and _FAST is not None and _PII_PATTERNS else None
 
     @classmethod
@@ -331,7 +336,9 @@ class Extractor:
     def word_class(self, word: str) -> int:
         """The class bits of a word met so far (0 if not met; for ``nlp.lexicon.learn``)."""
         c = self._class.get(word)
-        return c if c is not None else self._lexicon.get(word, 0)
+        if c is None:
+            c = self._table.get(word) if self._table is not None else self._lexicon.get(word)
+        return c or 0
 
     # -- extraction -------------------------------------------------------------------------
 

@@ -111,6 +111,9 @@ def test_class_table_matches_the_dict():
     assert all(table.get(w) == c for w, c in lexicon.items())
     for w in ("送餐太慢了吧", "iPhone15", "x" * 40, "", "不存在的词语组合"):
         assert table.get(w, -7) == lexicon.get(w, -7)
+    # a private table from here on (the shared one remembers the classes of words met)
+    lexicon = {w: lexicon[w] for w in ("空调", "质量", "差")}
+    table = extract._CLASS_TABLE(lexicon)
     extra = {"新词甲": 5}
     toks = ["空调", "新词甲", "不存在的词语组合", "，"]
     assert table.classes(toks, extra) == [lexicon.get(w, extra.get(w)) for w in toks]
@@ -120,9 +123,11 @@ def test_class_table_matches_the_dict():
         calls.append((word, i, text))
         return 99
     got = table.classes(toks, extra, miss, "原文")
-    assert "，" not in lexicon                   # punctuation is in no dictionary
     assert calls == [("不存在的词语组合", 2, "原文"), ("，", 3, "原文")]
     assert got == [lexicon["空调"], 5, 99, 99]
+    # a class the callback gave is remembered: asked again, the table answers without it
+    assert table.classes(["，", "不存在的词语组合", "质量"], {}, miss, "") == [99, 99, lexicon["质量"]]
+    assert len(calls) == 2 and table.get("，") == 99 and len(table) == 3
 
 
 def test_stale_build_is_not_used(tmp_path):
@@ -240,3 +245,16 @@ def test_problem_rule_matches_the_lexicon_sets(impl):
         assert bool(rule.is_problem(pol, o, p, e, n)) == want, (o, p, e, n)
         problems += want
     assert 1000 < problems < 59000
+
+
+def test_extractors_sharing_a_table_share_what_it_remembers():
+    # the class table is shared by the extractors of one configuration and remembers the
+    # classes of words in no dictionary; a glued one (巨小: 巨 + 小) needs its part in each
+    first = Extractor.default()
+    texts = ["房间巨小，电视开不了", "服务态度极差，房间极脏，卫生间巨小"]
+    want = [Extractor(first.segmenter, first.stopwords, fast=False).extract(t) for t in texts]
+    assert [first.extract(t) for t in texts] == want
+    second = Extractor(first.segmenter, first.stopwords)
+    assert second._table is first._table or not extract.COMPILED
+    assert [second.extract(t) for t in texts] == want
+    assert ("房间", "小") in want[0].phrases and ("房间", "脏") in want[1].phrases
