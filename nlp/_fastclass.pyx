@@ -311,3 +311,24 @@ def resplit(list words, split_one):
             out = words[:k]
         out.extend(split_one(w))
     return out if out is not None else words
+
+
+cdef inline bint _joiner_char(Py_UCS4 ch):
+    return ch == 43 or ch == 35 or ch == 38 or ch == 46 or ch == 95 or ch == 37 or ch == 45   # + # & . _ % -
+
+
+cdef inline bint _latin_or_digit(Py_UCS4 ch):
+    return 48 <= ch <= 57 or 65 <= ch <= 90 or 97 <= ch <= 122
+
+
+def joins(str text) -> bool:
+    """``nlp.segment._JOINER.search(text) is not None``: an ASCII letter or digit right next to
+    one of + # & . _ % - (jieba-rs may keep such a run in one token)."""
+    cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
+    cdef Py_UCS4 prev = 0, ch
+    for k in range(n):
+        ch = PyUnicode_READ_CHAR(text, k)
+        if (_joiner_char(ch) and _latin_or_digit(prev)) or (_latin_or_digit(ch) and _joiner_char(prev)):
+            return True
+        prev = ch
+    return False

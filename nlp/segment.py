@@ -94,6 +94,14 @@ def _fast_resplit():
     return fast.resplit if fast is not None else None
 
 
+def _fast_joins():
+    """``nlp._fastclass.joins`` (the same answer as ``_joins``) when the compiled modules are built."""
+    from nlp import _fastbuild
+
+    fast = _fastbuild.load()[1]
+    return fast.joins if fast is not None else None
+
+
 def _guess(word: str) -> str:
     """jieba.posseg's tag for a Latin/digit piece: m (number), eng (letters) or x."""
     if _NUMBER.fullmatch(word):
@@ -189,7 +197,7 @@ class Segmenter:
         self.tag_overrides = overrides
         hmm = self.hmm
         cut, tag, has, override = rj.cut, rj.tag, rj.has_word, overrides.get
-        joiner = _joins
+        joiner = _fast_joins() or _joins
 
         fast = _fast_resplit()
         one = partial(_resplit, has_word=has)

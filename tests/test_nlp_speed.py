@@ -258,3 +258,20 @@ def test_extractors_sharing_a_table_share_what_it_remembers():
     assert second._table is first._table or not extract.COMPILED
     assert [second.extract(t) for t in texts] == want
     assert ("房间", "小") in want[0].phrases and ("房间", "脏") in want[1].phrases
+
+
+def test_compiled_joins_matches_the_pattern(real):
+    if extract._FAST is None:
+        pytest.skip("no compiled module here: " + extract.FAST_REASON)   # only where nothing is built
+    import random
+
+    from nlp.segment import _JOINER, _joins
+    rnd = random.Random(11)
+    alphabet = list("aZ09+#&._%-，中 ＡＢ１!@/")
+    texts = list(real) + ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 12))) for _ in range(30000)]
+    hits = 0
+    for t in texts:
+        want = _JOINER.search(t) is not None
+        assert extract._FAST.joins(t) == want == _joins(t), t
+        hits += want
+    assert 100 < hits < len(texts) - 100
