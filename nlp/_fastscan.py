@@ -22,7 +22,9 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
     ``part_of`` {glued word: its adjective}; ``norm`` {predicate: normalized} (filled here
     through ``normalize``); ``pol`` the ``nlp.polarity.Polarity``, ``stopwords`` the
     extractor's; ``end_problem(tokens, adv, obj_w, units, phrases)`` the extractor's clause-end
-    rule (管理乱)."""
+    rule (管理乱). The problem rule is evaluated directly, not through ``is_problem``'s
+    cache: on unique text most pairs are new, and the cache's key tuples and inserts cost more
+    than the rule (a few look-ups) they would save."""
     light = pol.light
     c_bound = BOUND
     c_keyword = KEYWORD
@@ -99,7 +101,7 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
                 if core:
                     units[core] = None
                     if obj_w is not None and i - obj <= gap and obj_w != core:
-                        if is_problem(pol, obj_w, part, exc, noun):
+                        if problem(pol, obj_w, part, exc, noun):
                             if pre is not None and obj_w in light:
                                 whole = pre + obj_w            # 隔音效果差, not 效果差
                                 units[whole] = None
@@ -117,7 +119,7 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
                             if surface != ph[0] + ph[1]:
                                 variants[(ph, surface)] = None
                         linked = True
-                    if vh is not None and (c & c_adj) and vh != core and is_problem(pol, vh, part, exc, False):
+                    if vh is not None and (c & c_adj) and vh != core and problem(pol, vh, part, exc, False):
                         ph = canonical(pol, (vh, core))
                         phrases[ph] = None
                         surface = "".join(tokens[vi:i + 1])
