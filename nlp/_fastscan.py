@@ -185,13 +185,11 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
 
 def split(pol, pred):
     """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净"); cached in ``pol``."""
+    if pred[:1] not in pol._prefix_chars:          # starts with no negator nor degree word
+        return ("", False, pred)                    # (cheaper than a cache look-up and insert)
     cache = pol._split
     got = cache.get(pred)
     if got is not None:
-        return got
-    if pred[:1] not in pol._prefix_chars:          # starts with no negator nor degree word
-        got = ("", False, pred)
-        cache[pred] = got
         return got
     word = pred
     neg = ""
