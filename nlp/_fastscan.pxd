@@ -8,12 +8,12 @@ import cython
                gap=cython.Py_ssize_t, obj=cython.Py_ssize_t, vi=cython.Py_ssize_t, adv=cython.Py_ssize_t,
                last=cython.Py_ssize_t, n=cython.Py_ssize_t, i=cython.Py_ssize_t,
                has_neg=cython.bint, exc=cython.bint, linked=cython.bint, noun=cython.bint,
-               keywords=dict, phrases=dict, variants=dict, units=dict)
+               keywords=dict, phrases=dict, variants=dict, units=dict, prefixes=unicode, part=unicode)
 cpdef tuple scan(list tokens, list classes, dict part_of, dict norm, pol, stopwords, Py_ssize_t max_gap,
                  end_problem)
 
 @cython.locals(k=cython.Py_ssize_t, deg_len=cython.Py_ssize_t, found=cython.bint, excess=cython.bint,
-               cache=dict, degree=dict)
+               cache=dict, degree=dict, prefixes=unicode)
 cpdef tuple split(pol, str pred)
 
 @cython.locals(excess=cython.bint, neg_w=cython.bint, pos_w=cython.bint, bad_up=cython.bint)

@@ -26,6 +26,7 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
     cache: on unique text most pairs are new, and the cache's key tuples and inserts cost more
     than the rule (a few look-ups) they would save."""
     light = pol.light
+    prefixes = pol._prefix_str
     c_bound = BOUND
     c_keyword = KEYWORD
     c_object = OBJECT
@@ -94,10 +95,13 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
                     part = neg + part
                     neg = ""
                     has_neg = False
-                core = norm.get(part)
-                if core is None:
-                    core = normalize(pol, stopwords, part)
-                    norm[part] = core
+                if part[0] not in prefixes:            # no negator nor degree word in front:
+                    core = part                        # normalize() would give it back as it is
+                else:
+                    core = norm.get(part)
+                    if core is None:
+                        core = normalize(pol, stopwords, part)
+                        norm[part] = core
                 if core:
                     units[core] = None
                     if obj_w is not None and i - obj <= gap and obj_w != core:
@@ -185,7 +189,8 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
 
 def split(pol, pred):
     """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净"); cached in ``pol``."""
-    if pred[:1] not in pol._prefix_chars:          # starts with no negator nor degree word
+    prefixes = pol._prefix_str
+    if not pred or pred[0] not in prefixes:         # starts with no negator nor degree word
         return ("", False, pred)                    # (cheaper than a cache look-up and insert)
     cache = pol._split
     got = cache.get(pred)

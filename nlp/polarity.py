@@ -123,6 +123,7 @@ class Polarity:
         self._neg_len = max(map(len, self.negator_set), default=0)
         self._deg_len = max(map(len, self.degree), default=0)
         self._prefix_chars = frozenset(w[0] for w in (*self.negator_set, *self.degree) if w)
+        self._prefix_str = "".join(sorted(self._prefix_chars))
 
     @classmethod
     def default(cls) -> "Polarity":
