@@ -378,7 +378,8 @@ def budget_threshold(rows, method: str, freq, budget: float, cooldown: int, *, r
                           halflife=det.panel.halflife, grace_period=det.grace_period, period=det.period,
                           cycles=det.cycles, n_series=reps)
         P = (np.array(parents, dtype=float) - x)[None, :] + X0 if has_parent else None
-        cols = [batch.commit_many(X0[:, t], None if P is None else P[:, t])["score"] for t in range(X0.shape[1])]
+        cols = [batch.commit_many(X0[:, t], None if P is None else P[:, t], at=rows[t][0])["score"]
+                for t in range(X0.shape[1])]
         all_scores = list(np.stack(cols, axis=1)) if cols else [np.zeros(0)] * reps
     else:
         all_scores = []

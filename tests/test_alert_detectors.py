@@ -608,3 +608,26 @@ def test_share_slot_and_city_parameters_checked():
         SharePanel(3, slots=24, groups=["a", "b"])
     with pytest.raises(ValueError, match="cities"):
         SharePanel(3, cities=["a"])
+
+
+def test_share_scan_with_a_parent_learns_the_series_hour_of_day_share():
+    """Morning and evening series against their province (one share for the day sees their shapes as
+    noise and alarms on them); the share by hour of day (``slots``, hourly data with a parent) about
+    half as often, on Poisson counts with no surge at all (40 series, each its own scan)."""
+    from alerts.detectors import ShareScan
+
+    counts, _ = _two_shapes(35, seed=4)
+    parent = np.broadcast_to(counts.sum(axis=0), counts.shape)
+    eps = {}
+    for slots in (False, True):
+        det = ShareScan(h=5.0, slots=slots, n_series=40)
+        alarms = np.array([det.commit_many(counts[:, t], parent[:, t], at=T0 + t * HOUR)["alarm"]
+                           for t in range(counts.shape[1])]).T
+        eps[slots] = _episodes(alarms)
+    assert eps[True] < 0.7 * eps[False]
+    # one series through update() is the same scan
+    one = ShareScan(h=5.0)
+    got = [one.update(int(counts[0, t]), T0 + t * HOUR, parent=int(parent[0, t])).score for t in range(48)]
+    again = ShareScan(h=5.0, n_series=1)
+    ref = [float(again.commit_many(counts[:1, t], parent[:1, t], at=T0 + t * HOUR)["score"][0]) for t in range(48)]
+    assert np.allclose(got, ref)

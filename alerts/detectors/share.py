@@ -383,7 +383,8 @@ class ShareScan(Detector):
     """The share scan on one series; ``update(count, at, parent=None)``.
 
     With ``parent`` (the province's count at that step, the series included) it is
-    :class:`SharePanel` on one series.  Without, the expected count is the mean of the same
+    :class:`SharePanel` on one series, its share kept by hour of day on hourly data
+    (``slots``; False keeps one share).  Without, the expected count is the mean of the same
     phase (hour of day: ``period`` 24; with its neighbouring hours at half weight) over the
     last ``cycles`` cycles (28 days), floored at
     a tenth of the series' overall mean, and the same scan decides, negative binomial with
@@ -412,7 +413,8 @@ class ShareScan(Detector):
 
     def __init__(self, h: float = 5.0, windows=WINDOWS, halflife: float = 672.0, min_count: float = 2.0,
                  grace_period: int = 168, cap_sd: float = 4.0, cycles: int = 28, period: int = 24,
-                 lone_inv_size: float = 0.3, dispersion_prior: float = 20.0, n_series: int = 1) -> None:
+                 lone_inv_size: float = 0.3, dispersion_prior: float = 20.0, n_series: int = 1,
+                 slots: bool = True) -> None:
         super().__init__()
         n = positive_int("n_series", n_series)
         self.lone_inv_size = positive_float("lone_inv_size", lone_inv_size, strict=False)
@@ -421,7 +423,10 @@ class ShareScan(Detector):
         self._var_den = np.zeros(n)     # EW sum of mean**2
         # no prior share: one series has no siblings to split the parent with, and a prior of the
         # whole parent (1/n_series = 1) held its expected count up for good (the parent mode was blind)
-        self.panel = SharePanel(n, h, windows, halflife, min_count, grace_period, cap_sd, prior=0.0)
+        # with a parent, the share by hour of day (hourly data): an evening industry against a province
+        # that peaks in the morning is not a surge every evening; each copy its own group
+        self.panel = SharePanel(n, h, windows, halflife, min_count, grace_period, cap_sd, prior=0.0,
+                                slots=24 if (slots and period == 24) else 0, groups=np.arange(n))
         self.h = self.threshold = self.panel.h
         self.grace_period = self.panel.grace_period
         self.period = positive_int("period", period)
@@ -438,13 +443,13 @@ class ShareScan(Detector):
         self._ws = np.array([w for _, w in pairs])
         self._cols = np.clip(self._hist.shape[1] - self._ks, 0, None)
 
-    def commit_many(self, x, parent=None) -> dict[str, np.ndarray]:
+    def commit_many(self, x, parent=None, at: datetime | None = None) -> dict[str, np.ndarray]:
         """One step of ``n_series`` independent copies at once (the CLI's null calibration).
 
         ``x`` one count per copy; ``parent`` None (lone mode) or one parent count per copy."""
         x = np.asarray(x, dtype=float).reshape(-1)
         if parent is not None:
-            return self.panel.commit(x, np.asarray(parent, dtype=float).reshape(-1))
+            return self.panel.commit(x, np.asarray(parent, dtype=float).reshape(-1), at=at)
         L = self._len
         valid = self._ks <= L
         if valid.any():
@@ -470,7 +475,7 @@ class ShareScan(Detector):
 
     def update(self, count: int, at: datetime, parent: float | None = None) -> Score:  # type: ignore[override]
         x = check_count(count)
-        out = self.commit_many(np.array([x]), None if parent is None else np.array([float(parent)]))
+        out = self.commit_many(np.array([x]), None if parent is None else np.array([float(parent)]), at=at)
         self.n_seen += 1
         return Score(at, x, float(out["step_expected"][0]), float(out["score"][0]), self.h,
                      bool(out["alarm"][0]))
