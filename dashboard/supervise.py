@@ -70,7 +70,7 @@ def due_table(items: list[dict] | None, err: str | None = None):
     for r in rows:
         trs.append(html.Tr([
             html.Td(r["unit"] if r["unit"] != last else "", className="unit"),
-            html.Td(r["clock"], className="clock"), html.Td(html.Span(r["stage"], className=f"due-stage due-{r['stage_key']}")),
+            html.Td(r["clock"], className="due-clock"), html.Td(html.Span(r["stage"], className=f"due-stage due-{r['stage_key']}")),
             html.Td(r["left"], className="left"), html.Td(r["deadline"], className="t"),
             html.Td(short_place(r["district"]), className="place"), html.Td(r["industry"], className="ind"),
             html.Td(r["id"], className="cid")], className=f"due-row due-{r['stage_key']}"))
