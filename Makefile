@@ -4,7 +4,8 @@ PY_SYS ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-DEBS := redis-server fonts-noto-cjk fonts-dejavu-core
+# gcc and python3-dev build the extractor's compiled fast path (nlp/_fastbuild.py).
+DEBS := redis-server fonts-noto-cjk fonts-dejavu-core gcc python3-dev
 # The dashboard's browser tests and screenshots drive Debian's headless Chromium.
 BROWSER_DEBS := chromium chromium-driver
 
