@@ -15,38 +15,63 @@ from config import ROOT_DIR, Settings
 from dashboard.data import same_time_last_year
 
 
-async def _publish(settings: Settings, complaints, source: str = "demo", batch: int = 2000) -> int:
+def _case_player(settings: Settings):
+    from streams.cases.config import default_case_config
+    from streams.cases.deadlines import WorkCalendar
+    from streams.cases.simplay import CasePlayer
+
+    cfg = default_case_config()
+    return CasePlayer(cfg, WorkCalendar(settings.tz, cfg.unknown_years), 12315)
+
+
+async def _publish(settings: Settings, complaints, source: str = "demo", batch: int = 2000,
+                   cases: bool = False) -> int:
     from streams.intake import Intake
     from streams.schema import Rules
 
     rules = Rules(settings)
+    player = _case_player(settings) if cases else None
     n = 0
     buf: list[dict] = []
     async with Intake(settings, source=source) as it:
+        async def flush() -> int:
+            sent = await it.publish(buf)
+            if player is not None:    # the case events that happened before now, as the simulator plays them
+                from streams.cases.api import publish_events
+                from streams.cases.events import validate_event
+                now = time.time()
+                events = player.add(buf, now)
+                good = [ev for ev, errs in (validate_event(e, now, settings.tz) for e in events) if not errs]
+                for i in range(0, len(good), 5000):
+                    await publish_events(it, good[i:i + 5000])
+            buf.clear()
+            return sent
+
         for c in complaints:
             rec, errors = rules.validate(c)
             if rec is None:
                 raise ValueError(f"demo complaint {c.get('id')} is invalid: {errors}")
             buf.append(rec)
             if len(buf) >= batch:
-                n += await it.publish(buf)
-                buf = []
+                n += await flush()
         if buf:
-            n += await it.publish(buf)
+            n += await flush()
     return n
 
 
-def publish(settings: Settings, complaints, source: str = "demo") -> int:
-    """Validate and publish complaints like the intake does; returns how many."""
-    return asyncio.run(_publish(settings, complaints, source))
+def publish(settings: Settings, complaints, source: str = "demo", cases: bool = False) -> int:
+    """Validate and publish complaints like the intake does; returns how many. With ``cases``,
+    each complaint's case is played out up to now (streams.cases.simplay), as the simulator does."""
+    return asyncio.run(_publish(settings, complaints, source, cases=cases))
 
 
 def seed_history(settings: Settings, now: datetime, days: float = 8, rate: float = 0.2,
                  last_year_hours: float = 30, seed: int = 12315, surge: str | None = None,
-                 surge_minutes: float = 50) -> int:
+                 surge_minutes: float = 50, cases: bool = False) -> int:
     """Simulated complaints for the last ``days`` days and for the same hours a year earlier
     (``last_year_hours`` up to the same time last year), at ``rate`` a second on average; with
-    ``surge`` (a name of config/surges.yaml), that surge over the last ``surge_minutes``."""
+    ``surge`` (a name of config/surges.yaml), that surge over the last ``surge_minutes``; with
+    ``cases``, their cases played out up to now (else every case stays open and falls overdue)."""
     from streams.simgen import Simulator, load_surges, select_surges
 
     sim = Simulator(settings, seed=seed, rate_per_second=rate, run_tag="demo-hist")
@@ -54,7 +79,7 @@ def seed_history(settings: Settings, now: datetime, days: float = 8, rate: float
     ly_end = same_time_last_year(now) + timedelta(hours=2)
     old = Simulator(settings, seed=seed + 1, rate_per_second=rate * 0.85, run_tag="demo-ly").generate(
         ly_end - timedelta(hours=last_year_hours + 2), ly_end)
-    n = publish(settings, recent, "demo-history") + publish(settings, old, "demo-history")
+    n = publish(settings, recent, "demo-history", cases) + publish(settings, old, "demo-history", cases)
     if surge:
         start = now - timedelta(minutes=surge_minutes)
         chosen = select_surges(load_surges(settings), [f"{surge}@{start:%Y-%m-%dT%H:%M}"], settings.tz)

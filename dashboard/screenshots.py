@@ -105,7 +105,8 @@ class DemoStack:
             time.sleep(0.2)
         now = datetime.now(self.settings.tz)
         say(f"seeding {self.history_days:g} days of history at {self.rate:g}/s and the same hours last year …")
-        n = demo.seed_history(self.settings, now, days=self.history_days, rate=self.rate, surge=self.seed_surge)
+        n = demo.seed_history(self.settings, now, days=self.history_days, rate=self.rate, surge=self.seed_surge,
+                              cases=True)
         demo.wait_tallied(self.redis, n, timeout=600)
         say(f"{n:,} complaints tallied; starting the live feed ({self.feed_rate:g}/s, surges: {', '.join(self.surges) or 'none'}) …")
         self.procs.append(demo.live_feed(self.env, self.feed_rate, self.surges, self.data / "logs" / "feed.log"))
