@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from alerts.detectors.share import SharePanel
+from alerts.detectors.share import REST_FLOOR, SharePanel
 
 __all__ = ["Series", "SeriesIndex", "LiveDetector", "hour_floor", "phrase_detections"]
 
@@ -245,11 +245,12 @@ class LiveDetector:
             if k < p.x.filled:
                 col = (p.x.pos - 1 - k) % p.x.size
                 e0 = p.e.buf[:, col].copy()
-                e = np.where(rest0 > 0, e0 * rest / np.maximum(rest0, 1e-12), p.share() * rest)
+                # expected counts are taken from the rest floored at REST_FLOOR items (never 0), so they rescale
+                e = e0 * np.maximum(rest, REST_FLOOR) / np.maximum(rest0, REST_FLOOR)
                 p.x.buf[:, col] = x
                 p.e.buf[:, col] = e
             else:
-                e0, e = p.share() * rest0, p.share() * rest
+                e0, e = p.share() * np.maximum(rest0, REST_FLOOR), p.share() * np.maximum(rest, REST_FLOOR)
             warm = p.steps - k - 1 >= p.grace_period          # could the hour alarm when learned
             learn0, learn = _taught(x0, e0, p.cap_sd, warm), _taught(x, e, p.cap_sd, warm)
             w = p.decay ** k

@@ -114,6 +114,29 @@ def test_relearning_the_same_hours_gives_the_same_detector(index):
     assert a.tick(now, fields) == b.tick(now, fields)
 
 
+def test_a_series_alone_in_a_quiet_hour_is_never_expected_at_zero(index):
+    # an hour just begun: the three complaints of one county's 药品 are the whole province so far;
+    # leave-one-out gave every series the rest of the province, 0, so expected 0.0 and score 86
+    det = _learned(index)
+    fields = {"140403|药品|投诉|12315": 3}
+    x, parent = index.vector(fields)
+    hour = T0 + timedelta(days=10)
+    out = det.panel.score(x, parent, at=hour)
+    i = index.pos["county:140403:药品"]
+    p = det.panel
+    assert np.all(out["step_expected"] > 0)
+    # its share of one item, by the hour's slot and its city's recent hours (the others: of its three)
+    one = p.share() * p.slot_factor(p.slot_of(hour))
+    e0 = one * np.maximum(parent - x, 1.0)
+    assert out["step_expected"][i] == pytest.approx(one[i] * p.city_factor(p._clip(x, e0), e0)[i])
+    assert np.isfinite(out["score"][i]) and out["expected"][i] >= out["step_expected"][i]
+    # a busy hour is unchanged: the floor only binds when the rest of the province is under one item
+    busy = dict(fields, **{"140105|食品|投诉|12315": 40})
+    xb, pb = index.vector(busy)
+    eb = det.panel.expected(xb, pb, at=hour, city=False)
+    assert eb[i] == pytest.approx(p.share()[i] * 40 * p.slot_factor(p.slot_of(hour))[i])
+
+
 def test_the_share_scan_ignores_what_the_whole_province_does():
     # a calendar peak: everyone x3 for a day is not a surge; one series x3 is
     rng = np.random.default_rng(1)

@@ -53,7 +53,7 @@ import numpy as np
 
 from .base import Detector, Score, check_count, positive_float, positive_int
 
-__all__ = ["SharePanel", "ShareScan", "WINDOWS", "scan_llr"]
+__all__ = ["REST_FLOOR", "SharePanel", "ShareScan", "WINDOWS", "scan_llr"]
 
 
 _REST: dict = {}
@@ -68,6 +68,10 @@ def _rest_day(at: datetime) -> int:
         cal = default_calendar()
         _REST[day] = 0 if cal.is_makeup_workday(day) else int(day.weekday() >= 5 or cal.is_holiday(day))
     return _REST[day]
+
+# the least rest of the parent a step's expected count is computed from, in items (never 0: a series
+# alone in a quiet hour is expected at its share of one item, not at nothing)
+REST_FLOOR = 1.0
 
 # window lengths scanned, in steps (hours): one hour to three days
 WINDOWS = (1, 2, 3, 4, 6, 8, 12, 18, 24, 36, 48, 72)
@@ -310,7 +314,10 @@ class SharePanel:
 
     def expected(self, x: np.ndarray, parent, at: datetime | None = None, city: bool = True) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        rest = np.maximum(np.asarray(parent, dtype=float) - x, 0.0)
+        # the rest of the parent is taken as at least REST_FLOOR items: in a quiet (or just begun)
+        # hour a series can be the whole of its parent, and leave-one-out then expected it at exactly
+        # 0, which any min_count items passed with an unbounded score (expected 0.0, score 86)
+        rest = np.maximum(np.asarray(parent, dtype=float) - x, REST_FLOOR)
         e = self.share() * rest
         if self.slots:
             e = e * self.slot_factor(self.slot_of(at))
