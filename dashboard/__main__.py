@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl-C ends the server even when it was started with SIGINT ignored (a shell starts background
+    # jobs so, and a child inherits it): Python then installs no KeyboardInterrupt of its own
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         proxy = {"trusted_proxy": args.trusted_proxy, "trusted_proxy_count": 1,
                  "trusted_proxy_headers": "x-forwarded-for x-forwarded-proto x-forwarded-host"} if args.trusted_proxy else {}

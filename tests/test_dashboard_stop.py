@@ -56,9 +56,15 @@ def dash_env(services, tmp_path):
     return env
 
 
-def start_dashboard(env: dict, tmp_path: Path) -> tuple[Proc, str, list[int]]:
+def start_dashboard(env: dict, tmp_path: Path, sigint_ignored: bool = False) -> tuple[Proc, str, list[int]]:
     port = free_port()
-    dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp_path / "dashboard.log").start()
+    if sigint_ignored:   # as a shell starts a background job (`make test &`): the child inherits SIG_IGN
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        dash = Proc(["-m", "dashboard", "--port", str(port)], env, tmp_path / "dashboard.log").start()
+    finally:
+        if sigint_ignored:
+            signal.signal(signal.SIGINT, before)
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", dash, "the dashboard", 60)
     assert slow_refresh(url).status_code in (200, 204)
@@ -69,7 +75,7 @@ def start_dashboard(env: dict, tmp_path: Path) -> tuple[Proc, str, list[int]]:
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGINT"])
 def test_stopping_the_dashboard_ends_its_background_process(dash_env, tmp_path, how):
-    dash, url, children = start_dashboard(dash_env, tmp_path)
+    dash, url, children = start_dashboard(dash_env, tmp_path, sigint_ignored=True)
     dash.proc.send_signal(getattr(signal, how))
     dash.proc.wait(timeout=15)
     wait_until(lambda: gone(children), 10, f"the background process to end after {how}")
