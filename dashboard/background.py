@@ -48,6 +48,7 @@ class Background:
     def get(self, key, fn: Callable, *args, max_age: float) -> Any:
         """The last value of ``key`` (None before the first); ``fn(*args)`` recomputes it when stale.
         ``fn`` must be a module-level function (it runs in another process)."""
+        fut = None
         with self._lock:
             have = self._values.get(key)
             stale = have is None or time.monotonic() - have[0] > max_age
@@ -58,7 +59,11 @@ class Background:
                     self._pool = self._new_pool()
                     fut = self._pool.submit(fn, *args)
                 self._running[key] = fut
-                fut.add_done_callback(lambda f, key=key: self._done(key, f))
+        if fut is not None:
+            # outside the lock: a future already done runs _done at once, in this thread, and _done
+            # takes the lock (inside it, a quick job answered before this line hung every request
+            # thread of the dashboard on the lock for good)
+            fut.add_done_callback(lambda f, key=key: self._done(key, f))
         return have[1] if have else None
 
     def error(self, key) -> str | None:

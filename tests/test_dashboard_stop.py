@@ -123,3 +123,38 @@ def test_a_pool_worker_ends_when_its_parent_is_killed(tmp_path):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_a_job_done_before_its_callback_is_registered_does_not_hang_the_screens():
+    """A quick job can be answered before ``Background.get`` registers its callback; the callback then
+    runs at once in the request thread. Registered under the lock, it hung that thread on the lock,
+    and every request thread after it (the console's 督办 list and the review's 办理情况 never came)."""
+    import threading
+    from concurrent.futures import Executor, Future
+
+    from dashboard.background import Background
+
+    class Answered(Executor):       # the race's outcome made certain: the future is done on return
+        def submit(self, fn, /, *args, **kwargs):
+            f = Future()
+            try:
+                f.set_result(fn(*args, **kwargs))
+            except Exception as e:  # noqa: BLE001 - the job's failure is the future's
+                f.set_exception(e)
+            return f
+
+    bg = Background(None)
+    bg._pool.shutdown()
+    bg._pool = Answered()
+    got = []
+    t = threading.Thread(target=lambda: got.append((bg.get("k", int, "41", max_age=60),
+                                                    bg.get("k", int, "41", max_age=60))), daemon=True)
+    t.start()
+    t.join(5)
+    assert not t.is_alive(), "Background.get hung on its own lock"
+    assert got == [(None, 41)]                       # first call starts it, the second reads the value
+    assert bg.wait("k", int, "41", timeout=5) == 41 and bg.error("k") is None
+    done = threading.Thread(target=lambda: bg.get("k2", divmod, 1, 0, max_age=60), daemon=True)
+    done.start()
+    done.join(5)
+    assert not done.is_alive() and bg.error("k2").startswith("ZeroDivisionError")
