@@ -149,6 +149,11 @@ def create_app(settings: Settings | None = None, client: redis.Redis | None = No
     install_timing(server, ctx)
     install_fonts(server, ctx, env, prepare=warm)
     if warm:
+        # plotly imports numpy at its first figure: imported here, in one thread, so that the warm-up
+        # thread and a request thread drawing at the same time never find it half-initialised (seen
+        # as "partially initialized module 'numpy' has no attribute 'isscalar'")
+        import numpy  # noqa: F401
+
         threading.Thread(target=warm_up, args=(ctx,), name="dashboard-warm-up", daemon=True).start()
     return app
 
