@@ -221,8 +221,8 @@ class LiveDetector:
         """Fold late complaints in: ``hours`` maps learned hours to their tally now.
 
         For each kept hour whose counts changed, what was learned of it is replaced: the scan's
-        own record of the hour (the last three days: the counts its windows sum, and the
-        expected counts, rescaled to the hour's new rest of the province) exactly, and the
+        own record of the hour (the last three days: the counts its windows sum exactly, and the
+        expected counts, as the baselines now give them for the hour's new counts), and the
         baselines (each series' share of the province, weighted by age with the share's
         half-life) by the change of what that hour taught, as an in-control hour. No hour is
         read again and nothing is relearned, so it costs one hour's arithmetic. Returns how many
@@ -245,8 +245,10 @@ class LiveDetector:
             if k < p.x.filled:
                 col = (p.x.pos - 1 - k) % p.x.size
                 e0 = p.e.buf[:, col].copy()
-                # expected counts are taken from the rest floored at REST_FLOOR items (never 0), so they rescale
-                e = e0 * np.maximum(rest, REST_FLOOR) / np.maximum(rest0, REST_FLOOR)
+                # the hour's expected counts as the scan's baselines now give them: the baselines it
+                # had when it learned the hour may have come from a history still arriving (a bulk
+                # of late hours then looked like a surge against shares learned from empty hours)
+                e = p.expected(x, parent, at=hour)
                 p.x.buf[:, col] = x
                 p.e.buf[:, col] = e
             else:
