@@ -246,7 +246,7 @@ def test_a_viewer_sees_the_console_but_cannot_act(site, browser):
     row = ROW.format(text="高平市")
     js_wait(driver, f"return !!{row}", 60, "the queue")          # a loaded 2-core machine: generous
     driver.execute_script(f"{row}.click()")
-    js_wait(driver, "return !!document.getElementById('duty-detail-title')", 10, "the detail")
+    js_wait(driver, "return !!document.getElementById('duty-detail-title')", 30, "the detail")
     time.sleep(1)
     assert driver.execute_script("return Array.from(document.querySelectorAll('.actions button')).every(b => b.disabled)")
     assert alert_store(site).get(aid)["state"] == "new"

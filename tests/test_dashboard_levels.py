@@ -126,8 +126,13 @@ def latin_words(items: list[dict]) -> list[tuple[str, str]]:
         text = it["text"]
         for name in LATIN_ALLOWED_IN:
             text = text.replace(name, "")
-        for word in re.findall(r"[A-Za-z]+", text):
+        for m in re.finditer(r"[A-Za-z]+", text):
+            word = m.group()
             if word in LATIN_ALLOWED:
+                continue
+            # one or two letters written into a Chinese word (T恤, U盘, 4S店): complaint vocabulary, as
+            # the topics read it from the data, not a UI string
+            if len(word) <= 2 and re.match(r"[\u4e00-\u9fff]", text[m.end():m.end() + 1]):
                 continue
             # a number's unit in a chart's axis ("1.2k", "3M")
             if re.fullmatch(r"[kKM]", word) and re.search(r"\d" + word + r"\b", it["text"]):
