@@ -38,8 +38,16 @@ def _of(cls, section: dict | None, **computed):
     return cls(**kw)
 
 
+class _Section:
+    """A settings section built from its YAML mapping (``Section.of(raw["section"])``)."""
+
+    @classmethod
+    def of(cls, section: dict):
+        return _of(cls, section)
+
+
 @dataclass(frozen=True)
-class KafkaSettings:
+class KafkaSettings(_Section):
     broker: str
     embedded_port: int
     complaints_topic: str
@@ -56,36 +64,24 @@ class KafkaSettings:
     sasl_password: str = field(default="", repr=False)
     ssl_cafile: str = ""
 
-    @classmethod
-    def of(cls, section: dict) -> "KafkaSettings":
-        return _of(cls, section)
-
 
 @dataclass(frozen=True)
-class RedisSettings:
+class RedisSettings(_Section):
     url: str
     embedded_port: int
     appendfsync: str
 
-    @classmethod
-    def of(cls, section: dict) -> "RedisSettings":
-        return _of(cls, section)
-
 
 @dataclass(frozen=True)
-class ApiSettings:
+class ApiSettings(_Section):
     host: str
     port: int
     max_body_bytes: int
     max_batch: int
 
-    @classmethod
-    def of(cls, section: dict) -> "ApiSettings":
-        return _of(cls, section)
-
 
 @dataclass(frozen=True)
-class ComplaintSettings:
+class ComplaintSettings(_Section):
     max_text_chars: int
     max_merchant_chars: int
     max_amount_yuan: float
@@ -100,13 +96,9 @@ class ComplaintSettings:
         """Every industry a tally can hold: the configured ones, then ``unclassified``."""
         return (*self.industries, self.unclassified)
 
-    @classmethod
-    def of(cls, section: dict) -> "ComplaintSettings":
-        return _of(cls, section)
-
 
 @dataclass(frozen=True)
-class TallySettings:
+class TallySettings(_Section):
     grace_seconds: float
     keep_minute_hours: float
     keep_hour_days: float
@@ -114,23 +106,15 @@ class TallySettings:
     keep_docs_days: float
     dedup_days: float
 
-    @classmethod
-    def of(cls, section: dict) -> "TallySettings":
-        return _of(cls, section)
-
 
 @dataclass(frozen=True)
-class NlpSettings:
+class NlpSettings(_Section):
     enabled: bool
     min_count: int = 3
     rising_score: float = 2.5
     classify_min_probability: float = 0.4
     learn_online: bool = True
     learn_max_per_second: float = 50
-
-    @classmethod
-    def of(cls, section: dict) -> "NlpSettings":
-        return _of(cls, section)
 
 
 @dataclass(frozen=True)
