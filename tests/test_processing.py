@@ -116,3 +116,29 @@ def test_online_learning_is_capped_per_second_and_saved_on_the_clock(tmp_path):
     assert not path.exists()
     learner.tick(time.monotonic() + 301)
     assert path.exists() and learner.unsaved == 0
+
+
+def test_the_workers_extractor_does_not_mask_again_and_finds_the_same_terms():
+    """Records reach enrich() masked (validated here, or by the signed intake), so the worker's
+    extractor skips masking; on masked texts its terms are those of the masking extractor."""
+    from nlp.extract import Extractor
+    from streams.bench import complaints
+    from streams.processing import TextAnalysis, enrich
+
+    s = load_settings()
+    s.raw["nlp"]["learn_online"] = False
+    nlp = TextAnalysis(s)
+    assert nlp.extractor.mask is False and Extractor.default().mask is True, "the default extractor still masks"
+    planted = ["我叫王小明，身份证１４０１０５１９９００１０１１２３４，车牌晋A12345，邮箱wxm@qq.com，鞋子开胶商家不退款",
+               "联系人：李大伟 (0351)1234567 充值卡6222021234567890123余额不退，健身房跑路",
+               "个体户：张小强，卖的羊肉不新鲜，电话138-1234-5678，住平阳路25号3单元501室"]
+    raws = complaints(300, "mask")
+    for i, text in enumerate(planted):
+        raws[i]["text"] = text
+    records = [(i, RULES.validate(raw, time.time())[0]) for i, raw in enumerate(raws)]
+    masking = TextAnalysis.__new__(TextAnalysis)
+    masking.__dict__.update(nlp.__dict__, extractor=Extractor.default())
+    docs = enrich(records, nlp)
+    assert docs == enrich(records, masking)
+    for leaked in ("王小明", "李大伟", "张小强", "1234567", "12345678", "A12345", "wxm@"):
+        assert all(leaked not in d for d in docs), leaked
