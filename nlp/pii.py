@@ -29,8 +29,14 @@ MAX_DEPTH = 32          # deeper JSON is refused at intake (streams.schema) and 
 
 # Non-ASCII digits (any Unicode decimal digit), super/subscript and circled digits, and the
 # full-width forms of + - . @ and the Latin letters (e-mail, plates).
-_FOLD = re.compile(r"(?![0-9])\d|[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u24ff\u2776-\u2793"
-                   r"\uff0b\uff0d\uff0e\uff20-\uff3a\uff41-\uff5a]")
+# ([^\D0-9] is a digit that is not 0-9: one set test, where (?![0-9])\d cost ~3x as much.)
+_FOLDED_FORMS = (r"[\u00b2\u00b3\u00b9\u2070-\u2079\u2080-\u2089\u2460-\u24ff\u2776-\u2793"
+                 r"\uff0b\uff0d\uff0e\uff20-\uff3a\uff41-\uff5a]")
+_FOLD = re.compile(r"[^\D0-9]|" + _FOLDED_FORMS)
+# the same as two plain sets, each searched on its own: faster than their alternation when,
+# as in most texts, neither occurs
+_OTHER_DIGIT = re.compile(r"[^\D0-9]").search
+_FOLDED_FORM = re.compile(_FOLDED_FORMS).search
 
 
 @lru_cache(maxsize=4096)
@@ -51,7 +57,7 @@ def _fold_match(m: re.Match) -> str:
 def fold(text: str) -> str:
     """Digits of any script (full-width １３８, ①, ²) as ASCII digits; full-width Latin letters
     and ＋－．＠ as ASCII. Chinese punctuation (，（）：) is left as written."""
-    if not text or text.isascii():
+    if not text or text.isascii() or (_OTHER_DIGIT(text) is None and _FOLDED_FORM(text) is None):
         return text
     return _FOLD.sub(_fold_match, text)
 
@@ -122,6 +128,10 @@ _SURNAMES = frozenset(
 # A sole trader named after its owner (个体户王小明, 经营者：李四): a person's name standing alone,
 # two or three characters, not the first characters of a shop name (个体户张记面馆 stays).
 _OWNER_CUE = re.compile(r"(?:个体工商户|个体户|经营者|业主|店主)\s*[:：]?\s*([" + _HAN + r"]{2,3})(?![" + _HAN + r"])")
+# Every match of _NAME_CUE holds one of these words (我叫/名叫/名字叫: 叫; 我的名字是: 名字; a role
+# word), every match of _OWNER_CUE one of those (个体工商户 and 个体户: 个体).
+_NAME_CUE_WORDS = ("叫", "名字", *_ROLE_CUE.split("|"))
+_OWNER_CUE_WORDS = ("个体", "经营者", "业主", "店主")
 # Characters that end a name found by a cue (王小明电话… -> 王小明, 李四在… -> 李四).
 _AFTER_NAME = set("电手联身住在家的是，从于今昨去买向要反投举因和与给说称等先女号地邮微及也了就还")
 _FILLERS = ("我的名字叫", "我的名字是", "本人姓名", "我叫", "名叫", "我是", "本人", "姓名", "名字", "联系人", "投诉人",
@@ -141,14 +151,22 @@ def names_in_text(text: str) -> tuple[str, ...]:
     if not text:
         return ()
     out = []
-    for m in _NAME_CUE.finditer(text):
-        n = _cut_name(m.group(1)).rstrip("·")
-        if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
-            out.append(n)
-    for m in _OWNER_CUE.finditer(text):
-        n = m.group(1)
-        if n[0] in _SURNAMES and n not in out:
-            out.append(n)
+    # the patterns run only on a text holding one of their cue words (substring tests cost next
+    # to nothing; _NAME_CUE's search through a text without a cue cost ~4 µs)
+    for cue in _NAME_CUE_WORDS:
+        if cue in text:
+            for m in _NAME_CUE.finditer(text):
+                n = _cut_name(m.group(1)).rstrip("·")
+                if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
+                    out.append(n)
+            break
+    for cue in _OWNER_CUE_WORDS:
+        if cue in text:
+            for m in _OWNER_CUE.finditer(text):
+                n = m.group(1)
+                if n[0] in _SURNAMES and n not in out:
+                    out.append(n)
+            break
     return tuple(out)
 
 
@@ -183,16 +201,39 @@ def _mask_card(m: re.Match) -> str:
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
+# Every match of _ID18, _ID15, _BANK, _MOBILE and _LANDLINE starts with a digit, '(', '（' or '+',
+# holds only digits, X/x, the separators of _S, parentheses and '+', and is at least 10
+# characters long (a landline: 3 + 3 + 4 digits); their look-arounds only ask "is the next
+# character a digit?". So they can match only inside a run like _NUMBER_RUN, which one fast scan
+# finds, and masking each run alone, in the same order, gives the same text as running the five
+# patterns over the whole text (15 µs for _MOBILE alone on a 190-character text, because its
+# optional prefix leaves the regex engine no first character to look for).
+_NUMBER_RUN = re.compile(r"[\d(（+][\d \u00a0\u3000.\-()（）+Xx]{9,}")
+
+
+def _mask_number_run(s: str) -> str:
+    s = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 13 + m.group(3)[-2:], s)
+    s = _ID15.sub(lambda m: m.group(1)[:3] + "*" * 10 + m.group(3)[-2:], s)
+    s = _BANK.sub(_mask_card, s)
+    s = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), s)
+    return _LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), s)
+
+
 def _mask_numbers(t: str) -> str:
-    if not _MAY_HOLD_NUMBER.search(t):
-        return t
-    t = _ID18.sub(lambda m: m.group(1)[:3] + "*" * 13 + m.group(3)[-2:], t)
-    t = _ID15.sub(lambda m: m.group(1)[:3] + "*" * 10 + m.group(3)[-2:], t)
-    t = _BANK.sub(_mask_card, t)
-    t = _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), t)
-    t = _LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), t)
+    out: list[str] = []
+    last = 0
+    for m in _NUMBER_RUN.finditer(t):
+        run = m.group()
+        masked = _mask_number_run(run)
+        if masked != run:
+            out += (t[last:m.start()], masked)
+            last = m.end()
+    if out:
+        out.append(t[last:])
+        t = "".join(out)
     t = _PLATE.sub(lambda m: m.group(1) + m.group(2) + "***" + m.group(4), t)
-    return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), t)
+    # an e-mail address has an '@' (a substring test costs next to nothing)
+    return _EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), t) if "@" in t else t
 
 
 def mask_text(text: str, names: tuple[str, ...] = ()) -> str:

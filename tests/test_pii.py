@@ -30,3 +30,72 @@ def test_contact_under_any_key_or_as_a_sentence():
     assert mask_contact({"联系人": "李大伟"}) == {"masked": True, "name": "李**"}
     assert mask_contact("我叫王小明，13812345678") == {"masked": True, "phone": "138****5678", "name": "王**"}
     assert mask_text("王小明说李大伟也来过", names=("王小明", "李大伟")) == "王**说李**也来过"
+
+
+# -- the prechecks that keep masking cheap (nlp.pii: _NUMBER_RUN, cue words, fold's two sets) --
+
+def _numbers_everywhere(t: str) -> str:
+    """The seven number patterns run over the whole text, in order: what _mask_numbers must equal."""
+    from nlp import pii
+
+    t = pii._ID18.sub(lambda m: m.group(1)[:3] + "*" * 13 + m.group(3)[-2:], t)
+    t = pii._ID15.sub(lambda m: m.group(1)[:3] + "*" * 10 + m.group(3)[-2:], t)
+    t = pii._BANK.sub(pii._mask_card, t)
+    t = pii._MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), t)
+    t = pii._LANDLINE.sub(lambda m: m.group(1) + "-" + "*" * len(m.group(2)) + m.group(3), t)
+    t = pii._PLATE.sub(lambda m: m.group(1) + m.group(2) + "***" + m.group(4), t)
+    return pii._EMAIL.sub(lambda m: m.group(1) + "***" + m.group(2), t)
+
+
+def test_masking_number_runs_alone_is_masking_the_whole_text():
+    import random
+
+    from nlp import pii
+    from nlp.bench import real_texts
+
+    rnd = random.Random(12315)
+    alphabet = "0123456789" * 3 + " -.()（）+Xx\u3000\u00a0号电话晋Aa@q.c"
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 70))) for _ in range(20000)]
+    texts += ["话" + "".join(rnd.choice("0123456789 -.()（）+") for _ in range(rnd.randrange(8, 30))) + "号"
+              for _ in range(20000)]
+    texts += real_texts()[:300]
+    for t in texts:
+        assert pii._mask_numbers(t) == _numbers_everywhere(t), t
+
+
+def test_numbers_are_masked_wherever_their_run_starts_or_ends():
+    cases = {
+        "13812345678": "138****5678",                               # the whole text
+        "电话:13812345678号": "电话:138****5678号",
+        "+86 138 1234 5678。": "138****5678。",
+        "0086-13812345678，": "138****5678，",
+        "（+86）138-1234-5678": "138****5678",
+        "X13812345678x": "X138****5678x",                            # run chars that match nothing
+        "座机(0351)1234567": "座机0351-***4567",
+        "座机（0351）123-4567": "座机0351-***4567",
+        "身份证14040319900101123X号": "身份证140*************3X号",
+        "卡号6222 0212 3456 7890 123止": "卡号6222***********0123止",
+    }
+    for text, masked in cases.items():
+        assert mask_text(text) == masked, text
+
+
+def test_digits_and_forms_of_other_scripts_are_still_folded_and_masked():
+    assert mask_text("电话١٣٨١٢٣٤٥٦٧٨") == "电话138****5678"            # Arabic-Indic digits
+    assert mask_text("电话①③⑧１２３４５６７８") == "电话138****5678"      # circled and full-width
+    assert mask_text("邮箱ａｂｃ＠ｑｑ．ｃｏｍ") == "邮箱a***@qq.com"        # a full-width '@'
+    assert mask_text("x²") == "x2" and mask_text("价格１２元") == "价格12元"
+
+
+def test_every_name_cue_still_finds_its_name():
+    from nlp.pii import _NAME_CUE_WORDS, _ROLE_CUE, names_in_text
+
+    for cue in ("我叫", "名叫", "我的名字是", "我的名字叫"):
+        assert names_in_text(f"投诉：{cue}王小明，鞋子开胶") == ("王小明",), cue
+    for role in _ROLE_CUE.split("|"):
+        assert names_in_text(f"{role}：李大伟，电话另告") == ("李大伟",), role
+        assert mask_text(f"{role}为李大伟。") == f"{role}为李**。", role
+    for owner in ("个体工商户", "个体户", "经营者", "业主", "店主"):
+        assert names_in_text(f"{owner}：张小强，卖的羊肉不新鲜") == ("张小强",), owner
+        assert mask_text(f"{owner}张小强") == f"{owner}张**", owner
+    assert names_in_text("投诉人在商场购买的鞋子开胶") == () and "叫" in _NAME_CUE_WORDS
