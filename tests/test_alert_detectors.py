@@ -631,3 +631,44 @@ def test_share_scan_with_a_parent_learns_the_series_hour_of_day_share():
     again = ShareScan(h=5.0, n_series=1)
     ref = [float(again.commit_many(counts[:1, t], parent[:1, t], at=T0 + t * HOUR)["score"][0]) for t in range(48)]
     assert np.allclose(got, ref)
+
+
+def test_share_scan_lone_series_stays_finite_without_warnings_through_long_alarms():
+    """A lone series (no parent: ``python -m alerts detect`` without a parent column, and its null
+    calibration's batch of copies) is scored against its own same-hour mean, handed to the panel.
+    The panel also learned a share of the parent it was given, 0: its expected count became the
+    counts over 1e-12, learned in place of the counts while alarming, and after some hundred
+    alarming hours its sums overflowed (numpy overflow / invalid-value RuntimeWarnings in
+    ``share()`` and ``slot_factor()``).  The input is the wandering series of
+    ``tests/test_alert_cli.py`` (seed 1), which warned."""
+    import warnings
+
+    from alerts.detectors import ShareScan
+
+    rng = np.random.default_rng(1)
+    n = 120 * 24
+    base = 3 * (1 + 0.8 * np.sin((np.arange(n) % 24 - 6) / 24 * 2 * np.pi))
+    walk = np.repeat(np.cumsum(rng.normal(0, 0.125, n // 24 + 1)), 24)[:n]
+    spells = np.repeat(rng.normal(0, 0.35, n // 72 + 1), 72)[:n]
+    counts = rng.poisson(base * np.exp(walk + spells))
+    start = 24 * 90 + 9
+    counts[start:start + 6] += 30
+    t0 = datetime(2025, 1, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # any RuntimeWarning fails the test
+        lone = ShareScan(h=5.0)
+        scores = [lone.update(int(c), t0 + i * HOUR) for i, c in enumerate(counts)]
+        batch = ShareScan(h=5.0, n_series=2)           # the CLI's null copies, all at once
+        other = rng.poisson(base)
+        cols = [batch.commit_many(np.array([counts[t], other[t]]), None, at=t0 + t * HOUR)
+                for t in range(n)]
+    s = np.array([sc.score for sc in scores])
+    e = np.array([sc.expected for sc in scores])
+    assert np.isfinite(s).all() and np.isfinite(e).all() and (e > 0).all()
+    # it went through what used to overflow: hundreds of alarming hours
+    assert sum(sc.alarm for sc in scores) > 200
+    # and still alarms on the real surge within its six hours
+    assert any(sc.alarm for sc in scores[start:start + 6])
+    b = np.stack([c["score"] for c in cols], axis=1)
+    assert np.isfinite(b).all()
+    assert np.allclose(b[0], s)                        # a copy in the batch is the same scan

@@ -354,6 +354,15 @@ class SharePanel:
         """Close a step: score it, then learn from it.  Returns what :meth:`score` does."""
         x = np.asarray(x, dtype=float)
         out = self.score(x, parent, true_mean, true_inv_size, at)
+        if true_mean is not None and true_inv_size is not None:
+            # Scored against a baseline handed in (the evaluation's ceiling; ShareScan's lone mode,
+            # which has no parent and passes 0): nothing the panel learns below is ever read, and
+            # learning it was harmful.  With no parent, the rest of the parent stays 0, the share is
+            # its counts over 1e-12, the expected count 1e12 x the counts, and each alarming hour
+            # learns that expected count in place of the count: the sums grew 1e12-fold an alarming
+            # hour until they overflowed (RuntimeWarnings in share() and slot_factor()).
+            self._advance(x, out)
+            return out
         e_hat = self.expected(x, parent, at)
         sd = np.sqrt(e_hat)
         learn = np.minimum(x, e_hat + self.cap_sd * sd + 1.0)
@@ -379,11 +388,15 @@ class SharePanel:
             self.snum[:, slot] += learn
             self.sden[:, slot] += rest
         self.parent_ew = self.parent_ew + float(np.mean(parent))
+        self._advance(x, out)
+        return out
+
+    def _advance(self, x: np.ndarray, out: dict[str, np.ndarray]) -> None:
+        """The step's counts and expected counts into the scan's windows; the step is done."""
         self.x.push(x)
         self.e.push(out["step_expected"])
         self.alarming = out["alarm"]
         self.steps += 1
-        return out
 
 
 class ShareScan(Detector):
