@@ -14,7 +14,9 @@ queues and retries in the background, so a dead webhook never stalls the stream)
   detector has already learned; the tally's atomic step bumps those hours' versions
   (``cc:tver:{province}``, ``streams.keys.tally_versions``). Every tick one HGET tells whether
   any moved; if so exactly the hours that moved are read again and folded into what the
-  detector learned (:meth:`alerts.live.LiveDetector.revise`). An hour learned at its close is
+  detector learned (:meth:`alerts.live.LiveDetector.revise`: it goes back to its copy of the
+  scan before those hours and learns the hours since again, so for the last three days it is
+  what learning them on time gives; at most FOLD_DUTY of its time). An hour learned at its close is
   read once more when the tally's grace period is over (complaints within the grace are not
   "late" and bump no version).
 * **Nothing to lose on a restart.** The detector keeps no state of its own: a worker that
@@ -49,6 +51,7 @@ STATUS = "cc:alerts:detector:status"
 WORKER = f"{socket.gethostname()}-{os.getpid()}"
 COLD_REBUILD_S = 10.0
 FOLD_EVERY_S = 1.0           # how often the detector looks for late writes (one HGET when none)
+FOLD_DUTY = 0.25             # at most this share of the detector's time goes to folding late writes in
 NOTIFY_EVENTS = {"new": "new", "grouped": "grouped", "escalated": "escalated"}
 
 _RENEW = """
@@ -82,6 +85,7 @@ class Detection:
         self.versions: dict[str, str] = {}           # tally versions as last folded (keys.tally_versions)
         self.versions_all: str | None = None
         self.folded_at = 0.0
+        self.fold_wait = FOLD_EVERY_S             # longer after a costly fold (see fold_late)
         self.settle: dict[datetime, float] = {}      # hour learned at its close -> when its grace is over
 
     def _hours(self, hours: list[datetime]) -> list[dict]:
@@ -139,7 +143,7 @@ class Detection:
         counts changed are relearned (:meth:`LiveDetector.revise`). One HGET when nothing
         moved; returns how many hours changed."""
         live = self.live
-        if live is None or (not force and time.monotonic() - self.folded_at < FOLD_EVERY_S):
+        if live is None or (not force and time.monotonic() - self.folded_at < self.fold_wait):
             return 0
         self.folded_at = time.monotonic()
         hours = {h for h, due in self.settle.items() if due <= now.timestamp()}
@@ -160,10 +164,16 @@ class Detection:
         if not todo:
             return 0
         tallies = self._hours(todo)
+        t0, replayed = time.perf_counter(), live.replayed
         n = live.revise(dict(zip(todo, tallies)))
+        took = time.perf_counter() - t0
+        # relearning from a copy costs up to ~80 hours of learning: while an import keeps writing
+        # into past hours, fold at most FOLD_DUTY of the time (the writes are batched meanwhile)
+        self.fold_wait = max(FOLD_EVERY_S, took / FOLD_DUTY)
         if n:
-            log.info("surge detector folded late complaints into %d learned hour(s) (%s)", n,
-                     ", ".join(f"{h:%m-%d %H}:00" for h in todo[:5]) + (" …" if len(todo) > 5 else ""))
+            log.info("surge detector folded late complaints into %d learned hour(s) (%s), %d hours relearned "
+                     "in %.2f s", n, ", ".join(f"{h:%m-%d %H}:00" for h in todo[:5]) + (" …" if len(todo) > 5 else ""),
+                     live.replayed - replayed, took)
             self._status(now)
         return n
 

@@ -28,6 +28,7 @@ alarms on its own only when a rise is spread too thin for any one of its parts.
 """
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,12 +139,18 @@ class SeriesIndex:
         return x, parent
 
 
-def _taught(x: np.ndarray, e: np.ndarray, cap_sd: float, warm: bool) -> np.ndarray:
-    """What an hour of counts ``x`` (expected ``e``) teaches the shares, as the share scan learns
-    it: a count is clipped at its cap; once the scan was warm (could alarm), a count above its
-    cap is taken as an alarm, which teaches the expected count (a surge is not the new normal)."""
-    cap = e + cap_sd * np.sqrt(e) + 1.0
-    return np.where(x > cap, e if warm else cap, x)
+# A copy of the detector's whole state is kept every SNAPSHOT_EVERY steps, back to the newest copy at
+# least the longest scan window (``exact_hours``) before the last learned hour: a late complaint into any
+# of those hours is folded in by going back to the copy before it and learning the hours since again,
+# in order, with their counts as they are now (at most that window + SNAPSHOT_EVERY hours of work).
+SNAPSHOT_EVERY = 12
+
+
+@dataclass
+class _Snapshot:
+    hour: datetime | None       # the last hour learned into it (None: before the first)
+    panel: SharePanel
+    last_alarm: np.ndarray
 
 
 class LiveDetector:
@@ -154,10 +161,14 @@ class LiveDetector:
     that should be alerts now, as dicts ready for :meth:`alerts.store.AlertStore.raise_or_update`.
 
     **Late complaints.**  The counts of every hour learned (the last ``detection.history``
-    of them) are kept; ``revise({hour: fields})`` replaces those of hours a late complaint
-    (an import, a replay, a backlog) wrote into after they were learned and relearns from the
-    kept counts, so the detector is what a rebuild from Redis would give, without re-reading
-    the hours that did not change.
+    of them) are kept, and a copy of the whole scan every ``SNAPSHOT_EVERY`` hours over the
+    last ``EXACT_HOURS`` (its longest window) and a little more.  ``revise({hour: fields})``
+    replaces the counts of hours a late complaint (an import, a replay, a backlog) wrote into
+    after they were learned, goes back to the newest copy before the first of them and learns
+    the hours since again, in order: for those hours the detector is then exactly what learning
+    the corrected hours on time gives (shares, hour-of-day slots, dispersion, city component,
+    the scan's windows, alarms), without reading any hour from Redis again.  An older hour is
+    folded into the oldest copy by the change of what it taught (see :meth:`revise`).
     """
 
     def __init__(self, index: SeriesIndex, detection: dict) -> None:
@@ -166,10 +177,16 @@ class LiveDetector:
         self.panel = self._new_panel()
         self.last_hour: datetime | None = None
         self.last_alarm = np.full(index.n, -np.inf)     # epoch seconds of each series' last alarm
+        self.tick_alarm = np.full(index.n, -np.inf)     # ... of those the ticks saw (hours in progress)
         self.suppress_s = float(detection["suppress_s"])
         self.keep_hours = max(1, int(detection.get("history_s", 0) // 3600))
         self.learned: dict[datetime, tuple[np.ndarray, float]] = {}   # hour -> (counts per series, province)
+        # hour -> (the scan's step it was learned as, its expected counts, which series alarmed)
+        self.taught: dict[datetime, tuple[int, np.ndarray, np.ndarray]] = {}
+        self.exact_hours = max(self.panel.windows)
+        self.snapshots: list[_Snapshot] = [self._snapshot()]
         self.revisions = 0                                             # hours relearned after late complaints
+        self.replayed = 0                                              # hours learned again to fold them in
 
     def _new_panel(self) -> SharePanel:
         d = self.cfg
@@ -191,14 +208,19 @@ class LiveDetector:
         if self.last_hour is not None and hour <= self.last_hour:
             return
         x, parent = self.index.vector(fields)
-        self._learn(hour, x, parent)
         self.learned[hour] = (x, parent)
+        self._learn_kept(hour, x, parent)
         if len(self.learned) > self.keep_hours:
+            # the hours after the oldest copy stay: going back to it relearns them
             cut = hour - timedelta(hours=self.keep_hours)
+            if self.snapshots[0].hour is None:
+                return
+            cut = min(cut, self.snapshots[0].hour)
             for h in [h for h in self.learned if h <= cut]:
                 del self.learned[h]
+                self.taught.pop(h, None)
 
-    def _learn(self, hour: datetime, x: np.ndarray, parent: float) -> None:
+    def _learn(self, hour: datetime, x: np.ndarray, parent: float) -> dict:
         """The panel learns one hour after ``last_hour`` (the hours between as empty ones)."""
         if self.last_hour is not None:
             gap = int((hour - self.last_hour) / timedelta(hours=1)) - 1
@@ -207,6 +229,21 @@ class LiveDetector:
         out = self.panel.commit(x, parent, at=hour)
         self.last_alarm[out["alarm"]] = np.maximum(self.last_alarm[out["alarm"]], (hour + timedelta(hours=1)).timestamp())
         self.last_hour = hour
+        return out
+
+    def _learn_kept(self, hour: datetime, x: np.ndarray, parent: float) -> None:
+        """:meth:`_learn`, remembering what the hour taught, and a copy of the scan now and then."""
+        out = self._learn(hour, x, parent)
+        self.taught[hour] = (self.panel.steps - 1, out["step_expected"].astype(np.float32), out["alarm"].copy())
+        if self.panel.steps - self.snapshots[-1].panel.steps >= SNAPSHOT_EVERY:
+            self.snapshots.append(self._snapshot())
+        # the oldest copy kept is the newest one at least exact_hours before the last hour
+        limit = hour - timedelta(hours=self.exact_hours)
+        while len(self.snapshots) > 1 and self.snapshots[1].hour <= limit:
+            del self.snapshots[0]
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(self.last_hour, copy.deepcopy(self.panel), self.last_alarm.copy())
 
     def knows(self, hour: datetime) -> bool:
         """Whether ``hour`` is one of the learned hours kept (a late write into it is folded in)."""
@@ -220,52 +257,103 @@ class LiveDetector:
     def revise(self, hours: dict[datetime, dict]) -> int:
         """Fold late complaints in: ``hours`` maps learned hours to their tally now.
 
-        For each kept hour whose counts changed, what was learned of it is replaced: the scan's
-        own record of the hour (the last three days: the counts its windows sum exactly, and the
-        expected counts, as the baselines now give them for the hour's new counts), and the
-        baselines (each series' share of the province, weighted by age with the share's
-        half-life) by the change of what that hour taught, as an in-control hour. No hour is
-        read again and nothing is relearned, so it costs one hour's arithmetic. Returns how many
-        hours changed; an hour not kept (too old, not learned yet) is ignored.
+        The kept hours whose counts changed get their new counts; the detector goes back to the
+        newest copy of its state from before the first of them and learns every hour since
+        again, in order (each ``commit`` as it was, with the new counts). For the hours since
+        that copy, every piece of learned state (shares, hour-of-day slot shares, overdispersion,
+        city component, the scan's windows of counts and expected counts, which series alarm,
+        when each last alarmed) is then what learning the corrected hours on time gives, to the
+        last bit. Alarms the ticks saw while the hours were in progress are kept.
+
+        An hour older than the oldest copy (more than ``exact_hours`` + ``SNAPSHOT_EVERY``
+        back) is folded into that copy by the change of what it taught, weighted by the decay
+        since (:meth:`_fold_old`): exact for the hour's own terms except its city factor, but
+        the hours between it and the copy keep the expected counts, clips and alarms they had
+        (its effect on them is not recomputed). Returns how many hours changed; an hour not kept
+        (too old, not learned yet) is ignored.
         """
-        p = self.panel
-        changed = 0
+        changed: dict[datetime, tuple[np.ndarray, float]] = {}
         for hour, fields in sorted(hours.items()):
             hour = hour_floor(hour)
             old = self.learned.get(hour)
             if old is None or self.last_hour is None or hour > self.last_hour:
                 continue
             x, parent = self.index.vector(fields)
-            x0, parent0 = old
-            if parent == parent0 and np.array_equal(x, x0):
+            if parent == old[1] and np.array_equal(x, old[0]):
                 continue
+            changed[hour] = old
             self.learned[hour] = (x, parent)
-            k = int((self.last_hour - hour) / timedelta(hours=1))       # hours learned since
-            rest0, rest = np.maximum(parent0 - x0, 0.0), np.maximum(parent - x, 0.0)
-            if k < p.x.filled:
-                col = (p.x.pos - 1 - k) % p.x.size
-                e0 = p.e.buf[:, col].copy()
-                # the hour's expected counts as the scan's baselines now give them: the baselines it
-                # had when it learned the hour may have come from a history still arriving (a bulk
-                # of late hours then looked like a surge against shares learned from empty hours)
-                e = p.expected(x, parent, at=hour)
-                p.x.buf[:, col] = x
-                p.e.buf[:, col] = e
-            else:
-                e0, e = p.share() * np.maximum(rest0, REST_FLOOR), p.share() * np.maximum(rest, REST_FLOOR)
-            warm = p.steps - k - 1 >= p.grace_period          # could the hour alarm when learned
-            learn0, learn = _taught(x0, e0, p.cap_sd, warm), _taught(x, e, p.cap_sd, warm)
-            w = p.decay ** k
-            p.num = p.num + w * (learn - learn0)
-            p.den = p.den + w * (rest - rest0)
-            if getattr(p, "slots", 0):
-                slot = p.slot_of(hour)
-                p.snum[:, slot] += w * (learn - learn0)
-                p.sden[:, slot] += w * (rest - rest0)
-            p.parent_ew += float(parent - parent0)
-            changed += 1
-        self.revisions += changed
-        return changed
+        if not changed:
+            return 0
+        first = min(changed)
+        base = len(self.snapshots) - 1
+        while base > 0 and self.snapshots[base].hour is not None and self.snapshots[base].hour >= first:
+            base -= 1
+        snap = self.snapshots[base]
+        panel = copy.deepcopy(snap.panel)
+        older = [h for h in changed if snap.hour is not None and h <= snap.hour]
+        for h in older:
+            self._fold_old(panel, h, changed[h], self.learned[h])
+        if older:
+            self.snapshots[base] = _Snapshot(snap.hour, copy.deepcopy(panel), snap.last_alarm)
+        del self.snapshots[base + 1:]
+        self.panel, self.last_hour, self.last_alarm = panel, snap.hour, snap.last_alarm.copy()
+        for h in sorted(h for h in self.learned if snap.hour is None or h > snap.hour):
+            self._learn_kept(h, *self.learned[h])
+            self.replayed += 1
+        self.last_alarm = np.maximum(self.last_alarm, self.tick_alarm)
+        self.revisions += len(changed)
+        return len(changed)
+
+    def _fold_old(self, p: SharePanel, hour: datetime, old: tuple[np.ndarray, float],
+                  new: tuple[np.ndarray, float]) -> None:
+        """Fold the new counts of ``hour`` into ``p``, a copy of the scan learned after it.
+
+        What the hour taught when it was learned (its expected counts and alarms are kept) is
+        replaced by what its new counts teach: the expected counts rescaled by the rest of the
+        province (leave-one-out, as ``SharePanel.expected``), each series' alarm held, the
+        commit's clipping, each term weighted by the decay since the hour. Not recomputed: the
+        hour's city factor (its other series' new counts would move it a little) and everything
+        the hours between it and ``p`` learned from the hour (their expected counts, clips and
+        alarms): that would need the scan's state at each of them.
+        """
+        (x0, parent0), (x, parent) = old, new
+        step, e_kept, alarm = self.taught[hour]
+        e0 = e_kept.astype(float)
+        e = e0 * np.maximum(parent - x, REST_FLOOR) / np.maximum(parent0 - x0, REST_FLOOR)
+        k = p.steps - 1 - step                                     # steps learned since
+        cap = p.cap_sd
+
+        def taught(xs, es):
+            return np.where(alarm, es, np.minimum(xs, es + cap * np.sqrt(es) + 1.0))
+
+        learn0, learn = taught(x0, e0), taught(x, e)
+        rest0, rest = np.maximum(parent0 - x0, 0.0), np.maximum(parent - x, 0.0)
+        w = p.decay ** k
+        p.num = p.num + w * (learn - learn0)
+        p.den = p.den + w * (rest - rest0)
+        if p.slots:
+            slot = p.slot_of(hour)
+            p.snum[:, slot] += w * (learn - learn0)
+            p.sden[:, slot] += w * (rest - rest0)
+        if p.dispersion and step >= 24:
+            def excess(xs, es):
+                xv = np.minimum(xs, es + 2 * cap * (np.sqrt(es) + es) + 2.0)
+                return np.where(alarm, 0.0, (xv - es) ** 2 - xv)
+            p.var_num = p.var_num + w * (excess(x, e) - excess(x0, e0))
+            p.var_den = p.var_den + w * np.where(alarm, 0.0, e * e - e0 * e0)
+        if p.cities is not None:
+            # the city sums keep the expected counts before the city factor; the hour's factor is
+            # taken as it was (the expected counts' change is the rest of the province's)
+            wc = p.city_decay ** k
+            p.so = p.so + wc * (taught(x, e) - taught(x0, e0))
+            p.se = p.se + wc * (e - e0)
+        p.parent_ew += float(parent - parent0)
+        if k < p.x.filled:
+            col = (p.x.pos - 1 - k) % p.x.size
+            p.x.buf[:, col] = x
+            p.e.buf[:, col] = e
+        self.taught[hour] = (step, e.astype(np.float32), alarm)
 
     def tick(self, now: datetime, fields: dict) -> list[dict]:
         """Score the hour in progress (``fields`` = its tally so far): detections to raise."""
@@ -276,6 +364,7 @@ class LiveDetector:
             return []
         ts = now.timestamp()
         self.last_alarm[alarm] = ts
+        self.tick_alarm[alarm] = ts
         recent = self.last_alarm >= ts - self.suppress_s
         hour = hour_floor(now)
         dets = []

@@ -348,6 +348,8 @@ def test_the_detector_folds_a_late_complaint_from_the_real_tally(stack, procs):
     fresh.rebuild(now)
     assert fresh.live.learned_count(hour, series) == 42
     assert np.array_equal(d.live.panel.x.buf, fresh.live.panel.x.buf)   # the scan sums what a rebuild sums
+    for name in ("num", "den", "snum", "sden", "var_num", "var_den", "so", "se", "alarming"):   # and learned it
+        assert np.array_equal(getattr(d.live.panel, name), getattr(fresh.live.panel, name)), name
 
     # an hour learned at its close is read once more when its grace period is over (complaints
     # within the grace are not late and bump no version): here as if these 5 had come so
