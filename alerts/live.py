@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from alerts.detectors.share import REST_FLOOR, SharePanel
+from streams.numbers import significant
 
 __all__ = ["Series", "SeriesIndex", "LiveDetector", "hour_floor", "phrase_detections"]
 
@@ -379,7 +380,7 @@ class LiveDetector:
                 "series": s.key, "level": s.level, "district": s.district, "industry": s.industry,
                 "at": now.isoformat(), "since": (hour - timedelta(hours=window - 1)).isoformat(),
                 "window_hours": window, "observed": int(round(out["observed"][i])),
-                "expected": round(float(out["expected"][i]), 2), "score": round(float(out["score"][i]), 2),
+                "expected": significant(float(out["expected"][i]), 3), "score": round(float(out["score"][i]), 2),
                 "threshold": float(self.panel.h[i]) if np.ndim(self.panel.h) else float(self.panel.h),
                 "method": "share-scan"})
         return dets

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from alerts.lifecycle import ACTION_LABELS, ACTIONS, STATE_LABELS, allowed_actions, sla_status  # noqa: F401
 from alerts import severity as _sev
+from streams.numbers import usual_text
 
 MARK_CLASS = {"ok": "sla-ok", "reminder": "sla-reminder", "urging": "sla-urging", "overdue": "sla-overdue",
               "met": "sla-met", "missed": "sla-missed"}
@@ -95,12 +96,8 @@ def phrase_key(alert: dict) -> str | None:
 
 
 def fmt_expected(exp) -> str:
-    """The usual count, readable when it is small: 4.2, 0.04, <0.01 (never a misleading 0.0)."""
-    if not isinstance(exp, (int, float)):
-        return ""
-    if exp >= 0.95 or exp == 0:
-        return f"{exp:.1f}"
-    return f"{exp:.2f}" if exp >= 0.01 else "<0.01"
+    """The usual count, readable when it is small: 4.2, 0.04, 0.0012, <0.001 (never a misleading 0.0)."""
+    return usual_text(exp)
 
 
 def headline(alert: dict) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from dashboard import alertview
 from dashboard.data import (KINDS, TOTAL, Period, by, change, child_codes, last_year_period, previous_period, select)
 from streams.tally import bucket_range, floor_to
+from streams.numbers import significant, usual_text
 
 CLOSED_STATES = ("closed", "false_alarm")
 CLOCKS = (("dispatch", "派单"), ("respond", "响应"), ("on_site", "到场"), ("feedback", "反馈"))
@@ -299,7 +300,7 @@ def phrase_rows(topics: dict | None, n: int = 15) -> list[dict]:
         if known and len(known) == len(trend):
             trend = [v if k else None for v, k in zip(trend, known)]
         rows.append({"phrase": x["topic"], "count": x["count"],
-                     "expected": None if x["expected"] is None else round(x["expected"], 1),
+                     "expected": None if x["expected"] is None else significant(x["expected"], 2, 1),
                      "rising": x["rising"], "trend": trend})
     return rows
 
@@ -312,8 +313,10 @@ def trend_text(trend: list, sep: str = " ") -> str:
 
 
 # Column kinds of the exported tables: how a value is written (XLSX number format, CSV text).
-INT, PCT, RATE, NUM1, WHEN, TEXT = "int", "pct", "rate", "num1", "when", "text"
-XLSX_FORMATS = {INT: "#,##0", PCT: "+0.0%;-0.0%;0.0%", RATE: "0.0%", NUM1: "0.0#", WHEN: "yyyy-mm-dd hh:mm"}
+# USUAL is an expected (usual) count: one decimal from 1 up, small ones to two significant digits
+# (常态 0.0012, never 0.0; streams.numbers).
+INT, PCT, RATE, USUAL, WHEN, TEXT = "int", "pct", "rate", "usual", "when", "text"
+XLSX_FORMATS = {INT: "#,##0", PCT: "+0.0%;-0.0%;0.0%", RATE: "0.0%", USUAL: "0.0###", WHEN: "yyyy-mm-dd hh:mm"}
 CMP_FORMATS = [TEXT, INT, INT, PCT, INT, PCT]
 
 
@@ -336,12 +339,12 @@ def table_sheets(data: dict, topics: dict | None) -> list[tuple[str, list[str], 
         ("地区", cmp_head("地区"), cmp(data["districts"]), CMP_FORMATS, notes),
         ("热点短语", ["短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
          [[r["phrase"], r["count"], r["expected"], "是" if r["rising"] else "", trend_text(r["trend"])]
-          for r in phrase_rows(topics, 50)], [TEXT, INT, NUM1, TEXT, TEXT], []),
+          for r in phrase_rows(topics, 50)], [TEXT, INT, USUAL, TEXT, TEXT], []),
         ("商户", ["经营者", "件数"], [[m["name"], m["count"]] for m in data["merchants"]], [TEXT, INT], []),
         ("预警", ["开出时间", "地区", "行业", "级别", "件数", "常态", "状态", "派单对象"] + clocks,
          [[a["opened_at"], a["place"], a["industry"], severity_label(a["severity"]), a["observed"], a["expected"],
            a["state"], a["team"]] + [alertview.MARK_LABELS.get(a["marks"][n], "") for n, _ in CLOCKS]
-          for a in data["alerts"]], [WHEN, TEXT, TEXT, TEXT, INT, NUM1, TEXT, TEXT] + [TEXT] * len(clocks), []),
+          for a in data["alerts"]], [WHEN, TEXT, TEXT, TEXT, INT, USUAL, TEXT, TEXT] + [TEXT] * len(clocks), []),
         ("时效", ["环节", "达标", "超时", "办理中", "其中已超时", "达标率"],
          [[s["clock"], s["met"], s["missed"], s["running"], s["overdue"], s["rate"]] for s in data["sla"]],
          [TEXT, INT, INT, INT, INT, RATE], []),
@@ -356,11 +359,13 @@ def severity_label(level: str) -> str:
 def text_of(value, kind: str) -> str:
     """A raw table value as the CSV and the DOCX write it."""
     if value is None:
-        return {INT: NO_DATA, PCT: "—", RATE: "—", NUM1: "—"}.get(kind, "")
+        return {INT: NO_DATA, PCT: "—", RATE: "—", USUAL: "—"}.get(kind, "")
     if kind == PCT:
         return pct(value)
     if kind == RATE:
         return f"{value:.1f}%"
+    if kind == USUAL and isinstance(value, (int, float)):
+        return usual_text(value)
     if kind == WHEN and isinstance(value, datetime):
         return f"{value:%Y-%m-%d %H:%M}"
     if kind == INT and isinstance(value, (int, float)):
@@ -379,7 +384,7 @@ def tables_csv(data: dict, topics: dict | None) -> bytes:
         w.writerow([csv_cell(f"【{name}】")])
         w.writerow([csv_cell(h) for h in header])
         for r in rows:
-            w.writerow([csv_cell(v if k in (INT, NUM1) and isinstance(v, (int, float)) else text_of(v, k))
+            w.writerow([csv_cell(v if k in (INT, USUAL) and isinstance(v, (int, float)) else text_of(v, k))
                         for v, k in zip(r, kinds)])
         for note in notes:
             w.writerow([csv_cell(f"注：{note}")])
@@ -556,7 +561,7 @@ def findings(data: dict, topics: dict | None) -> list[str]:
             line += f"另有 {overdue} 个环节办理中已超时。"
         worst = sorted(alerts, key=lambda a: -(a["observed"] or 0))[0]
         line += (f"件数最多的一条为{worst['place']}{worst['industry']}（{worst['observed']:,} 件"
-                 + (f"，常态约 {worst['expected']:.1f} 件" if isinstance(worst.get("expected"), (int, float)) else "")
+                 + (f"，常态约 {usual_text(worst['expected'])} 件" if isinstance(worst.get("expected"), (int, float)) else "")
                  + f"，{worst['state']}）。")
         out.append(line)
     else:
@@ -792,7 +797,7 @@ def report_docx(data: dict, topics: dict | None, cloud_png: bytes | None, kind: 
         caption("表 4  热点短语")
         table(["热点短语", "件数", "常态", "上升", "趋势（前4期→本期）"],
               [[r["phrase"], r["count"], r["expected"], "↑" if r["rising"] else "", trend_text(r["trend"], " → ")]
-               for r in rows], [TEXT, INT, NUM1, TEXT, TEXT], widths=[4.6, 1.8, 1.8, 1.2, 6.2])
+               for r in rows], [TEXT, INT, USUAL, TEXT, TEXT], widths=[4.6, 1.8, 1.8, 1.2, 6.2])
     else:
         doc.add_paragraph("本期无热点短语数据（超出文本保存期或无投诉）。")
     heading("五、被投诉较多的经营者")

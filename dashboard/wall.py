@@ -26,6 +26,7 @@ from dashboard.data import by, child_codes, today_vs
 from dashboard.geo import seat_points
 from streams import wallview
 from streams.wallview import hot_levels  # noqa: F401 - the wall's map marks (tests import it from here)
+from streams.numbers import usual_text
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "scrollZoom": False, "doubleClick": False}
@@ -245,7 +246,7 @@ def rising_items(topics: dict | None, rows: int = 6):
     if r is None:
         return [html.Li("计算中…", className="muted pending")]
     items = [html.Li([html.Span(x["topic"], className="phrase hot"), html.Span(f"{x['count']}件", className="n"),
-                      html.Span(f"常态 {x['expected']:.1f}" if x["expected"] is not None else "", className="exp"),
+                      html.Span(f"常态 {usual_text(x['expected'])}" if x["expected"] is not None else "", className="exp"),
                       html.Span("↑", className="arrow")]) for x in r["rising"]]
     if r["note"]:
         items.append(html.Li(r["note"], className="muted note"))

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from config import Settings
 from config.divisions import DivisionTable, divisions
 from streams import keys
+from streams.numbers import significant
 from streams.store import days_with_data as store_days_with_data, read_tallies
 from streams.tally import bucket_range, floor_to
 
@@ -169,7 +170,7 @@ def ranking(table: DivisionTable, codes: list[str], level: str, today: Counter, 
         d = table.get(code)
         n = sum(v for k, v in by_district.items() if _rolls_up(table, k, code, level))
         b = sum(v for k, v in base_district.items() if _rolls_up(table, k, code, level)) / max(1, baseline_days)
-        rows.append({"code": code, "name": d.name, "count": round(n), "expected": round(b, 1),
+        rows.append({"code": code, "name": d.name, "count": round(n), "expected": significant(b, 2, 1),
                      "score": surge_score(n, b), "ratio": round(n / b, 2) if b > 0 else None})
     rows.sort(key=lambda r: (-r["count"], r["code"]))
     return rows

@@ -34,6 +34,7 @@ from alerts import severity as sev
 from alerts.lifecycle import STATE_LABELS, sla_status
 from streams.counts import (Tallies, by, child_codes, kpi_rows, ranking, select, today_covers, today_vs, trend_24h,
                             usual_so_far)
+from streams.numbers import significant
 
 LEVELS = ("province", "city", "county")
 BASELINE_DAYS = 7
@@ -180,6 +181,8 @@ ALERT_FIELDS = ("id", "state", "severity", "level", "district", "district_name",
 def alert_json(a: dict) -> dict:
     """An open alert as the API gives it: what the wall's ticker and banner show (no samples)."""
     out = {k: a.get(k) for k in ALERT_FIELDS if k in a}
+    if isinstance(out.get("expected"), float):
+        out["expected"] = significant(out["expected"], 3)
     lv = a.get("severity") if a.get("severity") in sev.RANK else "blue"
     out.update(severity=lv, severity_label=sev.tag(lv), state_label=STATE_LABELS.get(a.get("state") or "", ""),
                clocks=[{k: c.get(k) for k in ("name", "label", "due", "remaining_s", "mark", "stopped")}

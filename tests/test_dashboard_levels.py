@@ -233,7 +233,8 @@ def test_rising_list_has_no_orphan_note():
 def test_small_usual_counts_are_not_shown_as_zero():
     from dashboard.alertview import fmt_expected, headline
 
-    assert [fmt_expected(x) for x in (4.24, 0.04, 0.004, 0, None)] == ["4.2", "0.04", "<0.01", "0.0", ""]
+    assert [fmt_expected(x) for x in (4.24, 0.04, 0.004, 0.0012, 0.0004, 0, None)] == \
+        ["4.2", "0.04", "0.004", "0.0012", "<0.001", "0", ""]
     assert headline({"district_name": "潞州区", "city_name": "长治市", "industry": "食品", "observed": 48,
                      "expected": 0.04}) == "长治市潞州区 · 食品 48件（常态 0.04）"
 
