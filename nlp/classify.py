@@ -60,6 +60,10 @@ ALPHA = 0.03                       # additive smoothing of the feature counts
 MIN_DF = 2                         # a feature needs this many texts to weigh (and to be saved)
 MIN_SPREAD = 0.05                  # features whose class weights all lie this close are ignored
 TEMPERATURE = 12.0                 # softmax(scores / T); fitted by ``calibrate``
+LENGTH_POWER = 0.0                 # T grows as (features / LENGTH_REF) ** power: fitted by ``train``
+LENGTH_REF = 100.0                 # (naive Bayes sums grow with the text: short texts were too unsure)
+LENGTH_MIN = 20                    # texts with fewer features get the temperature of this many
+NEUTRAL_FILE = CONFIG_DIR / "nlp" / "industry_neutral.txt"   # words of every industry: no weight
 MIN_PROBABILITY = 0.5              # below this the model abstains (fitted by ``train``)
 SCALE = 100                        # weights are integers in units of 1/SCALE: exact sums
 TOKEN_CACHE_SIZE = 200_000         # distinct tokens whose feature rows are remembered
@@ -81,6 +85,22 @@ def _is_feature(s: str) -> bool:
 
 
 _TOKENIZER = None
+
+
+@lru_cache(maxsize=1)
+def neutral_features() -> frozenset[str]:
+    """Features (bigrams and words; not single characters) of the words in ``NEUTRAL_FILE``:
+    words any complaint uses, which must not count for the industry a source used them in."""
+    try:
+        lines = NEUTRAL_FILE.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return frozenset()
+    out: set[str] = set()
+    for line in lines:
+        w = line.split("#", 1)[0].strip()
+        if w:
+            out.update(f for f in feature_strings(tokenize(w)) if len(f) > 1)
+    return frozenset(out)
 
 
 def tokenize(text: str) -> list[str]:
@@ -111,9 +131,11 @@ class IndustryClassifier:
     """Naive Bayes over feature counts (see the module doc); learns online with ``learn``."""
 
     def __init__(self, classes: list[str] | None = None, alpha: float = ALPHA, min_df: int = MIN_DF,
-                 temperature: float = TEMPERATURE, min_probability: float = MIN_PROBABILITY):
+                 temperature: float = TEMPERATURE, min_probability: float = MIN_PROBABILITY,
+                 length_power: float = LENGTH_POWER):
         self.classes: list[str] = list(classes or [])
         self.alpha, self.min_df, self.temperature = alpha, min_df, temperature
+        self.length_power = length_power
         self.min_probability = min_probability
         self.counts: dict[str, list[int]] = {}          # feature -> texts of each class holding it
         self.class_docs: list[int] = [0] * len(self.classes)
@@ -175,7 +197,8 @@ class IndustryClassifier:
         """Recompute the weights from the counts."""
         self._pending = 0
         self._token_cache = {}
-        vocab = [f for f, row in self.counts.items() if sum(row) >= self.min_df]
+        neutral = neutral_features()
+        vocab = [f for f, row in self.counts.items() if sum(row) >= self.min_df and f not in neutral]
         n_cls = len(self.classes)
         if not vocab or not n_cls:
             self.index, self.weights = {}, np.zeros((0, n_cls), dtype=np.int32)
@@ -246,14 +269,25 @@ class IndustryClassifier:
 
     def scores_tokens(self, tokens: Sequence[str]) -> np.ndarray:
         """Summed weights of each class (before the temperature) from the text's tokens."""
+        return self._scores_rows(tokens)[0]
+
+    def _scores_rows(self, tokens: Sequence[str]) -> tuple[np.ndarray, int]:
         rows = self._rows(tokens)
         if not rows:
-            return self.bias / SCALE
+            return self.bias / SCALE, 0
         return (self.weights.take(np.fromiter(rows, dtype=np.intp, count=len(rows)), axis=0).sum(0)
-                + self.bias) / SCALE
+                + self.bias) / SCALE, len(rows)
+
+    def temperature_for(self, n_features: int) -> float:
+        """The softmax temperature of a text with ``n_features`` known features: the fitted
+        temperature, scaled by (n / LENGTH_REF) ** length_power (1 when the power is 0)."""
+        if not self.length_power:
+            return self.temperature
+        return self.temperature * (max(n_features, LENGTH_MIN) / LENGTH_REF) ** self.length_power
 
     def proba_tokens(self, tokens: Sequence[str]) -> np.ndarray:
-        z = self.scores_tokens(tokens) / self.temperature
+        scores, n = self._scores_rows(tokens)
+        z = scores / self.temperature_for(n)
         z = np.exp(z - z.max())
         return z / z.sum()
 
@@ -263,10 +297,11 @@ class IndustryClassifier:
         Any segmentation works (characters and bigrams are read from the joined tokens); tokens
         should be in text order and include punctuation, or bigrams form across the gaps.
         """
-        z = self.scores_tokens(tokens).tolist()
+        scores, n = self._scores_rows(tokens)
+        z = scores.tolist()
         top = max(z)
         k = z.index(top)      # ties: the first industry in the model's order
-        t = self.temperature
+        t = self.temperature_for(n)
         return self.classes[k], 1.0 / sum([math.exp((v - top) / t) for v in z])
 
     def decide_tokens(self, tokens: Sequence[str], min_probability: float | None = None) -> tuple[str | None, float]:
@@ -300,7 +335,7 @@ class IndustryClassifier:
             "format": FORMAT,
             "classes": self.classes,
             "alpha": self.alpha, "min_df": self.min_df, "temperature": self.temperature,
-            "min_probability": self.min_probability,
+            "min_probability": self.min_probability, "length_power": self.length_power,
             "meta": self.meta,
             "class_docs": list(self.class_docs),
             # feature -> {class index: texts}; sparse, most features belong to few industries
@@ -332,7 +367,7 @@ class IndustryClassifier:
         if d.get("format") != FORMAT:
             raise ValueError(f"not an industry model of format {FORMAT} (found {d.get('format')!r})")
         m = cls(d["classes"], d.get("alpha", ALPHA), d.get("min_df", MIN_DF), d.get("temperature", TEMPERATURE),
-                d.get("min_probability", MIN_PROBABILITY))
+                d.get("min_probability", MIN_PROBABILITY), d.get("length_power", LENGTH_POWER))
         n = len(m.classes)
         m.class_docs = [int(x) for x in d.get("class_docs") or [0] * n]
         counts = {}
@@ -600,6 +635,32 @@ def fit_temperature(scores: list[np.ndarray], labels: list[int]) -> float:
     return round(min(fine, key=nll), 3)
 
 
+def _nll(scores: np.ndarray, labels: np.ndarray, w: np.ndarray) -> float:
+    a = scores - scores.max(1, keepdims=True)
+    logp = a[np.arange(len(labels)), labels] - np.log(np.exp(a).sum(1))
+    return float(-(w * logp).sum())
+
+
+def fit_calibration(scores: list[np.ndarray], labels: list[int], lengths: list[int],
+                    powers: Sequence[float] = tuple(k / 10 for k in range(11))) -> tuple[float, float]:
+    """(temperature, length power) minimising the class-balanced negative log-likelihood, the
+    temperature of a text being T * (max(features, LENGTH_MIN) / LENGTH_REF) ** power: naive Bayes sums grow
+    with the number of features, so one temperature leaves short texts too unsure and long
+    ones too sure. Power 0 is the plain temperature."""
+    z = np.array(scores)
+    y = np.array(labels)
+    w = _class_weights(labels)
+    n = np.maximum(np.array(lengths, dtype=np.float64), LENGTH_MIN) / LENGTH_REF
+    best = None
+    for power in powers:
+        zp = z / (n ** power)[:, None]
+        t = fit_temperature(list(zp), labels)
+        loss = _nll(zp / t, y, w)
+        if best is None or loss < best[0] - 1e-9:
+            best = (loss, t, power)
+    return best[1], round(best[2], 3)
+
+
 def fit_min_probability(probs: list[float], right: list[bool], target: float = 0.9,
                         labels: Sequence | None = None) -> float:
     """The lowest bar at which the answers given are right at least ``target`` of the time
@@ -648,15 +709,17 @@ def train(file: str | Path, out: str | Path | None = None, fresh: bool = False, 
         for i in learn_first:
             probe.learn_tokens(tokenize(normalize(texts[i])), labels[i])
         probe.refresh()
-        scores = [probe.scores_tokens(tokenize(normalize(texts[i]))) for i in cal]
+        scored = [probe._scores_rows(tokenize(normalize(texts[i]))) for i in cal]
         cidx = [probe.classes.index(labels[i]) for i in cal]
-        base.temperature = fit_temperature(scores, cidx)
-        probe.temperature = base.temperature
+        base.temperature, base.length_power = fit_calibration([s for s, _ in scored], cidx,
+                                                              [n for _, n in scored])
+        probe.temperature, probe.length_power = base.temperature, base.length_power
         preds = [probe.predict(texts[i]) for i in cal]
         right = [p == labels[i] for (p, _), i in zip(preds, cal)]
         base.min_probability = fit_min_probability([pr for _, pr in preds], right,
                                                    labels=[labels[i] for i in cal])
         report["calibration"] = {"texts": len(cal), "temperature": base.temperature,
+                                 "length_power": base.length_power,
                                  "min_probability": base.min_probability,
                                  "accuracy": round(sum(right) / max(1, len(right)), 4)}
     for t, y in zip(texts, labels):
@@ -770,7 +833,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{report['features']} features; saved {report['saved']} ({report['bytes']:,} bytes)")
             if "calibration" in report:
                 c = report["calibration"]
-                print(f"calibrated on {c['texts']} texts learned last: temperature {c['temperature']}, "
+                print(f"calibrated on {c['texts']} texts learned last: temperature {c['temperature']} "
+                      f"(x (features/{LENGTH_REF:g}) ** {c.get('length_power', 0)}), "
                       f"abstains below p = {c['min_probability']}")
             for name, label in (("real_holdout", REAL_HOLDOUT_FILE), ("handwritten", HANDWRITTEN_FILE)):
                 if name in report:
