@@ -163,7 +163,7 @@ class LiveDetector:
 
     **Late complaints.**  The counts of every hour learned (the last ``detection.history``
     of them) are kept, and a copy of the whole scan every ``SNAPSHOT_EVERY`` hours over the
-    last ``EXACT_HOURS`` (its longest window) and a little more.  ``revise({hour: fields})``
+    last ``exact_hours`` (its longest window, 72) and a little more.  ``revise({hour: fields})``
     replaces the counts of hours a late complaint (an import, a replay, a backlog) wrote into
     after they were learned, goes back to the newest copy before the first of them and learns
     the hours since again, in order: for those hours the detector is then exactly what learning
@@ -266,12 +266,13 @@ class LiveDetector:
         when each last alarmed) is then what learning the corrected hours on time gives, to the
         last bit. Alarms the ticks saw while the hours were in progress are kept.
 
-        An hour older than the oldest copy (more than ``exact_hours`` + ``SNAPSHOT_EVERY``
-        back) is folded into that copy by the change of what it taught, weighted by the decay
-        since (:meth:`_fold_old`): exact for the hour's own terms except its city factor, but
-        the hours between it and the copy keep the expected counts, clips and alarms they had
-        (its effect on them is not recomputed). Returns how many hours changed; an hour not kept
-        (too old, not learned yet) is ignored.
+        An hour no newer than the oldest copy (``exact_hours`` to ``exact_hours`` +
+        ``SNAPSHOT_EVERY`` hours back, by when the last copy was taken) is folded into that
+        copy by the change of what it taught, weighted by the decay since (:meth:`_fold_old`):
+        exact for the hour's own terms except its city factor and alarms, but the hours between
+        it and the copy keep the expected counts, clips and alarms they had (its effect on them
+        is not recomputed). Returns how many hours changed; an hour not kept (too old, not
+        learned yet) is ignored.
         """
         changed: dict[datetime, tuple[np.ndarray, float]] = {}
         for hour, fields in sorted(hours.items()):
