@@ -93,7 +93,7 @@ def build(target: Path | None = None, force: bool = False) -> str:
             if run.returncode:
                 return f"cython failed on {main.name}: {run.stderr.strip()[-500:]}"
             so = tmpd / (name + suffix)
-            run = subprocess.run([*cc, "-shared", "-fPIC", "-O2", f"-I{include}", str(c_file), "-o", str(so)],
+            run = subprocess.run([*cc, "-shared", "-fPIC", "-O2", "-DNDEBUG", f"-I{include}", str(c_file), "-o", str(so)],
                                  capture_output=True, text=True)
             if run.returncode:
                 return f"C compiler failed on {main.name}: {run.stderr.strip()[-500:]}"

@@ -16,6 +16,17 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ_CHAR(object o, Py_ssize_t index)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     Py_hash_t PyObject_Hash(object o) except -1
+    int PyUnicode_KIND(object o)
+    void* PyUnicode_DATA(object o)
+
+
+cdef inline Py_UCS4 _char(int kind, const void* data, Py_ssize_t k) noexcept nogil:
+    """Character ``k`` of a str of that kind and data (no per-character checks)."""
+    if kind == 2:
+        return (<const unsigned short*>data)[k]
+    if kind == 1:
+        return (<const unsigned char*>data)[k]
+    return (<const Py_UCS4*>data)[k]
 
 ctypedef unsigned long long u64
 
@@ -26,11 +37,13 @@ cdef struct Slot:
     int value        # index into ClassTable.values; -1: empty
 
 
-cdef inline unsigned int _h2(str w):
+cdef inline unsigned int _h2(str w) noexcept:
     cdef u64 h = 14695981039346656037ULL
     cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(w)
+    cdef int kind = PyUnicode_KIND(w)
+    cdef const void* data = PyUnicode_DATA(w)
     for i in range(n):
-        h ^= <u64>PyUnicode_READ_CHAR(w, i)
+        h ^= <u64>_char(kind, data, i)
         h *= 1099511628211ULL
     h ^= <u64>n * 0x9E3779B97F4A7C15ULL
     return <unsigned int>(h ^ (h >> 32))
@@ -205,77 +218,124 @@ cdef extern from "Python.h":
     int Py_UNICODE_ISSPACE(Py_UCS4 ch)
 
 MAY_NUMBER = 1       # a number, plate, e-mail or folded character may be there (nlp.pii patterns)
-MAY_NAME = 2         # a name cue may be there (我叫, 名字, 经营者, 业主, 店主, 个体户, 工商户, 姓名：…)
+MAY_NAME = 2         # a name cue may be there (我叫, 名叫, 名字, 经营者, 业主, 店主, 个体户, 工商户, 姓名：…)
 STAR = 4             # a '*' (what masking leaves)
 ADDRESS = 8          # a number right before 号/栋/幢/单元 (nlp.extract._ADDRESS_AT)
+JOINS = 16           # an ASCII letter or digit next to one of + # & . _ % - (nlp.segment._JOINER)
 
 cdef unicode _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 cdef unicode _NUMERALS = "０１２３４５６７８９一二三四五六七八九十百零〇两"
+# the Han characters text_flags looks at (号栋幢单 叫 字 主 户 者 是 为), by their low 10 bits
+cdef u64 _CUE_BITS[16]
+for _c in "号栋幢单叫字主户者是为":
+    _CUE_BITS[(ord(_c) >> 6) & 15] |= (<u64>1) << (ord(_c) & 63)
 
 
-cdef inline bint _folded(Py_UCS4 ch):
+cdef inline bint _folded(Py_UCS4 ch) noexcept nogil:
     return (ch == 0xb2 or ch == 0xb3 or ch == 0xb9 or 0x2070 <= ch <= 0x2079 or 0x2080 <= ch <= 0x2089
             or 0x2460 <= ch <= 0x24ff or 0x2776 <= ch <= 0x2793 or ch == 0xff0b or ch == 0xff0d
             or ch == 0xff0e or 0xff20 <= ch <= 0xff3a or 0xff41 <= ch <= 0xff5a)
 
 
+cdef inline bint _digit_gap(Py_UCS4 ch) noexcept nogil:
+    """What nlp.pii._MAY_HOLD_NUMBER allows between two digits: its separators (space, no-break
+    and ideographic space, '.', '-') and brackets."""
+    return (ch == 32 or ch == 0xa0 or ch == 0x3000 or ch == 46 or ch == 45 or ch == 40 or ch == 41
+            or ch == 0xff08 or ch == 0xff09)
+
+
+cdef inline bint _joiner_char(Py_UCS4 ch) noexcept nogil:
+    return ch == 43 or ch == 35 or ch == 38 or ch == 46 or ch == 95 or ch == 37 or ch == 45   # + # & . _ % -
+
+
+cdef inline bint _latin_or_digit(Py_UCS4 ch) noexcept nogil:
+    return 48 <= ch <= 57 or 65 <= ch <= 90 or 97 <= ch <= 122
+
+
 def text_flags(str text) -> int:
-    """Bits of MAY_NUMBER, MAY_NAME, STAR, ADDRESS: necessary conditions, found in one pass, for
-    the patterns ``nlp.extract.Extractor.clean`` would otherwise search one by one. MAY_NUMBER
-    and MAY_NAME may be set where no pattern matches (then the patterns decide); ADDRESS is set
-    exactly where ``_ADDRESS_AT`` matches."""
+    """Bits of MAY_NUMBER, MAY_NAME, STAR, ADDRESS, JOINS: necessary conditions, found in one
+    pass, for the patterns ``nlp.extract.Extractor.clean`` and ``nlp.segment`` would otherwise
+    search one by one. MAY_NUMBER and MAY_NAME may be set where no pattern matches (then the
+    patterns decide); ADDRESS is set exactly where ``_ADDRESS_AT`` matches, JOINS exactly where
+    ``nlp.segment._JOINER`` does."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 ch, prev = 0, last = 0          # last: the previous non-space character
     cdef int flags = 0, run = 0, gap = 4
     for k in range(n):
-        ch = PyUnicode_READ_CHAR(text, k)
-        if ch < 128:
+        ch = _char(kind, data, k)
+        if 0x4e00 <= ch <= 0x9fff:
+            # a Han character: no digit, no space, no separator; most are none of the cues (one
+            # bit of _CUE_BITS says so, without a branch per cue)
+            gap = 4
+            if (_CUE_BITS[(<unsigned int>ch >> 6) & 15] >> (<unsigned int>ch & 63)) & 1:
+                if ch == 0x53f7 or ch == 0x680b or ch == 0x5e62 or ch == 0x5355:   # 号 栋 幢 单
+                    if ((ch != 0x5355 or (k + 1 < n and _char(kind, data, k + 1) == 0x5143))     # 单元
+                            and (48 <= prev <= 57 or (prev > 127 and prev in _NUMERALS))):
+                        flags |= ADDRESS
+                elif ch == 0x53eb:                                               # 叫
+                    if prev == 0x6211 or prev == 0x540d:                         # 我叫 名叫
+                        flags |= MAY_NAME
+                elif ch == 0x5b57:                                               # 字
+                    if prev == 0x540d:                                           # 名字
+                        flags |= MAY_NAME
+                elif ch == 0x4e3b:                                               # 主
+                    if prev == 0x4e1a or prev == 0x5e97:                         # 业主 店主
+                        flags |= MAY_NAME
+                elif ch == 0x6237:                                               # 户
+                    if prev == 0x4f53 or prev == 0x5546:                         # 体户 商户
+                        flags |= MAY_NAME
+                elif ch == 0x8005:                                               # 者
+                    if prev == 0x8425:                                           # 经营者
+                        flags |= MAY_NAME
+                elif ch == 0x662f or ch == 0x4e3a:                               # 是 为
+                    if last == 0x540d or last == 0x4eba or last == 0x8005:       # after 名 人 者
+                        flags |= MAY_NAME
+            last = ch
+        elif ch < 128:
             if 48 <= ch <= 57:
                 run = run + 1 if gap <= 3 else 1
                 gap = 0
                 if run >= 7:
                     flags |= MAY_NUMBER
+                if _joiner_char(prev):
+                    flags |= JOINS
             else:
-                gap += 1
-                if ch == 64:                              # '@'
+                gap = gap + 1 if _digit_gap(ch) else 4
+                if 65 <= ch <= 90:
+                    if prev > 127 and prev in _PROVINCES:
+                        flags |= MAY_NUMBER                   # a plate: 晋A
+                    if _joiner_char(prev):
+                        flags |= JOINS
+                elif 97 <= ch <= 122:
+                    if _joiner_char(prev):
+                        flags |= JOINS
+                elif _joiner_char(ch):
+                    if _latin_or_digit(prev):
+                        flags |= JOINS
+                elif ch == 64:                                # '@'
                     flags |= MAY_NUMBER
-                elif ch == 42:                            # '*'
+                elif ch == 42:                                # '*'
                     flags |= STAR
-                elif 65 <= ch <= 90 and prev > 127 and prev in _PROVINCES:
-                    flags |= MAY_NUMBER                   # a plate: 晋A
                 elif ch == 58 and (last == 0x540d or last == 0x4eba or last == 0x8005):
-                    flags |= MAY_NAME                     # 姓名: 联系人: 经营者:
+                    flags |= MAY_NAME                         # 姓名: 联系人: 经营者:
+            if not Py_UNICODE_ISSPACE(ch):
+                last = ch
         else:
-            if 0x4e00 <= ch <= 0x9fff:                    # a Han character: no digit, no space
-                gap += 1
-            elif Py_UNICODE_ISDECIMAL(ch):
-                flags |= MAY_NUMBER                       # a digit of another script (１, ٣)
+            if Py_UNICODE_ISDECIMAL(ch):
+                flags |= MAY_NUMBER                           # a digit of another script (１, ٣)
                 run = run + 1 if gap <= 3 else 1
                 gap = 0
             else:
-                gap += 1
+                gap = gap + 1 if _digit_gap(ch) else 4
                 if _folded(ch):
                     flags |= MAY_NUMBER
-            if ((ch == 0x53f7 or ch == 0x680b or ch == 0x5e62                  # 号 栋 幢
-                 or (ch == 0x5355 and k + 1 < n and PyUnicode_READ_CHAR(text, k + 1) == 0x5143))  # 单元
-                    and (48 <= prev <= 57 or (prev > 127 and prev in _NUMERALS))):
-                flags |= ADDRESS
-            if ch == 0x53eb:                                                 # 叫
-                flags |= MAY_NAME
-            elif ch == 0x5b57 and prev == 0x540d:                            # 名字
-                flags |= MAY_NAME
-            elif ch == 0x4e3b and (prev == 0x4e1a or prev == 0x5e97):        # 业主 店主
-                flags |= MAY_NAME
-            elif ch == 0x6237 and (prev == 0x4f53 or prev == 0x5546):        # 体户 商户
-                flags |= MAY_NAME
-            elif ch == 0x8005 and prev == 0x8425:                            # 经营者
-                flags |= MAY_NAME
-            elif ((ch == 0xff1a or ch == 0x662f or ch == 0x4e3a)             # ： 是 为
-                  and (last == 0x540d or last == 0x4eba or last == 0x8005)):  # after 名 人 者
-                flags |= MAY_NAME
+                elif ch == 0xff1a and (last == 0x540d or last == 0x4eba or last == 0x8005):
+                    flags |= MAY_NAME                         # 姓名： 联系人：
+            if not Py_UNICODE_ISSPACE(ch):
+                last = ch
         prev = ch
-        if 0x4e00 <= ch <= 0x9fff or not Py_UNICODE_ISSPACE(ch):
-            last = ch
     return flags
 
 
@@ -313,21 +373,15 @@ def resplit(list words, split_one):
     return out if out is not None else words
 
 
-cdef inline bint _joiner_char(Py_UCS4 ch):
-    return ch == 43 or ch == 35 or ch == 38 or ch == 46 or ch == 95 or ch == 37 or ch == 45   # + # & . _ % -
-
-
-cdef inline bint _latin_or_digit(Py_UCS4 ch):
-    return 48 <= ch <= 57 or 65 <= ch <= 90 or 97 <= ch <= 122
-
-
 def joins(str text) -> bool:
     """``nlp.segment._JOINER.search(text) is not None``: an ASCII letter or digit right next to
     one of + # & . _ % - (jieba-rs may keep such a run in one token)."""
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
+    cdef int kind = PyUnicode_KIND(text)
+    cdef const void* data = PyUnicode_DATA(text)
     cdef Py_UCS4 prev = 0, ch
     for k in range(n):
-        ch = PyUnicode_READ_CHAR(text, k)
+        ch = _char(kind, data, k)
         if (_joiner_char(ch) and _latin_or_digit(prev)) or (_latin_or_digit(ch) and _joiner_char(prev)):
             return True
         prev = ch

@@ -25,3 +25,12 @@ cpdef is_problem(pol, obj, pred, excess, noun)
 cpdef canonical(pol, phrase)
 
 cpdef str normalize(pol, stopwords, str part)
+
+@cython.locals(ch=cython.Py_UCS4, o=cython.long)
+cpdef bint wordlike(str word) except -1
+
+@cython.locals(long=cython.bint, degree=dict, stopwords=frozenset, generic=frozenset, first=cython.Py_UCS4,
+               bits=cython.long, rest=str, rest_tag=str)
+cpdef long classify(ex, str word, str t) except -1
+
+cdef str _tag_of(ex, str word)

@@ -10,9 +10,124 @@ Word classes are bit flags, the same numbers as ``nlp.extract``'s (asserted ther
 """
 from __future__ import annotations
 
+import re
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
 BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS = (
     1 << i for i in range(13))
 ROLE = OBJECT | PROBLEM
+
+# Closed grammatical classes (not vocabulary): the POS tags of each role (``nlp.extract``'s).
+NEG_PREFIX = frozenset("不没未无")
+DEGREE = frozenset("太很挺超蛮较极忒巨")         # degree adverbs the HMM glues to adjectives (太高)
+OBJECT_TAGS = frozenset({"n", "nz", "nt", "vn", "an", "ng", "nl", "j"})
+PROBLEM_TAGS = frozenset({"v", "vd", "vi", "vl", "a", "ad", "ag", "al", "l", "i", "z"})
+ADJECTIVE_TAGS = frozenset({"a", "ad", "ag", "al", "z"})
+VERB_HEAD_TAGS = frozenset({"v", "vn", "vd", "vi"})
+ADVERB_TAGS = frozenset({"d", "df", "dg", "zg"})
+KEYWORD_ONLY_TAGS = frozenset({"b", "eng"})       # content words that play no role in phrases
+PARTICLE_TAGS = frozenset({"ul", "uj", "uz", "ug", "uv", "ud", "y", "e", "o"})
+# person names, places, time, numerals, pronouns, prepositions, conjunctions …: never keywords
+NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nrj"})
+CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f", "t"})
+_NEG_PREFIX_STR = "不没未无"
+_DEGREE_STR = "太很挺超蛮较极忒巨"
+
+
+def wordlike(word):
+    """Whether ``word`` is one or more Han characters (CJK unified, extension A, compatibility)
+    and ASCII letters: ``re.fullmatch(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+", word)``."""
+    if not word:
+        return False
+    for ch in word:
+        o = ord(ch)
+        if not (0x4e00 <= o <= 0x9fff or 0x3400 <= o <= 0x4dbf or 0xf900 <= o <= 0xfaff
+                or 97 <= o <= 122 or 65 <= o <= 90):
+            return False
+    return True
+
+
+def classify(ex, word, t):
+    """Class bits of ``word`` with its dictionary tag ``t`` (``"x"``: in no dictionary) for the
+    extractor ``ex`` (``nlp.extract.Extractor._classify``); fills ``ex._part`` for glued words."""
+    if not wordlike(word):
+        return 0 if word.isalnum() else BOUND          # digits / mixed: gap; punctuation: break
+    if word in ex.negations:
+        return NEG
+    pol = ex.polarity
+    degree = pol.degree
+    if word in degree:
+        return ADV | (EXCESS if degree[word] else 0)   # 太, 偏, 很: folded, never a part
+    generic = pol.generic
+    if word in generic:
+        # 所有, 公司: never a keyword nor an object; a generic word may still be a negated
+        # predicate (不 + 合理)
+        return LATENT
+    if word in pol.places:
+        return 0                                       # 长治, 小店 (division names)
+    stopwords = ex.stopwords
+    if word in stopwords:
+        if t in ADVERB_TAGS:
+            return ADV                                 # 太, 很, 就: transparent, never a part
+        return PARTICLE if t in PARTICLE_TAGS else 0
+    long = len(word) >= 2
+    if long:
+        first = word[0]
+        if first in _NEG_PREFIX_STR and t not in CLOSED_TAGS:
+            # 不合理 (n), 不好 (d), 不清 (no tag), 没用: a negated problem, kept whole
+            rest_tag = _tag_of(ex, word[1:])
+            if t in ADVERB_TAGS and rest_tag not in ADJECTIVE_TAGS:
+                return ADV                             # 不断, 不再: an adverb like any other
+            return PROBLEM | KEYWORD | (ADJ if t in ADJECTIVE_TAGS or rest_tag in ADJECTIVE_TAGS else 0)
+        if (first in _DEGREE_STR or first in degree) and (
+                t == "x" or t in NAME_TAGS or t in OBJECT_TAGS or t == "b" or t in ADJECTIVE_TAGS):
+            # degree adverb glued to an adjective (太贵 is "nr" in jieba's dictionary, 太差 "n",
+            # 太高 in none): the adjective is the problem, the adverb is dropped like 很 in 很贵
+            rest = word[1:]
+            if rest not in stopwords and _tag_of(ex, rest) in ADJECTIVE_TAGS:
+                ex._part[word] = rest
+                return PROBLEM | ADJ | GLUED
+    if t == "x":
+        # a word in no dictionary: shop and person names, HMM guesses (我想, 交了); Latin
+        # words (iPhone, TV; not 'in') are keywords
+        if word.isascii() and (len(word) >= 3 or (long and word.isupper())):
+            return KEYWORD
+        if ex.keep_new_words and long and _HAN.fullmatch(word):
+            return KEYWORD
+        return 0
+    if t in NAME_TAGS:
+        # never a keyword; but after a negation it is the problem: jieba's dictionary has
+        # 新鲜 as ns and 上门 as ns, so 不新鲜 and 不上门 would be lost
+        return LATENT
+    if t in OBJECT_TAGS:
+        if not long and t != "n":
+            return 0                                   # 馆 (ng): a morpheme, not an object
+        bits = OBJECT | (VHEAD if t == "vn" and long else 0)
+    elif t in PROBLEM_TAGS:
+        if t in ADJECTIVE_TAGS:
+            bits = PROBLEM | ADJ                       # 难, 贵, 差: single adjectives count
+        elif not long:
+            return 0                                   # 找, 要, 写: single verbs are too plain
+        else:
+            bits = PROBLEM | (VHEAD if t in VERB_HEAD_TAGS else 0)
+    elif t in ADVERB_TAGS:
+        return ADV | (END_PROBLEM if not long else 0)  # 乱 in 管理乱
+    elif t in PARTICLE_TAGS:
+        return PARTICLE
+    elif t in KEYWORD_ONLY_TAGS:
+        bits = 0
+    else:
+        return 0
+    return bits | KEYWORD if long else bits
+
+
+def _tag_of(ex, word):
+    """The dictionary tag of a word (``Extractor._tag_of``)."""
+    tags = ex._tags
+    if tags is not None:
+        return tags.get(word, "x") if word else "x"
+    return ex._tag_of(word)
 
 
 def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):

@@ -53,27 +53,18 @@ from typing import NamedTuple
 
 from config import CONFIG_DIR
 from nlp import _fastbuild, _fastscan
+from nlp._fastscan import (ADJECTIVE_TAGS, ADVERB_TAGS, CLOSED_TAGS, DEGREE, KEYWORD_ONLY_TAGS,  # noqa: F401
+                           NAME_TAGS, NEG_PREFIX, OBJECT_TAGS, PARTICLE_TAGS, PROBLEM_TAGS, VERB_HEAD_TAGS)
 from nlp.pii import mask_text
 from nlp.polarity import Polarity
 from nlp.segment import USERDICT, Segmenter
 
 STOPWORDS = CONFIG_DIR / "nlp" / "stopwords.txt"
 
-# Closed grammatical classes (not vocabulary): negations and the POS tags of each role.
+# Closed grammatical classes (not vocabulary): negations; NEG_PREFIX, DEGREE and the POS tags of
+# each role (ADJECTIVE_TAGS …) are nlp._fastscan's, where word classes are worked out.
 NEGATIONS = frozenset({"不", "没", "没有", "未", "无", "别", "并未", "从未", "并不", "从不", "尚未", "毫无",
                        "不能", "无法", "不肯", "不愿", "不予", "不让"})
-NEG_PREFIX = frozenset("不没未无")
-DEGREE = frozenset("太很挺超蛮较极忒巨")         # degree adverbs the HMM glues to adjectives (太高)
-OBJECT_TAGS = frozenset({"n", "nz", "nt", "vn", "an", "ng", "nl", "j"})
-PROBLEM_TAGS = frozenset({"v", "vd", "vi", "vl", "a", "ad", "ag", "al", "l", "i", "z"})
-ADJECTIVE_TAGS = frozenset({"a", "ad", "ag", "al", "z"})
-VERB_HEAD_TAGS = frozenset({"v", "vn", "vd", "vi"})
-ADVERB_TAGS = frozenset({"d", "df", "dg", "zg"})
-KEYWORD_ONLY_TAGS = frozenset({"b", "eng"})       # content words that play no role in phrases
-PARTICLE_TAGS = frozenset({"ul", "uj", "uz", "ug", "uv", "ud", "y", "e", "o"})
-# person names, places, time, numerals, pronouns, prepositions, conjunctions …: never keywords
-NAME_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nrj"})
-CLOSED_TAGS = frozenset({"c", "p", "r", "m", "q", "mq", "u", "uj", "ul", "y", "f", "t"})
 
 # Word classes (bit flags), cached per word.
 BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS = (
@@ -85,6 +76,9 @@ _SCAN_MODULE, _FAST, FAST_REASON = _fastbuild.load()
 _SCAN = _SCAN_MODULE.scan
 COMPILED = _FAST is not None
 _CLASS_TABLE = _FAST.ClassTable if _FAST is not None else None
+if _FAST is not None:
+    _MAY_NUMBER, _MAY_NAME, _STAR, _HAS_ADDRESS, _JOINS = (
+        _FAST.MAY_NUMBER, _FAST.MAY_NAME, _FAST.STAR, _FAST.ADDRESS, _FAST.JOINS)
 assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS) == (
     _fastscan.BOUND, _fastscan.KEYWORD, _fastscan.OBJECT, _fastscan.PROBLEM, _fastscan.ADJ, _fastscan.VHEAD,
     _fastscan.NEG, _fastscan.ADV, _fastscan.PARTICLE, _fastscan.END_PROBLEM, _fastscan.GLUED, _fastscan.LATENT,
@@ -137,8 +131,6 @@ except ImportError:  # pragma: no cover - depends on nlp.pii's internals
     def _may_hold_pii(text: str) -> bool:
         return True
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_WORDLIKE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+")
 
 # What masking leaves behind: 138****5678, 140*************12, 6222********1234, 0351-****5678,
 # 晋A***8F, 张*, a***@qq.com. Replaced by a clause break, only looked for if there is a '*'.
@@ -159,6 +151,33 @@ _ADDRESS = re.compile(
     r"|" + _NUM + r"单元(?:" + _NUM + r"(?:层|楼|室|号|户))*"
 )
 _ADDRESS_HINT = re.compile(r"[号栋幢单]")
+# Every match of _ADDRESS lies within one run of its characters (Han, digits, 〇) and holds a
+# numeral right before 号栋幢座弄巷单, so it is searched only in the runs that hold one: the same
+# result as over the whole text (asserted by tests/test_nlp_speed.py), without trying the
+# pattern at every character of a long text (95 µs on a 200-character complaint).
+_ADDRESS_ANCHOR = re.compile(r"[0-9０-９一二三四五六七八九十百零〇两][号栋幢座弄巷单]")
+_ADDRESS_CHAR = re.compile(r"[\u4e00-\u9fff0-9０-９〇]").match
+_ADDRESS_RUN_END = re.compile(r"[\u4e00-\u9fff0-9０-９〇]*").match
+
+
+def _strip_addresses(text: str) -> str:
+    """``_ADDRESS.sub("，", text)``, searched run by run."""
+    m = _ADDRESS_ANCHOR.search(text)
+    if m is None:
+        return text
+    out = []
+    last = 0
+    while m is not None:
+        a = m.start()
+        while a > last and _ADDRESS_CHAR(text, a - 1):
+            a -= 1
+        b = _ADDRESS_RUN_END(text, m.end()).end()
+        out.append(text[last:a])
+        out.append(_ADDRESS.sub("，", text[a:b]))
+        last = b
+        m = _ADDRESS_ANCHOR.search(text, b)
+    out.append(text[last:])
+    return "".join(out)
 
 
 def read_wordlist(path: str | Path) -> frozenset[str]:
@@ -221,6 +240,7 @@ class Extractor:
         # dictionary tags of every word (a dict look-up per new word, not an engine call)
         self._tags = segmenter.tag_table() if hasattr(segmenter, "tag_table") else None
         self._scan = _SCAN if fast else _fastscan.scan   # the hot loop (compiled when built)
+        self._classify_word = _SCAN_MODULE.classify if fast else _fastscan.classify
         # the class of every dictionary word, computed once per process and configuration: a
         # word met for the first time costs one look-up there, not a classification. Compiled,
         # a C hash table holds them (``_table``), ``_class`` only the words in no dictionary.
@@ -233,6 +253,8 @@ class Extractor:
         else:
             self._part.update(lex_parts)
         self._text_flags = _FAST.text_flags if fast and _FAST is not None and _PII_PATTERNS else None
+        # the segmenter's cut for a text with no Latin/digit join (see ``_scrub``), if it has one
+        self._cut_plain = getattr(segmenter, "cut_plain", None)
 
     @classmethod
     def default(cls, engine: str = "auto") -> "Extractor":
@@ -242,69 +264,9 @@ class Extractor:
     # -- word classes ---------------------------------------------------------------------
 
     def _classify(self, word: str, t: str) -> int:
-        """Class bits of a word with its dictionary tag ``t``; fills ``_part`` for glued words."""
-        if not _WORDLIKE.fullmatch(word):
-            return 0 if word.isalnum() else BOUND          # digits / mixed: gap; punctuation: break
-        if word in self.negations:
-            return NEG
-        pol = self.polarity
-        if word in pol.degree:
-            return ADV | (EXCESS if pol.degree[word] else 0)   # 太, 偏, 很: folded, never a part
-        if word in pol.places or word in pol.generic:
-            # 长治, 小店 (division names), 所有, 公司: never a keyword nor an object; a generic
-            # word may still be a negated predicate (不 + 合理)
-            return LATENT if word in pol.generic else 0
-        if word in self.stopwords:
-            if t in ADVERB_TAGS:
-                return ADV                                 # 太, 很, 就: transparent, never a part
-            return PARTICLE if t in PARTICLE_TAGS else 0
-        long = len(word) >= 2
-        if long and word[0] in NEG_PREFIX and t not in CLOSED_TAGS:
-            # 不合理 (n), 不好 (d), 不清 (no tag), 没用: a negated problem, kept whole
-            rest_tag = self._tag_of(word[1:])
-            if t in ADVERB_TAGS and rest_tag not in ADJECTIVE_TAGS:
-                return ADV                                 # 不断, 不再: an adverb like any other
-            return PROBLEM | KEYWORD | (ADJ if t in ADJECTIVE_TAGS or rest_tag in ADJECTIVE_TAGS else 0)
-        if long and (word[0] in DEGREE or word[0] in pol.degree) and (
-                t == "x" or t in NAME_TAGS or t in OBJECT_TAGS or t == "b" or t in ADJECTIVE_TAGS):
-            # degree adverb glued to an adjective (太贵 is "nr" in jieba's dictionary, 太差 "n",
-            # 太高 in none): the adjective is the problem, the adverb is dropped like 很 in 很贵
-            rest = word[1:]
-            if rest not in self.stopwords and self._tag_of(rest) in ADJECTIVE_TAGS:
-                self._part[word] = rest
-                return PROBLEM | ADJ | GLUED
-        if t == "x":
-            # a word in no dictionary: shop and person names, HMM guesses (我想, 交了); Latin
-            # words (iPhone, TV; not 'in') are keywords
-            if word.isascii() and (len(word) >= 3 or (long and word.isupper())):
-                return KEYWORD
-            if self.keep_new_words and long and _HAN.fullmatch(word):
-                return KEYWORD
-            return 0
-        if t in NAME_TAGS:
-            # never a keyword; but after a negation it is the problem: jieba's dictionary has
-            # 新鲜 as ns and 上门 as ns, so 不新鲜 and 不上门 would be lost
-            return LATENT
-        if t in OBJECT_TAGS:
-            if not long and t != "n":
-                return 0                                   # 馆 (ng): a morpheme, not an object
-            bits = OBJECT | (VHEAD if t == "vn" and long else 0)
-        elif t in PROBLEM_TAGS:
-            if t in ADJECTIVE_TAGS:
-                bits = PROBLEM | ADJ                       # 难, 贵, 差: single adjectives count
-            elif not long:
-                return 0                                   # 找, 要, 写: single verbs are too plain
-            else:
-                bits = PROBLEM | (VHEAD if t in VERB_HEAD_TAGS else 0)
-        elif t in ADVERB_TAGS:
-            return ADV | (END_PROBLEM if not long else 0)  # 乱 in 管理乱
-        elif t in PARTICLE_TAGS:
-            return PARTICLE
-        elif t in KEYWORD_ONLY_TAGS:
-            bits = 0
-        else:
-            return 0
-        return bits | KEYWORD if long else bits
+        """Class bits of a word with its dictionary tag ``t``; fills ``_part`` for glued words
+        (the rule is ``nlp._fastscan.classify``)."""
+        return self._classify_word(self, word, t)
 
     def _tag_of(self, word: str) -> str:
         if not word:
@@ -330,7 +292,7 @@ class Extractor:
             if not tagged:
                 tagged.extend(self.segmenter.dict_tag(text))
             t = tagged[i][1] if i < len(tagged) and tagged[i][0] == word else "x"
-        c = self._class[word] = self._classify(word, t)
+        c = self._class[word] = self._classify_word(self, word, t)
         return c
 
     def word_class(self, word: str) -> int:
@@ -344,28 +306,35 @@ class Extractor:
 
     def clean(self, text: str, names: tuple[str, ...] = ()) -> str:
         """The text with PII masked and masked numbers and addresses replaced by a clause break."""
+        return self._scrub(text, names)[0]
+
+    def _scrub(self, text: str, names: tuple[str, ...] = ()) -> tuple[str, bool | None]:
+        """(``clean(text, names)``, whether it holds a Latin/digit join for the segmenter to
+        re-split (``nlp.segment._JOINER``), or None where that is not known)."""
         if not text:
-            return ""
+            return "", False
         if self._text_flags is not None and not names:
             # compiled: one pass over the characters says which patterns can match at all
             f = self._text_flags(text)
-            if self.mask and ((f & _FAST.MAY_NUMBER and (_PII_FOLD.search(text) or _PII_NUMBER.search(text)))
-                              or (f & _FAST.MAY_NAME and (_PII_NAME.search(text) or _PII_OWNER.search(text)))):
+            if self.mask and ((f & _MAY_NUMBER and (_PII_FOLD.search(text) or _PII_NUMBER.search(text)))
+                              or (f & _MAY_NAME and (_PII_NAME.search(text) or _PII_OWNER.search(text)))):
                 text = mask_text(text)
-            elif not f & _FAST.STAR:
-                return _ADDRESS.sub("，", text) if f & _FAST.ADDRESS else text
+            elif not f & _STAR:
+                if f & _HAS_ADDRESS:
+                    return _strip_addresses(text), None
+                return text, (f & _JOINS) != 0
             if "*" in text:
                 text = _MASKED.sub("，", text)
             if _ADDRESS_HINT.search(text) and _ADDRESS_AT.search(text):
-                text = _ADDRESS.sub("，", text)
-            return text
+                text = _strip_addresses(text)
+            return text, None
         if self.mask and (names or _may_hold_pii(text)):
             text = mask_text(text, names)
         if "*" in text:
             text = _MASKED.sub("，", text)
         if _ADDRESS_HINT.search(text) and _ADDRESS_AT.search(text):
-            text = _ADDRESS.sub("，", text)
-        return text
+            text = _strip_addresses(text)
+        return text, None
 
     def extract_tokens(self, text: str, names: tuple[str, ...] = ()) -> tuple[str, ...]:
         """Only the tokens of the scrubbed text (what ``extract(text).tokens`` holds)."""
@@ -376,10 +345,11 @@ class Extractor:
 
         ``names``: people's names to mask besides the numbers ``mask_text`` finds.
         """
-        text = self.clean(text, names)
+        text, joins = self._scrub(text, names)
         if not text:
             return Terms()
-        tokens = self._cut(text)
+        # a text known to hold no Latin/digit join goes straight to the engine (nothing to re-split)
+        tokens = self._cut_plain(text) if joins is False and self._cut_plain is not None else self._cut(text)
         if self._table is not None:            # compiled: misses classified from the C loop
             classes = self._table.classes(tokens, self._class, self._miss, text)
         elif None in (classes := list(map(self._class.get, tokens))):
@@ -421,8 +391,8 @@ def _lexicon_classes(ex: Extractor, table_type=None) -> tuple:
         probe = Extractor.__new__(Extractor)
         probe.__dict__.update(ex.__dict__)
         probe._part = {}
-        classify = probe._classify
-        classes = {w: classify(w, t) for w, t in ex._tags.items()}
+        classify = probe._classify_word
+        classes = {w: classify(probe, w, t) for w, t in ex._tags.items()}
         got = _LEXICONS[key] = (classes, probe._part, table_type(classes) if table_type is not None else None)
     return got
 

@@ -220,6 +220,9 @@ class Segmenter:
             return [(w, override(w, t)) for w, t in pairs] if overrides else pairs
 
         self.cut = fix_cut                                               # type: ignore[method-assign]
+        # ``cut`` of a text the caller knows holds no Latin/digit join (``_JOINER``): nothing to
+        # re-split, so the engine's own answer (the extractor knows it from its pass over the text)
+        self.cut_plain = partial(cut, hmm=hmm)
         self.tag = lambda text: fix_tag(text, False)                      # type: ignore[method-assign]
         self.dict_tag = lambda text: fix_tag(text, True)                  # type: ignore[method-assign]
         wrong = [w for w, _, t in self.entries if t is not None and rj.cut(w, False) == [w]
@@ -251,6 +254,10 @@ class Segmenter:
     # Replaced per instance by the engine's bound functions in __init__ (no dispatch per call).
     def cut(self, text: str) -> list[str]:  # pragma: no cover - always replaced
         raise NotImplementedError
+
+    # rjieba: ``cut`` for a text known to hold no match of ``_JOINER`` (the same tokens, without
+    # the look for one); None where ``cut`` has nothing to correct
+    cut_plain = None
 
     def tag(self, text: str) -> list[tuple[str, str]]:  # pragma: no cover - always replaced
         raise NotImplementedError

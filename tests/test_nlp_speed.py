@@ -163,10 +163,14 @@ def test_text_flags_are_necessary_conditions_of_the_patterns(real):
     from nlp import pii
     fast = extract._FAST
     rnd = random.Random(7)
-    alphabet = list("0123456789０１２三五十两号栋幢单元座路小区叫名字人者主业店体商户经营为是:： @*A晋京XY，。的了①²ｂ") + [" ", "\u3000"]
+    alphabet = list("0123456789０１２三五十两号栋幢单元座路小区叫名字人者主业店体商户经营为是我:： @*A晋京XY，。的了①²ｂ"
+                    ".-()（）+#&_%az") + [" ", "\u3000", "\u00a0", "\t", "٣", "𠀀"]
     texts = list(real) + ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30))) for _ in range(20000)]
     texts += ["我叫王小明", "姓名 ：李四", "联系人是张三", "个体工商户王五", "店主：赵六", "晋A12345", "a@b.cn",
-              "１３８１２３４５６７８", "电话138 1234 5678", "平阳路25号", "3单元501室", "五号楼", "三单", "5 号"]
+              "１３８１２３４５６７８", "电话138 1234 5678", "平阳路25号", "3单元501室", "五号楼", "三单", "5 号",
+              "名叫刘一", "我的名字叫陈二", "电话(0351)765-4321", "138.1234.5678", "138 - 1234（5678）", "v1.2", "C++",
+              "叫车太慢", "她叫什么", "1234567", "123456", "12-34-56-7", "12:34:56:7", "０３５１"]
+    from nlp.segment import _JOINER
     for t in texts:
         f = fast.text_flags(t)
         if pii._FOLD.search(t) or pii._MAY_HOLD_NUMBER.search(t):
@@ -175,6 +179,9 @@ def test_text_flags_are_necessary_conditions_of_the_patterns(real):
             assert f & fast.MAY_NAME, t
         assert bool(f & fast.STAR) == ("*" in t), t
         assert bool(f & fast.ADDRESS) == bool(extract._ADDRESS_AT.search(t)), t
+        assert bool(f & fast.JOINS) == bool(_JOINER.search(t)), t
+    # and it is not so loose as to send every text to the patterns: most real texts need none
+    assert sum(fast.text_flags(t) & (fast.MAY_NUMBER | fast.MAY_NAME) == 0 for t in real) > 0.9 * len(real)
 
 
 def test_compiled_resplit_matches_the_list_comprehension(real):
@@ -275,3 +282,68 @@ def test_compiled_joins_matches_the_pattern(real):
         assert extract._FAST.joins(t) == want == _joins(t), t
         hits += want
     assert 100 < hits < len(texts) - 100
+
+
+def test_address_strip_by_runs_matches_the_whole_text_pattern(real):
+    # clean() searches the address pattern only in the runs of its characters that hold a numeral
+    # before 号栋幢座弄巷单; the result must be the pattern's over the whole text
+    import random
+
+    rnd = random.Random(5)
+    alphabet = list("0123456789０１２三五十两〇号栋幢单元座弄巷楼层室户院路街道小区花园村苑里省市区县镇乡大厦长治阳光"
+                    "，。 的了a-")
+    texts = list(real) + ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40))) for _ in range(30000)]
+    texts += ["山西省长治市潞州区平阳路25号阳光小区3号楼2单元501室漏水", "五号楼三单元", "家住长治县东街八号院，3栋",
+              "〇号楼", "２５号", "平阳路25座门口", "一二三四五六七八九十号"]
+    found = 0
+    for t in texts:
+        want = extract._ADDRESS.sub("，", t)
+        assert extract._strip_addresses(t) == want, t
+        found += want != t
+    assert found > 1000
+
+
+def test_compiled_word_classes_match_the_pure_rule():
+    # every dictionary word with its tag, and words of no dictionary: the compiled classify gives
+    # the pure-Python one's class bits and glued parts
+    if not extract.COMPILED:
+        pytest.skip("no compiled module here: " + extract.FAST_REASON)   # only where nothing is built
+    import random
+
+    fast = Extractor.default()
+    slow = Extractor(fast.segmenter, fast.stopwords, fast=False)
+    compiled = extract._SCAN_MODULE.classify
+    assert compiled is not _fastscan.classify
+    words = list(fast._tags.items())
+    rnd = random.Random(9)
+    pieces = list("不没未无太很巨超房间价格贵小大吵脏差的了。，!?a1Ｘ①") + ["iPhone", "TV", "in", "送餐", "合理", "长治"]
+    words += [("".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 4))), "x") for _ in range(20000)]
+    # copies with their own glued-part dicts (the default extractor's is shared with its table)
+    fast, slow = (_with_own_parts(fast), _with_own_parts(slow))
+    for w, t in words:
+        assert compiled(fast, w, t) == _fastscan.classify(slow, w, t), (w, t)
+    assert fast._part == slow._part and len(fast._part) > 10
+    for w in ("中文", "abcXYZ", "㐀", "豈", "中a", "", "中1", "中 ", "ａ"):
+        assert _fastscan.wordlike(w) == extract._SCAN_MODULE.wordlike(w) == bool(
+            __import__("re").fullmatch(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z]+", w)), w
+
+
+def _with_own_parts(ex):
+    probe = Extractor.__new__(Extractor)
+    probe.__dict__.update(ex.__dict__)
+    probe._part = {}
+    return probe
+
+
+def test_cut_of_a_text_without_joins_is_the_engine_cut(real):
+    # extract() hands a text that text_flags found free of Latin/digit joins straight to the
+    # engine (Segmenter.cut_plain); that must be what cut() gives
+    ex = Extractor.default()
+    if ex._cut_plain is None or ex._text_flags is None:
+        pytest.skip("no compiled module or no rjieba here")   # only where nothing is built
+    plain = 0
+    for t in real:
+        if not ex._text_flags(t) & extract._JOINS:
+            assert ex._cut_plain(t) == ex.segmenter.cut(t), t
+            plain += 1
+    assert plain > len(real) // 2
