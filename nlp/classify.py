@@ -19,16 +19,20 @@ industry)`` adds one complaint (every complaint that arrives with an industry, a
 exports do), so each installation adapts to its own bureau's wording, and ``python -m nlp
 classify --train FILE`` adds a labelled export (CSV/XLSX/JSONL with a text and an industry).
 
-The probability is ``softmax(scores / temperature)``; the temperature is fitted on texts the
-model did not learn from (a calibration split of the training data), so that a probability of
-0.8 is right about 80 % of the time (``evaluate`` reports the reliability table and the expected
+The probability is ``softmax(scores / T)`` with ``T = temperature * (max(n, LENGTH_MIN) /
+LENGTH_REF) ** length_power`` for a text with n known features (naive Bayes sums grow with the
+number of features, so one temperature for all left short texts too unsure); temperature and
+power are fitted on texts the model did not learn from (a calibration split of the training
+data), so that a probability of 0.8 is right about 80 % of the time (``evaluate`` reports the reliability table and the expected
 calibration error). ``min_probability`` (stored with the model) is the confidence below which
 it abstains: ``predict`` still names the likeliest industry, ``decide`` returns None.
 
 The shipped model (``config/nlp/industry_model.json``) learned from real public texts only (see
 ``tests/data/README.md``): hotel reviews (旅游), car owners' forum posts (汽车), restaurant
-reviews (食品), plus the hand-written complaints of batch 1 for the industries without a public
-set; it never saw the simulator. An installation's own learning is saved to
+reviews (食品), product reviews (产品质量: JD phone reviews, camera/phone/notebook review
+sentences), plus the hand-written complaints of batch 1 for the industries without a public
+set; it never saw the simulator. Words every complaint uses (``config/nlp/industry_neutral.txt``:
+你好, 投诉, 尽快处理 …) carry no weight. An installation's own learning is saved to
 ``data/nlp/industry_model.json`` (``INDUSTRY_MODEL_FILE``), which ``load`` prefers.
 """
 from __future__ import annotations
