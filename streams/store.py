@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 
 import orjson
@@ -107,11 +108,11 @@ def redis_client(url, *, asyncio: bool = False, cluster: bool | None = None, dec
     return redis.Redis.from_url(url, decode_responses=decode_responses, **kw)
 
 
-def province_groups(rows: list) -> list[list]:
-    """Tally rows (index, id, province, ...) split by province, in first-seen order."""
+def province_groups(rows: list) -> list[list[int]]:
+    """Positions of tally rows (index, id, province, ...) split by province, in first-seen order."""
     groups: dict[str, list] = {}
-    for r in rows:
-        groups.setdefault(r[2], []).append(r)
+    for j, r in enumerate(rows):
+        groups.setdefault(r[2], []).append(j)
     return list(groups.values())
 
 
@@ -177,15 +178,23 @@ class TallyWriter:
         if not records:
             return {"new": 0, "redelivered": 0, "duplicates": []}
         now = time.time() if now is None else now
-        docs = docs or [""] * len(records)
-        rows = [(i, *tally_args(rec, self.tz, now, self.grace), d) for (i, rec), d in zip(records, docs)]
+        rows = [(i, *tally_args(rec, self.tz, now, self.grace)) for i, rec in records]
+        # the documents go beside the batch, one a line, as bytes (enrich's orjson output: no
+        # raw line break in it): inside the batch's JSON they were escaped here and unescaped
+        # by the script's JSON decoder, which cost more than the rest of the batch
+        lines = [d if isinstance(d, bytes) else d.encode() for d in docs] if docs else None
+        if lines is not None and (len(lines) != len(rows) or sum(map(bytes.count, lines, repeat(b"\n"))) > 0):
+            raise ValueError("write_batch: one document per record, none with a line break")
         out = {"new": 0, "redelivered": 0, "duplicates": []}
         # one redis-server: the whole message in one step; a cluster: one step per province slot
-        for group in (province_groups(rows) if keys.CLUSTER else [rows]):
+        for group in (province_groups(rows) if keys.CLUSTER else [range(len(rows))]):
+            batch = [rows[j] for j in group] if keys.CLUSTER else rows
+            doc_arg = b"" if lines is None else b"\n".join(
+                [lines[j] for j in group] if keys.CLUSTER else lines) + b"\n"
             new, redelivered, dups = await self._tally(
-                keys=[keys.stats(group[0][2])],
-                args=[position, self.dedup_ttl, *self.ttls, self.docs_ttl, orjson.dumps(group),
-                      1 if keys.CLUSTER else 0, fold_upto(now, self.tz, self.grace)])
+                keys=[keys.stats(batch[0][2])],
+                args=[position, self.dedup_ttl, *self.ttls, self.docs_ttl, orjson.dumps(batch),
+                      1 if keys.CLUSTER else 0, fold_upto(now, self.tz, self.grace), doc_arg])
             out["new"] += int(new)
             out["redelivered"] += int(redelivered)
             out["duplicates"] += [(int(dups[j]), dups[j + 1]) for j in range(0, len(dups), 2)]

@@ -2,10 +2,13 @@
 -- KEYS: the stats hash to bump (cc:stats; in cluster mode cc:{province}:stats, whose slot routes
 -- the call: the caller then sends one province per call, so every key below is in that slot).
 -- ARGV: pos_prefix, dedup_ttl, ttl_m, ttl_h, ttl_d, ttl_docs, batch, cluster (1: hash-tagged keys),
---       first watermark (minute bucket: a province's watermark if it has none yet)
--- batch: JSON [[index, id, province, field, minute, late, doc], ...] (one string: far cheaper
--- to pass than thousands of arguments). doc is the masked complaint with its extracted terms;
--- it is appended to that hour's document list, so topic counts are exactly-once too.
+--       first watermark (minute bucket: a province's watermark if it has none yet), docs
+-- batch: JSON [[index, id, province, field, minute, late], ...] (one string: far cheaper
+-- to pass than thousands of arguments).
+-- docs: the batch's documents in its order, each one line ("\n" after each; a JSON text has
+-- no raw line break), or '' for none. A document is the masked complaint with its extracted
+-- terms; it is appended to that hour's document list, so topic counts are exactly-once too.
+-- (Apart from the batch: decoding them as JSON strings inside the batch cost more than the rest.)
 -- A complaint is counted only if its id was never seen; if it was seen at this same stream
 -- position the message is a redelivery (worker crash) and is skipped silently; if seen at
 -- another position it is a duplicate, returned to the caller for the dead-letter topic.
@@ -25,6 +28,8 @@ local docs_ttl = tonumber(ARGV[6])
 local batch = cjson.decode(ARGV[7])
 local cluster = ARGV[8] == '1'
 local stats = KEYS[1]
+local docs_s = ARGV[10] or ''
+local dpos = 1
 local function tag(p) if cluster then return '{' .. p .. '}' end return p end
 local function seen(p, id) if cluster then return 'cc:{' .. p .. '}:seen:' .. id end return 'cc:seen:' .. id end
 local docs = {}
@@ -42,6 +47,12 @@ local function add(k, field)
 end
 for _, c in ipairs(batch) do
   local pos = pre .. ':' .. c[1]
+  local doc = ''
+  if docs_s ~= '' then
+    local nl = string.find(docs_s, '\n', dpos, true)
+    doc = string.sub(docs_s, dpos, nl - 1)
+    dpos = nl + 1
+  end
   local prev = redis.call('SET', seen(c[3], c[2]), pos, 'NX', 'GET', 'EX', dttl)
   if not prev then
     new = new + 1
@@ -71,11 +82,11 @@ for _, c in ipairs(batch) do
       add('d:' .. string.sub(mb, 1, 8) .. ':' .. tp, field)
       add('all:all:' .. tp, field)
     end
-    if c[7] ~= '' then
+    if doc ~= '' then
       local dk = 'cc:docs:' .. string.sub(mb, 1, 10) .. ':' .. tp
       local l = docs[dk]
       if not l then l = {}; docs[dk] = l end
-      l[#l + 1] = c[7]
+      l[#l + 1] = doc
     end
   elseif prev == pos then
     redelivered = redelivered + 1
