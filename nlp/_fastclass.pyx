@@ -30,6 +30,9 @@ cdef inline Py_UCS4 _char(int kind, const void* data, Py_ssize_t k) noexcept nog
 
 ctypedef unsigned long long u64
 
+cdef extern from *:
+    void __builtin_prefetch(const void* p) nogil
+
 
 cdef struct Slot:
     u64 h1
@@ -163,28 +166,71 @@ cdef class ClassTable:
     def __len__(self):
         return self.size
 
-    cpdef list classes(self, list tokens, dict extra, miss=None, text=None):
+    cdef inline int _find_hot(self, str w, u64 h1) except -2:
+        """The value of ``w`` (its hash ``h1``) in the hot table, -1 if it is not there."""
+        cdef u64 i = h1 & self.hot_mask
+        cdef unsigned int h2 = 0
+        cdef bint have2 = False
+        while self.hot[i].value >= 0:
+            if self.hot[i].h1 == h1:
+                if not have2:
+                    h2 = _h2(w)
+                    have2 = True
+                if self.hot[i].h2 == h2:
+                    return self.hot[i].value
+            i = (i + 1) & self.hot_mask
+        return -1
+
+    cpdef list classes(self, list tokens, dict extra, miss=None, text=None, owner=None):
         """Each token's class: from the table, else from ``extra``, else ``miss(word, index,
-        text, tagged)`` if given (``tagged``: one list per call, for the callee), else None."""
-        cdef Py_ssize_t n = len(tokens), k
+        text, tagged)`` if given (``tagged``: one list per call, for the callee; with an
+        ``owner``, ``miss(owner, word, index, text, tagged)``), else None.
+
+        Two passes: the hot table first, asking the memory for the main table's slot of each word
+        not there (a text's new words then wait for main memory together, not one by one); then
+        those words, in order."""
+        cdef Py_ssize_t n = len(tokens), k, j, later = 0
         cdef int v
+        cdef u64 h1
         cdef list out = [None] * n
         cdef list values = self.values
         cdef list tagged = None
-        for k in range(n):
-            w = tokens[k]
-            v = self._find(w)
-            if v >= 0:
-                out[k] = values[v]
-            else:
-                c = extra.get(w)
-                if c is None and miss is not None:
-                    if tagged is None:
-                        tagged = []
-                    c = miss(w, k, text, tagged)
-                    if c is not None and self.hot_free > 0:
-                        self._remember(w, c)     # punctuation, numbers …: found in the hot table next time
-                out[k] = c
+        cdef Py_ssize_t* rest = NULL
+        try:
+            for k in range(n):
+                w = tokens[k]
+                h1 = <u64>PyObject_Hash(w)
+                v = self._find_hot(w, h1)
+                if v >= 0:
+                    out[k] = values[v]
+                else:
+                    if rest == NULL:
+                        rest = <Py_ssize_t*>PyMem_Malloc(n * sizeof(Py_ssize_t))
+                        if rest == NULL:
+                            raise MemoryError()
+                    rest[later] = k
+                    later += 1
+                    __builtin_prefetch(&self.slots[h1 & self.mask])
+            for j in range(later):
+                k = rest[j]
+                w = tokens[k]
+                v = self._find(w)
+                if v >= 0:
+                    out[k] = values[v]
+                else:
+                    c = extra.get(w)
+                    if c is None and miss is not None:
+                        if tagged is None:
+                            tagged = []
+                        if owner is not None:
+                            c = miss(owner, w, k, text, tagged)
+                        else:
+                            c = miss(w, k, text, tagged)
+                        if c is not None and self.hot_free > 0:
+                            self._remember(w, c)     # punctuation, numbers …: found in the hot table next time
+                    out[k] = c
+        finally:
+            PyMem_Free(rest)
         return out
 
     cdef int _remember(self, str w, object c) except -1:

@@ -34,3 +34,6 @@ cpdef bint wordlike(str word) except -1
 cpdef long classify(ex, str word, str t) except -1
 
 cdef str _tag_of(ex, str word)
+
+@cython.locals(cache=dict)
+cpdef long miss_listed(ex, str word, Py_ssize_t i, text, tagged) except -1

@@ -122,6 +122,17 @@ def classify(ex, word, t):
     return bits | KEYWORD if long else bits
 
 
+def miss_listed(ex, word, i, text, tagged):
+    """``Extractor._miss`` where the class table holds every dictionary word: a word it lacks is
+    in no dictionary (tag ``x``); its class is cached in ``ex._class``."""
+    cache = ex._class
+    if len(cache) > ex.cache_size:
+        cache.clear()                      # (``_part`` stays: a few glued words, and in use)
+    c = classify(ex, word, "x")
+    cache[word] = c
+    return c
+
+
 def _tag_of(ex, word):
     """The dictionary tag of a word (``Extractor._tag_of``)."""
     tags = ex._tags

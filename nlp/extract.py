@@ -351,7 +351,7 @@ class Extractor:
         # a text known to hold no Latin/digit join goes straight to the engine (nothing to re-split)
         tokens = self._cut_plain(text) if joins is False and self._cut_plain is not None else self._cut(text)
         if self._table is not None:            # compiled: misses classified from the C loop
-            classes = self._table.classes(tokens, self._class, self._miss, text)
+            classes = self._table.classes(tokens, self._class, _SCAN_MODULE.miss_listed, text, self)
         elif None in (classes := list(map(self._class.get, tokens))):
             tagged: list = []
             i = classes.index(None)

@@ -347,3 +347,25 @@ def test_cut_of_a_text_without_joins_is_the_engine_cut(real):
             assert ex._cut_plain(t) == ex.segmenter.cut(t), t
             plain += 1
     assert plain > len(real) // 2
+
+
+def test_class_table_two_passes_keep_order_and_duplicates():
+    # classes() looks words up in the hot table first and the rest afterwards, in order: the miss
+    # callback sees each unknown word once, at its first index, and repeated words get one class
+    if extract._CLASS_TABLE is None:
+        pytest.skip("no compiled table here: " + extract.FAST_REASON)   # only where nothing is built
+    lexicon = {"空调": 3, "质量": 5, "差": 9}
+    table = extract._CLASS_TABLE(lexicon, hot_words=2)
+    calls, extra = [], {}
+
+    def miss(owner, word, i, text, tagged):          # as the extractor's: caches what it gives
+        calls.append((owner, word, i, text))
+        extra[word] = 100 + len(calls)
+        return extra[word]
+    toks = ["新甲", "空调", "新甲", "质量", "新乙", "差", "空调", "新乙", "差"]
+    got = table.classes(toks, extra, miss, "原文", "主人")
+    assert got == [101, 3, 101, 5, 102, 9, 3, 102, 9]
+    assert calls == [("主人", "新甲", 0, "原文"), ("主人", "新乙", 4, "原文")]
+    # the hot table is full (2 words): the rest come from the main table or the cache
+    assert table.classes(toks[::-1], extra, miss, "", "主人") == got[::-1]
+    assert len(calls) == 2
