@@ -242,11 +242,13 @@ def queue_rows(alerts: list[dict], selected: str | None, now: datetime, empty_te
         rows.append(html.Tr([
             html.Td(html.Span(alertview.severity_label(a), className=f"sev-badge {alertview.severity_class(a)}")),
             html.Td(html.Span(alertview.state_label(a.get("state")), className=f"state state-{a.get('state')}")),
-            html.Td(f"{alertview.place(a)} · {alertview.what(a)}"),
-            html.Td(f"{a.get('observed', '')}/{alertview.fmt_expected(exp)}" if isinstance(exp, (int, float))
-                    else str(a.get("observed", ""))),
+            html.Td(f"{alertview.place(a)} · {alertview.what(a)}", className="what"),
+            # 15344/9257.7 may break after the slash (the number itself never): the clocks keep their room
+            html.Td([f"{a.get('observed', '')}/", html.Wbr(), alertview.fmt_expected(exp)]
+                    if isinstance(exp, (int, float)) else str(a.get("observed", "")), className="n"),
             html.Td(_ago(a.get("opened_at"), now)),
-            html.Td(_sla_span(c) if c else (f"{_when(a.get('ended_at'))[6:]} 办结" if a.get("ended_at") else "")),
+            html.Td(_sla_span(c) if c else (f"{_when(a.get('ended_at'))[6:]} 办结" if a.get("ended_at") else ""),
+                    className="limit"),
         ], id={"type": ids.DUTY_ROW, "index": a["id"]}, n_clicks=0,
             className=f"row {alertview.severity_class(a)}" + (" selected" if a["id"] == selected else "")
             + (" is-new" if alertview.is_new(a) else "")))

@@ -59,6 +59,12 @@ def short_place(name: str) -> str:
     return re.sub(r"^\S{2,7}?(省|自治区)(?=\S)", "", name or "")
 
 
+def _date_time(text: str) -> list:
+    """2026-11-25 00:00 as a date and a time that break only between them (never at a hyphen)."""
+    day, _, clock = text.partition(" ")
+    return [html.Span(day, className="nb"), " ", html.Span(clock, className="nb")] if clock else [text]
+
+
 def due_table(items: list[dict] | None, err: str | None = None):
     if items is None:
         return html.P(f"督办清单暂不可用：{err}" if err else "正在载入……", className="muted")
@@ -71,7 +77,8 @@ def due_table(items: list[dict] | None, err: str | None = None):
         trs.append(html.Tr([
             html.Td(r["unit"] if r["unit"] != last else "", className="unit"),
             html.Td(r["clock"], className="due-clock"), html.Td(html.Span(r["stage"], className=f"due-stage due-{r['stage_key']}")),
-            html.Td(r["left"], className="left"), html.Td(r["deadline"], className="t"),
+            html.Td(r["left"], className="left"),
+            html.Td(_date_time(r["deadline"]), className="t"),
             html.Td(short_place(r["district"]), className="place"), html.Td(r["industry"], className="ind"),
             html.Td(r["id"], className="cid")], className=f"due-row due-{r['stage_key']}"))
         last = r["unit"]

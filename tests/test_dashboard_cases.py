@@ -18,6 +18,8 @@ from tests.dashboard_site import assert_clean, headless, js_wait, running_site
 
 USERS = {"sunduty": ("duty", "duty-password-1", "孙值班"), "zhouhead": ("head", "head-password-1", "周局长")}
 UNIT = "潞州区市场监管局"
+# the overdue item: an id as long as an export's (the 督办 list's 编号 column must still fit)
+OVER = "over-SX-20261205-12315-140403-000000000123456789"
 
 
 # -- pure formatting --------------------------------------------------------------------------------
@@ -90,12 +92,12 @@ def history(now: datetime, tag: str) -> tuple[list[dict], list[dict]]:
     """Four items: one overdue (routed to a unit, never accepted), one mediated with money back and
     a satisfied callback, one failed, one received an hour ago (open, not yet due)."""
     old = now - timedelta(days=20)
-    c = [complaint(f"{tag}-over", old), complaint(f"{tag}-ok", old), complaint(f"{tag}-fail", old + timedelta(hours=1)),
+    c = [complaint(f"{tag}-{OVER}", old), complaint(f"{tag}-ok", old), complaint(f"{tag}-fail", old + timedelta(hours=1)),
          complaint(f"{tag}-new", now - timedelta(hours=1))]
 
     def ev(eid, cid, event, at, **kw):
         return {"id": f"{tag}-{eid}", "complaint_id": f"{tag}-{cid}", "event": event, "at": at.isoformat(), **kw}
-    e = [ev("o1", "over", "route", old + timedelta(hours=1), unit=UNIT),
+    e = [ev("o1", OVER, "route", old + timedelta(hours=1), unit=UNIT),
          ev("k1", "ok", "accept", old + timedelta(hours=2)),
          ev("k2", "ok", "close", old + timedelta(days=3), outcome="mediated", recovered_yuan=12000),
          ev("k3", "ok", "visit", old + timedelta(days=4), satisfaction="satisfied"),
@@ -213,7 +215,7 @@ def test_console_lists_the_overdue_item_with_unit_and_clock(site, browser):
     wait_until(lambda: "/duty" in driver.current_url and "login" not in driver.current_url, 15, "sign-in")
     js_wait(driver, "return !!document.querySelector('.due-table');", 60, "the 督办 list")
     items = due_items(site["redis"], site["settings"], "province", "140000")
-    over = [i for i in items if i["complaint_id"] == f"{site['tag']}-over"]
+    over = [i for i in items if i["complaint_id"] == f"{site['tag']}-{OVER}"]
     assert over and over[0]["stage"] == "overdue" and over[0]["unit"] == UNIT
     rows = [tr.text for tr in driver.find_elements(By.CSS_SELECTOR, ".due-table tbody tr")]
     mine = [t for t in rows if f"{site['tag']}-over" in t]
@@ -221,14 +223,19 @@ def test_console_lists_the_overdue_item_with_unit_and_clock(site, browser):
     assert UNIT in mine[0] and over[0]["label"] in mine[0] and "超期" in mine[0]
     assert supervise.fmt_left(over[0]["remaining_s"])[:5] in mine[0]
     assert "李四" not in driver.page_source and "13912345678" not in driver.page_source
-    # every column, 编号 last, inside the list's box at 1920x1080: nothing clipped, no sideways scrolling
+    # every column, 编号 last, inside the list's box at 1920x1080 and inside its own cell: nothing
+    # clipped, no sideways scrolling, the whole id there
     cells = driver.execute_script(
         "var box = document.getElementById('duty-due').getBoundingClientRect();"
         "return Array.from(document.querySelectorAll('.due-table th, .due-table td')).filter(function (c) {"
-        " var r = c.getBoundingClientRect(); return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1); })"
-        ".map(function (c) { return c.textContent; });")
+        " var r = c.getBoundingClientRect(); return r.width > 0 && (r.right > box.right + 1 || r.left < box.left - 1"
+        " || c.scrollWidth > c.clientWidth + 1); })"
+        ".map(function (c) { return c.textContent + ' (' + c.scrollWidth + '>' + c.clientWidth + ')'; });")
     assert not cells, cells[:10]
     assert driver.execute_script("var d = document.getElementById('duty-due'); return d.scrollWidth <= d.clientWidth + 1")
+    shown = driver.execute_script("return Array.from(document.querySelectorAll('.due-table td.cid'))"
+                                  ".map(function (c) { return c.textContent; });")
+    assert f"{site['tag']}-{OVER}" in shown, shown
     driver.save_screenshot(str(site["tmp"] / "duty-1080.png"))
 
 

@@ -306,6 +306,50 @@ def test_filters_and_closed_alerts(site, browser):
         10, "the closed alert in the summary with who closed it")
 
 
+# Every cell of the table inside its own box and inside the list's box, the list not scrolling sideways.
+FITS = """var box = document.getElementById(arguments[0]), sel = arguments[1];
+var b = box.getBoundingClientRect(), out = [];
+Array.from(box.querySelectorAll(sel)).forEach(function (c) {
+  var r = c.getBoundingClientRect();
+  if (r.width > 0 && (c.scrollWidth > c.clientWidth + 1 || r.right > b.right + 1 || r.left < b.left - 1)) {
+    out.push(c.textContent + ' (' + c.scrollWidth + '>' + c.clientWidth + ')'); } });
+if (box.scrollWidth > box.clientWidth + 1) { out.push('list ' + box.scrollWidth + '>' + box.clientWidth); }
+return out;"""
+
+
+def test_the_queue_fits_wide_counts_long_places_and_clocks(site, browser):
+    """15344/9257.7 beside 太原市尖草坪区 · 一般消费纠纷 and an overdue clock of hours: every column,
+    时限 last, fits the console's left half at 1920x1080 (it was clipped)."""
+    driver, _ = browser
+    store = store_of(site)
+    clear(store)
+    now = datetime.now(site["settings"].tz)
+    long_ago = now - timedelta(hours=20, minutes=3)
+
+    def det(district, industry, observed, expected, since, **kw):
+        return {"series": kw.pop("series", f"county:{district}:{industry}"), "level": kw.pop("level", "county"),
+                "district": district, "industry": industry, "since": since.replace(minute=0, second=0,
+                microsecond=0).isoformat(), "at": since.isoformat(), "observed": observed, "expected": expected,
+                "score": 99.0, "threshold": 7.0, "method": "share-scan", **kw}
+    ids_ = [store.raise_or_update(det("140108", "一般消费纠纷", 15344, 9257.73, long_ago), long_ago)[0],
+            store.raise_or_update(det("140107", "医疗器械", 12873, 0.000356, long_ago), long_ago)[0],
+            store.raise_or_update(det("140000", "*", 23456, 12345.6, long_ago, series="phrase:140000:价格不合理|更换难",
+                                      level="province", phrase="价格不合理|更换难", method="phrase-burst"), long_ago)[0]]
+    assert all(ids_), ids_
+    sign_in(driver, site["url"], "sunduty", "/duty")
+    wait_until(lambda: set(ids_) <= set(queue_ids(driver)), 20, "the wide alerts in the queue")
+    text = driver.execute_script("return document.getElementById('duty-queue').textContent")
+    assert "15344/9257.7" in text and "12873/<0.001" in text and "超时" in text, text
+    shot(driver, "duty-wide-queue")
+    bad = driver.execute_script(FITS, "duty-queue", "th, td")
+    assert not bad, bad[:10]
+    # the time limit column is drawn whole: its right edge inside the list
+    assert driver.execute_script("""var q = document.getElementById('duty-queue').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('#duty-queue td:last-child')).every(function (c) {
+        var r = c.getBoundingClientRect(); return r.width > 40 && r.right <= q.right + 1; });""")
+    clear(store)
+
+
 def test_head_creates_and_lifts_a_silence(site, browser):
     driver, _ = browser
     store = store_of(site)
