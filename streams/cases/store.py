@@ -16,7 +16,6 @@ signed like complaints (streams.intake). The worker validates every event again 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -25,6 +24,7 @@ from streams import keys
 from streams.cases.config import CaseConfig
 from streams.cases.events import validate_event
 from streams.schema import error
+from streams.tally import minute_bucket
 
 _HERE = Path(__file__).resolve().parent
 APPLY_LUA = keys.lua((_HERE / "apply_events.lua").read_text())     # key names of this mode (cluster: {cases})
@@ -88,15 +88,22 @@ def case_base(rec: dict, day: str = "") -> str:
     return orjson.dumps(base).decode()
 
 
-def first_moment(rec: dict, cfg: CaseConfig) -> float:
+def first_moment(rec: dict, cfg: CaseConfig, delays: dict | None = None) -> float:
     """A lower bound of the first notice moment of a new item's clocks that start at receipt
     (the timer need not look at it before then; any event makes it look at once). A
     working-day clock's time starts at the next midnight and skips days off, so n working
-    days take at least n x 24 h."""
-    rapid = bool(cfg.rapid_tags & set(rec.get("tags") or ()))
-    limits = [c.limit * 86400 if c.working_days else c.limit for c in cfg.clocks_for(rec["kind"], rapid)
-              if c.start == "received"]
-    return rec["ts"] + cfg.reminder_at * min(limits) if limits else rec["ts"]
+    days take at least n x 24 h. ``delays``: a cache of the delay by (kind, rapid) for ``cfg``."""
+    tags = rec.get("tags")
+    rapid = bool(tags) and not cfg.rapid_tags.isdisjoint(tags)
+    key = (rec["kind"], rapid)
+    delay = delays.get(key) if delays is not None else None
+    if delay is None:
+        limits = [c.limit * 86400 if c.working_days else c.limit for c in cfg.clocks_for(rec["kind"], rapid)
+                  if c.start == "received"]
+        delay = cfg.reminder_at * min(limits) if limits else 0.0
+        if delays is not None:
+            delays[key] = delay
+    return rec["ts"] + delay
 
 
 def parse_case(cid: str, fields: dict) -> dict | None:
@@ -119,6 +126,7 @@ class CaseWriter:
         self.dedup_ttl = int(settings.tally.dedup_days * 86400)
         self._apply = client.register_script(APPLY_LUA)
         self._open = client.register_script(OPEN_LUA)
+        self._delays: dict = {}                    # first_moment's delay by (kind, rapid)
 
     async def apply(self, position: str, events: list[tuple[int, dict]], now: float | None = None) -> dict:
         if not events:
@@ -132,10 +140,12 @@ class CaseWriter:
     async def open_cases(self, records: list[tuple[int, dict]], now: float | None = None) -> tuple[int, int]:
         """Open a case for each item (投诉/举报) among validated complaint records. Idempotent."""
         batch = []
+        kinds = self.cfg.kinds
         for _, rec in records:
-            if rec["kind"] in self.cfg.kinds:
-                day = datetime.fromtimestamp(rec["ts"], self.tz).strftime("%Y%m%d")
-                batch.append((rec["id"], case_base(rec, day), day, rec["province"], first_moment(rec, self.cfg)))
+            if rec["kind"] in kinds:
+                day = minute_bucket(rec, self.tz)[:8]       # the local day (a cached look-up)
+                batch.append((rec["id"], case_base(rec, day), day, rec["province"],
+                              first_moment(rec, self.cfg, self._delays)))
         if not batch:
             return 0, 0
         now = time.time() if now is None else now
