@@ -8,23 +8,40 @@ import cython
                gap=cython.Py_ssize_t, obj=cython.Py_ssize_t, vi=cython.Py_ssize_t, adv=cython.Py_ssize_t,
                last=cython.Py_ssize_t, n=cython.Py_ssize_t, i=cython.Py_ssize_t,
                has_neg=cython.bint, exc=cython.bint, linked=cython.bint, noun=cython.bint,
-               keywords=dict, phrases=dict, variants=dict, units=dict, prefixes=unicode, part=unicode)
+               keywords=dict, phrases=dict, variants=dict, units=dict, prefixes=unicode, part=unicode, r=Rules,
+               light=frozenset)
 cpdef tuple scan(list tokens, list classes, dict part_of, dict norm, pol, stopwords, Py_ssize_t max_gap,
                  end_problem)
 
-@cython.locals(k=cython.Py_ssize_t, deg_len=cython.Py_ssize_t, found=cython.bint, excess=cython.bint,
-               cache=dict, degree=dict, prefixes=unicode)
+cdef class Rules:
+    cdef readonly frozenset generic, places, negator_set, negative, positive, obligations, undesirable, light
+    cdef readonly dict degree, scalar, same_object, same_predicate, same_predicate_of, split_cache
+    cdef readonly unicode prefixes
+    cdef readonly Py_ssize_t neg_len, deg_len
+
 cpdef tuple split(pol, str pred)
 
-@cython.locals(excess=cython.bint, neg_w=cython.bint, pos_w=cython.bint, bad_up=cython.bint)
+@cython.locals(k=cython.Py_ssize_t, deg_len=cython.Py_ssize_t, found=cython.bint, excess=cython.bint,
+               cache=dict, degree=dict, prefixes=unicode, negators=frozenset)
+cdef tuple _split(Rules r, str pred)
+
 cpdef bint problem(pol, obj, pred, excess, noun) except -1
+
+@cython.locals(neg_w=cython.bint, pos_w=cython.bint, bad_up=cython.bint, glued_excess=cython.bint,
+               negative=frozenset, positive=frozenset, scalar=dict, core=str, neg=str)
+cdef bint _problem(Rules r, obj, str pred, bint excess, bint noun) except -1
 
 @cython.locals(cache=dict)
 cpdef is_problem(pol, obj, pred, excess, noun)
 
 cpdef canonical(pol, phrase)
 
+@cython.locals(of=dict)
+cdef _canonical(Rules r, phrase)
+
 cpdef str normalize(pol, stopwords, str part)
+
+cdef str _normalize(Rules r, stopwords, str part)
 
 @cython.locals(ch=cython.Py_UCS4, o=cython.long)
 cpdef bint wordlike(str word) except -1

@@ -151,8 +151,9 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
     rule (管理乱). The problem rule is evaluated directly, not through ``is_problem``'s
     cache: on unique text most pairs are new, and the cache's key tuples and inserts cost more
     than the rule (a few look-ups) they would save."""
-    light = pol.light
-    prefixes = pol._prefix_str
+    r = pol._rules
+    light = r.light
+    prefixes = r.prefixes
     c_bound = BOUND
     c_keyword = KEYWORD
     c_object = OBJECT
@@ -226,19 +227,19 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
                 else:
                     core = norm.get(part)
                     if core is None:
-                        core = normalize(pol, stopwords, part)
+                        core = _normalize(r, stopwords, part)
                         norm[part] = core
                 if core:
                     units[core] = None
                     if obj_w is not None and i - obj <= gap and obj_w != core:
-                        if problem(pol, obj_w, part, exc, noun):
+                        if _problem(r, obj_w, part, exc, noun):
                             if pre is not None and obj_w in light:
                                 whole = pre + obj_w            # 隔音效果差, not 效果差
                                 units[whole] = None
                                 ph = (whole, core)
                             else:
                                 ph = (obj_w, core)
-                            ph = canonical(pol, ph)                 # 分量少 -> 份量少 (synonyms.txt)
+                            ph = _canonical(r, ph)                  # 分量少 -> 份量少 (synonyms.txt)
                             phrases[ph] = None
                             if i - obj <= 3:
                                 surface = "".join(tokens[obj:i + 1])
@@ -249,8 +250,8 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
                             if surface != ph[0] + ph[1]:
                                 variants[(ph, surface)] = None
                         linked = True
-                    if vh is not None and (c & c_adj) and vh != core and problem(pol, vh, part, exc, False):
-                        ph = canonical(pol, (vh, core))
+                    if vh is not None and (c & c_adj) and vh != core and _problem(r, vh, part, exc, False):
+                        ph = _canonical(r, (vh, core))
                         phrases[ph] = None
                         surface = "".join(tokens[vi:i + 1])
                         if surface != ph[0] + ph[1]:
@@ -313,19 +314,48 @@ def scan(tokens, classes, part_of, norm, pol, stopwords, max_gap, end_problem):
 
 # -- the problem rule (``nlp.polarity.Polarity`` delegates here; see its module doc) ---------
 
+class Rules:
+    """What the problem rule reads of a ``nlp.polarity.Polarity`` (its ``_rules``): the same
+    sets and dicts, held as typed fields, so that compiled code reads them without a look-up in
+    the polarity's ``__dict__``."""
+
+    def __init__(self, pol):
+        self.generic = pol.generic
+        self.places = pol.places
+        self.negator_set = pol.negator_set
+        self.negative = pol.negative
+        self.positive = pol.positive
+        self.obligations = pol.obligations
+        self.undesirable = pol.undesirable
+        self.light = pol.light
+        self.degree = pol.degree
+        self.scalar = pol.scalar
+        self.same_object = pol.same_object
+        self.same_predicate = pol.same_predicate
+        self.same_predicate_of = pol.same_predicate_of
+        self.split_cache = pol._split
+        self.prefixes = pol._prefix_str
+        self.neg_len = pol._neg_len
+        self.deg_len = pol._deg_len
+
+
 def split(pol, pred):
     """(negator, excess, core) of a predicate: 不太干净 -> ("不", False, "干净"); cached in ``pol``."""
-    prefixes = pol._prefix_str
+    return _split(pol._rules, pred)
+
+
+def _split(r, pred):
+    prefixes = r.prefixes
     if not pred or pred[0] not in prefixes:         # starts with no negator nor degree word
         return ("", False, pred)                    # (cheaper than a cache look-up and insert)
-    cache = pol._split
+    cache = r.split_cache
     got = cache.get(pred)
     if got is not None:
         return got
     word = pred
     neg = ""
-    negators = pol.negator_set
-    k = min(pol._neg_len, len(pred) - 1)
+    negators = r.negator_set
+    k = min(r.neg_len, len(pred) - 1)
     while k > 0:                                    # longest negator first
         if pred[:k] in negators:
             neg = pred[:k]
@@ -333,8 +363,8 @@ def split(pol, pred):
             break
         k -= 1
     excess = False
-    degree = pol.degree
-    deg_len = pol._deg_len
+    degree = r.degree
+    deg_len = r.deg_len
     found = True
     while found:
         found = False
@@ -354,25 +384,31 @@ def split(pol, pred):
 
 def problem(pol, obj, pred, excess, noun):
     """Whether ``obj`` + ``pred`` states a problem (uncached; ``Polarity._problem``)."""
-    if obj in pol.generic or obj in pol.places or obj in pol.negator_set:
+    return _problem(pol._rules, obj, pred, excess, noun)
+
+
+def _problem(r, obj, pred, excess, noun):
+    if obj in r.generic or obj in r.places or obj in r.negator_set:
         return False
-    neg, glued_excess, core = split(pol, pred)
+    neg, glued_excess, core = _split(r, pred)
     excess = excess or glued_excess
-    if not core or core in pol.degree:
+    if not core or core in r.degree:
         return False                                # 偏, 太: a fragment, never a predicate
-    neg_w = core in pol.negative
-    pos_w = core in pol.positive
+    negative = r.negative
+    positive = r.positive
+    neg_w = core in negative
+    pos_w = core in positive
     if neg:
         if neg_w and not pos_w:
             return False                            # 没问题, 不差
-        if pos_w or core in pol.obligations or core in pol.scalar:
+        if pos_w or core in r.obligations or core in r.scalar:
             return True                             # 不干净, 不退款, 不大 (不够大)
         return bool(noun)                           # 没有热水; not 不想, 不知道
-    scalar = pol.scalar
+    scalar = r.scalar
     if core in scalar:
         if excess:
             return True                             # 偏大, 太快
-        bad_up = obj in pol.undesirable or (obj in pol.negative and obj not in pol.positive)
+        bad_up = obj in r.undesirable or (obj in negative and obj not in positive)
         return (scalar[core] > 0) == bad_up         # 房间小, 价格高; not 房间大, 价格低
     if neg_w and not pos_w:
         return True
@@ -387,30 +423,38 @@ def is_problem(pol, obj, pred, excess, noun):
     cache = pol._cache
     got = cache.get(key)
     if got is None:
-        got = problem(pol, obj, pred, excess, noun)
+        got = _problem(pol._rules, obj, pred, excess, noun)
         cache[key] = got
     return got
 
 
 def canonical(pol, phrase):
     """A problem phrase with its object and predicate folded by ``synonyms.txt``."""
+    return _canonical(pol._rules, phrase)
+
+
+def _canonical(r, phrase):
     if len(phrase) != 2:
         return phrase
     obj, pred = phrase
-    obj2 = pol.same_object.get(obj, obj)
-    of = pol.same_predicate_of
+    obj2 = r.same_object.get(obj, obj)
+    of = r.same_predicate_of
     pred2 = of.get((pred, obj2)) if of else None
     if not pred2:
         pred2 = of.get((pred, obj)) if of else None
         if not pred2:
-            pred2 = pol.same_predicate.get(pred, pred)
+            pred2 = r.same_predicate.get(pred, pred)
     return phrase if (obj2 is obj and pred2 is pred) else (obj2, pred2)
 
 
 def normalize(pol, stopwords, part):
     """A predicate without degree words (太慢 -> 慢); a negated plain word whose core is a stop
     word and no expected action (不想, 不知道) becomes "" (``Extractor._normalize``)."""
-    neg, _, core = split(pol, part)
-    if neg and core in stopwords and core not in pol.obligations:
+    return _normalize(pol._rules, stopwords, part)
+
+
+def _normalize(r, stopwords, part):
+    neg, _, core = _split(r, part)
+    if neg and core in stopwords and core not in r.obligations:
         return ""
     return neg + core

@@ -79,6 +79,7 @@ _CLASS_TABLE = _FAST.ClassTable if _FAST is not None else None
 if _FAST is not None:
     _MAY_NUMBER, _MAY_NAME, _STAR, _HAS_ADDRESS, _JOINS = (
         _FAST.MAY_NUMBER, _FAST.MAY_NAME, _FAST.STAR, _FAST.ADDRESS, _FAST.JOINS)
+    _SCRUB = _MAY_NUMBER | _MAY_NAME | _STAR | _HAS_ADDRESS      # what clean() may have to change
 assert (BOUND, KEYWORD, OBJECT, PROBLEM, ADJ, VHEAD, NEG, ADV, PARTICLE, END_PROBLEM, GLUED, LATENT, EXCESS) == (
     _fastscan.BOUND, _fastscan.KEYWORD, _fastscan.OBJECT, _fastscan.PROBLEM, _fastscan.ADJ, _fastscan.VHEAD,
     _fastscan.NEG, _fastscan.ADV, _fastscan.PARTICLE, _fastscan.END_PROBLEM, _fastscan.GLUED, _fastscan.LATENT,
@@ -308,14 +309,16 @@ class Extractor:
         """The text with PII masked and masked numbers and addresses replaced by a clause break."""
         return self._scrub(text, names)[0]
 
-    def _scrub(self, text: str, names: tuple[str, ...] = ()) -> tuple[str, bool | None]:
+    def _scrub(self, text: str, names: tuple[str, ...] = (), f: int = -1) -> tuple[str, bool | None]:
         """(``clean(text, names)``, whether it holds a Latin/digit join for the segmenter to
-        re-split (``nlp.segment._JOINER``), or None where that is not known)."""
+        re-split (``nlp.segment._JOINER``), or None where that is not known). ``f``: the text's
+        ``text_flags`` if already known."""
         if not text:
             return "", False
         if self._text_flags is not None and not names:
             # compiled: one pass over the characters says which patterns can match at all
-            f = self._text_flags(text)
+            if f < 0:
+                f = self._text_flags(text)
             if self.mask and ((f & _MAY_NUMBER and (_PII_FOLD.search(text) or _PII_NUMBER.search(text)))
                               or (f & _MAY_NAME and (_PII_NAME.search(text) or _PII_OWNER.search(text)))):
                 text = mask_text(text)
@@ -345,11 +348,16 @@ class Extractor:
 
         ``names``: people's names to mask besides the numbers ``mask_text`` finds.
         """
-        text, joins = self._scrub(text, names)
-        if not text:
-            return Terms()
+        tf = self._text_flags
+        if tf is not None and text and not names and not (f := tf(text)) & _SCRUB:
+            joins = f != 0                     # nothing to mask or cut out (most texts): f is 0 or _JOINS
+        else:
+            text, joins = self._scrub(text, names, f if tf is not None and text and not names else -1)
+            if not text:
+                return Terms()
         # a text known to hold no Latin/digit join goes straight to the engine (nothing to re-split)
-        tokens = self._cut_plain(text) if joins is False and self._cut_plain is not None else self._cut(text)
+        cut_plain = self._cut_plain
+        tokens = cut_plain(text) if joins is False and cut_plain is not None else self._cut(text)
         if self._table is not None:            # compiled: misses classified from the C loop
             classes = self._table.classes(tokens, self._class, _SCAN_MODULE.miss_listed, text, self)
         elif None in (classes := list(map(self._class.get, tokens))):

@@ -124,6 +124,7 @@ class Polarity:
         self._deg_len = max(map(len, self.degree), default=0)
         self._prefix_chars = frozenset(w[0] for w in (*self.negator_set, *self.degree) if w)
         self._prefix_str = "".join(sorted(self._prefix_chars))
+        self._rules = _RULE.Rules(self)     # what the rule reads, as typed fields when compiled
 
     @classmethod
     def default(cls) -> "Polarity":

@@ -222,7 +222,7 @@ class Segmenter:
         self.cut = fix_cut                                               # type: ignore[method-assign]
         # ``cut`` of a text the caller knows holds no Latin/digit join (``_JOINER``): nothing to
         # re-split, so the engine's own answer (the extractor knows it from its pass over the text)
-        self.cut_plain = partial(cut, hmm=hmm)
+        self.cut_plain = cut if hmm else partial(cut, hmm=False)           # (rjieba's hmm is on by default)
         self.tag = lambda text: fix_tag(text, False)                      # type: ignore[method-assign]
         self.dict_tag = lambda text: fix_tag(text, True)                  # type: ignore[method-assign]
         wrong = [w for w, _, t in self.entries if t is not None and rj.cut(w, False) == [w]
