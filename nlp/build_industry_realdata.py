@@ -13,10 +13,22 @@ personal data (``nlp.pii.mask_text`` changes them) are left out.
         --train-out /tmp/industry_train_products.jsonl \\
         --holdout-out tests/data/industry_real_holdout_products.jsonl --holdout-per-source 150
 
+    python -m nlp.build_industry_realdata tipdm_hotel=酒店评论.csv \\
+        --train-out /tmp/industry_train_hotel.jsonl --holdout-out /tmp/holdout_hotel.jsonl \\
+        --negative-scores H1gbk.csv ... H50gbk.csv --negative-out tests/data/real_hotel_negative.txt
+
 Where the files come from (see tests/data/README.md for the licences):
   jd_phone      https://github.com/YuleZhang/NLP_Analysis_JDcomment  data/JDComment_data.csv
   absa_*        https://github.com/yangheng95/ABSADatasets  datasets/apc_datasets/102.Chinese/
                 (103.camera, 107.phone, 106.notebook: *.train.txt and *.test.txt)
+  tipdm_hotel   https://github.com/Alice23333/Text-Analysis-of-Online-Reviews-of-Scenic-Spots-and-Hotels
+                data/第1问/数据清洗结果/酒店评论.csv (24,780 reviews of 50 hotels in Guangdong,
+                2020-01 to 2020-08, from the 9th TipDM Cup 2021 problem B; not ChnSentiCorp);
+                --negative-scores: the same repository's data/第2问/第2问情感分析结果/H*gbk.csv
+                (its author's lexicon score per review, ``emotional_value``; below 0 = negative)
+
+No source may be ChnSentiCorp or derived from it (online_shopping_10_cats holds 10,000 of its
+hotel reviews, and that set is kept apart for independent judging), nor waimai_10k or 12365auto.
 """
 from __future__ import annotations
 
@@ -35,6 +47,7 @@ SOURCES: dict[str, str] = {
     "absa_camera": "产品质量",     # digital camera review sentences
     "absa_phone": "产品质量",      # mobile phone review sentences
     "absa_notebook": "产品质量",   # notebook computer review sentences
+    "tipdm_hotel": "旅游",         # hotel guests' reviews (TipDM Cup 2021, Guangdong, 2020)
 }
 
 MIN_CHARS = 8
@@ -72,7 +85,40 @@ def read_absa(path: Path) -> list[str]:
     return out
 
 
-READERS = {"jd_phone": read_jd}
+def _decode(raw: bytes) -> str:
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", errors="ignore")
+
+
+def _unstar(text: str) -> str:
+    """The source masked hotel names as ``**`` (住**酒店): dropped, so that a star is never
+    learned as a sign of tourism (the project's own masking writes stars into every industry)."""
+    return _clean(re.sub(r"\*+", "", text))
+
+
+def read_tipdm(path: Path) -> list[str]:
+    """TipDM hotel reviews: a CSV (GB18030 or UTF-8) with a 评论内容 column."""
+    rows = csv.DictReader(io.StringIO(_decode(path.read_bytes())))
+    return [_unstar(r.get("评论内容") or "") for r in rows]
+
+
+def read_scores(paths: list[Path]) -> dict[str, float]:
+    """text -> the source's own sentiment score (``emotional_value`` of the TipDM analysis files)."""
+    out: dict[str, float] = {}
+    for path in paths:
+        for r in csv.DictReader(io.StringIO(_decode(path.read_bytes()))):
+            try:
+                out.setdefault(_unstar(r.get("评论内容") or ""), float(r["emotional_value"]))
+            except (KeyError, ValueError):
+                continue
+    return out
+
+
+READERS = {"jd_phone": read_jd, "tipdm_hotel": read_tipdm}
 
 
 def read_source(name: str, path: Path) -> list[str]:
@@ -101,6 +147,13 @@ def build(pairs: list[tuple[str, Path]], holdout_per_source: int = 150) -> tuple
     return train, holdout
 
 
+def negatives(rows: list[dict], scores: dict[str, float], n: int = 300) -> list[str]:
+    """Hold-out texts the source scored negative (score < 0), the ``n`` with the smallest md5."""
+    neg = sorted((r["text"] for r in rows if is_holdout(r["text"]) and scores.get(r["text"], 0.0) < 0),
+                 key=lambda t: hashlib.md5(t.encode("utf-8")).hexdigest())
+    return neg[:n]
+
+
 def _write(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as f:
@@ -119,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--train-out", required=True, help="JSONL of the training texts")
     p.add_argument("--holdout-out", required=True, help="JSONL of the hold-out sample")
     p.add_argument("--holdout-per-source", type=int, default=150, help="hold-out texts kept per source")
+    p.add_argument("--negative-scores", nargs="+", default=[], metavar="CSV",
+                   help="the source's per-text sentiment scores (emotional_value); with --negative-out")
+    p.add_argument("--negative-out", help="one a line: hold-out texts the source scored negative")
+    p.add_argument("--negatives", type=int, default=300, help="negative hold-out texts kept (default 300)")
     a = p.parse_args(argv)
+    if bool(a.negative_scores) != bool(a.negative_out):
+        p.error("--negative-scores and --negative-out go together")
     pairs = []
     for s in a.pairs:
         name, _, file = s.partition("=")
@@ -129,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     train, holdout = build(pairs, a.holdout_per_source)
     _write(Path(a.train_out), train)
     _write(Path(a.holdout_out), holdout)
+    if a.negative_out:
+        rows = [{"text": _unstar(t)} for name, path in pairs for t in read_source(name, path)]
+        # the same texts as build() kept (length, no personal data, once), hold-out part only
+        from nlp.pii import mask_text
+        kept = [r for r in rows if len(r["text"]) >= MIN_CHARS and mask_text(r["text"]) == r["text"]]
+        uniq = list({r["text"]: r for r in kept}.values())
+        neg = negatives(uniq, read_scores([Path(f) for f in a.negative_scores]), a.negatives)
+        Path(a.negative_out).write_text("".join(t + "\n" for t in neg), encoding="utf-8")
+        print(f"negative hold-out {len(neg)} -> {a.negative_out}", file=sys.stderr)
     print(f"training {len(train)} texts -> {a.train_out}; hold-out {len(holdout)} -> {a.holdout_out}",
           file=sys.stderr)
     return 0
