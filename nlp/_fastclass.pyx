@@ -368,6 +368,12 @@ def text_flags(str text) -> int:
                     flags |= MAY_NAME                         # 姓名: 联系人: 经营者:
             if not Py_UNICODE_ISSPACE(ch):
                 last = ch
+        elif (0x3001 <= ch <= 0x301f or 0x2010 <= ch <= 0x2027 or ch == 0xff0c or ch == 0xff01
+              or ch == 0xff1f or ch == 0xff1b):
+            # common punctuation (、。《》「」【】 ‘’“”… ，！？；): no digit, space, separator,
+            # folded form or cue
+            gap = 4
+            last = ch
         else:
             if Py_UNICODE_ISDECIMAL(ch):
                 flags |= MAY_NUMBER                           # a digit of another script (１, ٣)

@@ -46,11 +46,14 @@ cdef str _normalize(Rules r, stopwords, str part)
 @cython.locals(ch=cython.Py_UCS4, o=cython.long)
 cpdef bint wordlike(str word) except -1
 
-@cython.locals(long=cython.bint, degree=dict, stopwords=frozenset, generic=frozenset, first=cython.Py_UCS4,
-               bits=cython.long, rest=str, rest_tag=str)
+@cython.locals(long=cython.bint, degree=dict, stopwords=frozenset, first=cython.Py_UCS4,
+               bits=cython.long, rest=str, rest_tag=str, r=Rules)
 cpdef long classify(ex, str word, str t) except -1
 
 cdef str _tag_of(ex, str word)
 
 @cython.locals(cache=dict)
 cpdef long miss_listed(ex, str word, Py_ssize_t i, text, tagged) except -1
+
+@cython.locals(classes=list, keywords=dict, phrases=dict, units=dict, variants=dict)
+cpdef terms_of(ex, text, list tokens, terms_type)

@@ -55,16 +55,15 @@ def classify(ex, word, t):
         return 0 if word.isalnum() else BOUND          # digits / mixed: gap; punctuation: break
     if word in ex.negations:
         return NEG
-    pol = ex.polarity
-    degree = pol.degree
+    r = ex.polarity._rules
+    degree = r.degree
     if word in degree:
         return ADV | (EXCESS if degree[word] else 0)   # 太, 偏, 很: folded, never a part
-    generic = pol.generic
-    if word in generic:
+    if word in r.generic:
         # 所有, 公司: never a keyword nor an object; a generic word may still be a negated
         # predicate (不 + 合理)
         return LATENT
-    if word in pol.places:
+    if word in r.places:
         return 0                                       # 长治, 小店 (division names)
     stopwords = ex.stopwords
     if word in stopwords:
@@ -120,6 +119,16 @@ def classify(ex, word, t):
     else:
         return 0
     return bits | KEYWORD if long else bits
+
+
+def terms_of(ex, text, tokens, terms_type):
+    """``Extractor.extract``'s end where the class table is built (compiled): the classes of
+    ``tokens`` (cut from ``text``), the scan, and the ``terms_type`` (``Terms``) of the results."""
+    classes = ex._table.classes(tokens, ex._class, miss_listed, text, ex)
+    keywords, phrases, units, variants = scan(tokens, classes, ex._part, ex._norm, ex.polarity, ex.stopwords,
+                                              ex.max_gap, ex._end_problem)
+    return tuple.__new__(terms_type, (tuple(tokens), tuple(keywords), tuple(phrases), tuple(units),
+                                      tuple(variants)))
 
 
 def miss_listed(ex, word, i, text, tagged):

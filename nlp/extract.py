@@ -358,9 +358,9 @@ class Extractor:
         # a text known to hold no Latin/digit join goes straight to the engine (nothing to re-split)
         cut_plain = self._cut_plain
         tokens = cut_plain(text) if joins is False and cut_plain is not None else self._cut(text)
-        if self._table is not None:            # compiled: misses classified from the C loop
-            classes = self._table.classes(tokens, self._class, _SCAN_MODULE.miss_listed, text, self)
-        elif None in (classes := list(map(self._class.get, tokens))):
+        if self._table is not None:            # compiled: classes, scan and Terms in C
+            return _SCAN_MODULE.terms_of(self, text, tokens, Terms)
+        if None in (classes := list(map(self._class.get, tokens))):
             tagged: list = []
             i = classes.index(None)
             while True:
