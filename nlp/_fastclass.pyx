@@ -264,7 +264,7 @@ cdef extern from "Python.h":
     int Py_UNICODE_ISSPACE(Py_UCS4 ch)
 
 MAY_NUMBER = 1       # a number, plate, e-mail or folded character may be there (nlp.pii patterns)
-MAY_NAME = 2         # a name cue may be there (我叫, 名叫, 名字, 经营者, 业主, 店主, 个体户, 工商户, 姓名：…)
+MAY_NAME = 2         # a name cue may be there (我叫, 名叫, 我的名字, 经营者, 业主, 店主, 个体户, 工商户, 姓名：…)
 STAR = 4             # a '*' (what masking leaves)
 ADDRESS = 8          # a number right before 号/栋/幢/单元 (nlp.extract._ADDRESS_AT)
 JOINS = 16           # an ASCII letter or digit next to one of + # & . _ % - (nlp.segment._JOINER)
@@ -298,6 +298,19 @@ cdef inline bint _latin_or_digit(Py_UCS4 ch) noexcept nogil:
     return 48 <= ch <= 57 or 65 <= ch <= 90 or 97 <= ch <= 122
 
 
+cdef inline bint _role_end(Py_UCS4 last, Py_UCS4 before) noexcept nogil:
+    """Whether ``before`` + ``last`` ends one of nlp.pii's role words (姓名, 联系人, 投诉人, 举报人,
+    申诉人, 反映人, 来电人, 当事人, 消费者)."""
+    if last == 0x540d:                                                      # 名
+        return before == 0x59d3                                             # 姓名
+    if last == 0x4eba:                                                      # 人
+        return (before == 0x7cfb or before == 0x8bc9 or before == 0x62a5    # 系 诉 报
+                or before == 0x6620 or before == 0x7535 or before == 0x4e8b)  # 映 电 事
+    if last == 0x8005:                                                      # 者
+        return before == 0x8d39                                             # 消费者
+    return False
+
+
 def text_flags(str text) -> int:
     """Bits of MAY_NUMBER, MAY_NAME, STAR, ADDRESS, JOINS: necessary conditions, found in one
     pass, for the patterns ``nlp.extract.Extractor.clean`` and ``nlp.segment`` would otherwise
@@ -307,7 +320,7 @@ def text_flags(str text) -> int:
     cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), k
     cdef int kind = PyUnicode_KIND(text)
     cdef const void* data = PyUnicode_DATA(text)
-    cdef Py_UCS4 ch, prev = 0, last = 0          # last: the previous non-space character
+    cdef Py_UCS4 ch, prev = 0, last = 0, before = 0   # last: the previous non-space character; before: the one right before it
     cdef int flags = 0, run = 0, gap = 4
     for k in range(n):
         ch = _char(kind, data, k)
@@ -324,21 +337,24 @@ def text_flags(str text) -> int:
                     if prev == 0x6211 or prev == 0x540d:                         # 我叫 名叫
                         flags |= MAY_NAME
                 elif ch == 0x5b57:                                               # 字
-                    if prev == 0x540d:                                           # 名字
+                    if (prev == 0x540d and k >= 3 and _char(kind, data, k - 2) == 0x7684
+                            and _char(kind, data, k - 3) == 0x6211):            # 我的名字
                         flags |= MAY_NAME
                 elif ch == 0x4e3b:                                               # 主
                     if prev == 0x4e1a or prev == 0x5e97:                         # 业主 店主
                         flags |= MAY_NAME
                 elif ch == 0x6237:                                               # 户
-                    if prev == 0x4f53 or prev == 0x5546:                         # 体户 商户
+                    if prev == 0x4f53 or (prev == 0x5546 and k >= 2
+                                          and _char(kind, data, k - 2) == 0x5de5):  # 体户 工商户
                         flags |= MAY_NAME
                 elif ch == 0x8005:                                               # 者
                     if prev == 0x8425:                                           # 经营者
                         flags |= MAY_NAME
                 elif ch == 0x662f or ch == 0x4e3a:                               # 是 为
-                    if last == 0x540d or last == 0x4eba or last == 0x8005:       # after 名 人 者
+                    if _role_end(last, before):                                  # after a role word
                         flags |= MAY_NAME
             last = ch
+            before = prev
         elif ch < 128:
             if 48 <= ch <= 57:
                 run = run + 1 if gap <= 3 else 1
@@ -364,16 +380,18 @@ def text_flags(str text) -> int:
                     flags |= MAY_NUMBER
                 elif ch == 42:                                # '*'
                     flags |= STAR
-                elif ch == 58 and (last == 0x540d or last == 0x4eba or last == 0x8005):
-                    flags |= MAY_NAME                         # 姓名: 联系人: 经营者:
+                elif ch == 58 and _role_end(last, before):
+                    flags |= MAY_NAME                         # 姓名: 联系人:
             if not Py_UNICODE_ISSPACE(ch):
                 last = ch
+                before = prev
         elif (0x3001 <= ch <= 0x301f or 0x2010 <= ch <= 0x2027 or ch == 0xff0c or ch == 0xff01
               or ch == 0xff1f or ch == 0xff1b):
             # common punctuation (、。《》「」【】 ‘’“”… ，！？；): no digit, space, separator,
             # folded form or cue
             gap = 4
             last = ch
+            before = prev
         else:
             if Py_UNICODE_ISDECIMAL(ch):
                 flags |= MAY_NUMBER                           # a digit of another script (１, ٣)
@@ -383,10 +401,11 @@ def text_flags(str text) -> int:
                 gap = gap + 1 if _digit_gap(ch) else 4
                 if _folded(ch):
                     flags |= MAY_NUMBER
-                elif ch == 0xff1a and (last == 0x540d or last == 0x4eba or last == 0x8005):
+                elif ch == 0xff1a and _role_end(last, before):
                     flags |= MAY_NAME                         # 姓名： 联系人：
             if not Py_UNICODE_ISSPACE(ch):
                 last = ch
+                before = prev
         prev = ch
     return flags
 
