@@ -6,6 +6,8 @@ at 1080).  Bars and lines use blues and greys: red, orange and yellow mean warni
 """
 from __future__ import annotations
 
+import threading
+
 import plotly.graph_objects as go
 
 FONT = "'C12315 Sans', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'WenQuanYi Micro Hei', sans-serif"
@@ -119,10 +121,9 @@ def district_map(geojson: dict, rows: list[dict], mode: str, selected: str | Non
         colorbar={"title": {"text": title, "font": {"size": px(18, scale)}}, "thickness": round(14 * scale),
                   "len": 0.6, "x": 0.98, "tickfont": {"size": px(18, scale)}, "outlinewidth": 0, "nticks": 5},
         text=text, hovertemplate="%{text}<extra></extra>", customdata=codes))
-    centroids = _centroids(geojson)
+    lon, lat, labels = district_labels(geojson, rows)
     fig.add_trace(go.Scattergeo(
-        lon=[centroids[c][0] for c in codes if c in centroids], lat=[centroids[c][1] for c in codes if c in centroids],
-        text=[f"{r['name']}<br>{r['count']}" for r in rows if r["code"] in centroids], mode="text",
+        lon=lon, lat=lat, text=labels, mode="text",
         textfont={"size": px(18, scale), "color": "#ffffff", "family": FONT},
         hoverinfo="skip"))
     fig.update_geos(fitbounds="locations", visible=False, bgcolor="rgba(0,0,0,0)", projection_type="mercator")
@@ -185,11 +186,6 @@ def _lerp_colour(colourscale: list, t: float) -> str:
     return colourscale[-1][1]
 
 
-def _text_width(text: str, font: float) -> float:
-    """About how wide ``text`` is at ``font`` px: a Chinese character is 1 em, a digit or space half."""
-    return sum(font if ord(ch) > 0x2e80 else font * 0.55 for ch in text)
-
-
 def _label_sides(lon: list[float], lat: list[float], texts: list[str], sizes: list[float],
                  yrange: float, font: float = 18.0, plot_h: float = 380.0) -> list[str]:
     """Where each bubble's label goes (right, left, above or below it), chosen one by one in the
@@ -197,6 +193,8 @@ def _label_sides(lon: list[float], lat: list[float], texts: list[str], sizes: li
     neighbouring districts can be a few kilometres apart (太原 and 晋中), so a fixed side collides.
     Distances are estimated in px at 1080 for a map ``plot_h`` high showing ``yrange`` degrees."""
     import math
+
+    from dashboard import geo
 
     k = plot_h / max(yrange, 1e-6)
     kx = k * math.cos(math.radians((min(lat) + max(lat)) / 2)) if lat else k
@@ -210,7 +208,7 @@ def _label_sides(lon: list[float], lat: list[float], texts: list[str], sizes: li
 
     out = []
     for i, ((cx, cy), text, s) in enumerate(zip(pts, texts, sizes)):
-        w, h, r = _text_width(text, font), font * 1.25, s / 2 + 3
+        w, h, r = geo.text_width(text, font), font * 1.25, s / 2 + 3
         options = {"middle right": (cx + r, cy - h / 2, cx + r + w, cy + h / 2),
                    "middle left": (cx - r - w, cy - h / 2, cx - r, cy + h / 2),
                    "bottom center": (cx - w / 2, cy + r, cx + w / 2, cy + r + h),
@@ -276,6 +274,42 @@ def seat_map(points: dict[str, tuple[float, float]], rows: list[dict], mode: str
                                              "font": {"size": px(18, scale), "color": theme["muted"]},
                                              "x": 0.01, "y": 0.99})
     return fig
+
+
+def district_labels(geojson: dict, rows: list[dict], font: float = 18.0) -> tuple[list[float], list[float], list[str]]:
+    """(lon, lat, text) of the boundary map's name-and-count labels: each at its district's label
+    point, moved the least that keeps it clear of the others (``geo.spread_labels``; sizes in
+    1080p px, which the 4K screen scales with the font)."""
+    from dashboard import geo
+
+    codes = {f["properties"]["code"] for f in geojson["features"]}
+    shown = [r for r in rows if r["code"] in codes]
+    texts = {r["code"]: f"{r['name']}<br>{r['count']}" for r in shown}
+    sizes = {c: geo.label_size(t, font) for c, t in texts.items()}
+    # the same districts with labels of the same sizes: the same places (a refresh re-sends them)
+    key = (tuple(sorted(sizes.items())), tuple(sorted(_first_vertex(f) for f in geojson["features"])))
+    at = _LABELS.get(key)
+    if at is None:
+        centroids = _centroids(geojson)
+        k = geo.px_per_radian(geo.mercator_bounds(geojson))
+        at = geo.spread_labels({c: centroids[c] for c in texts if c in centroids}, sizes, k)
+        with _LABELS_LOCK:
+            _LABELS[key] = at
+            while len(_LABELS) > 256:
+                _LABELS.pop(next(iter(_LABELS)))
+    shown = [r for r in shown if r["code"] in at]
+    return ([at[r["code"]][0] for r in shown], [at[r["code"]][1] for r in shown], [texts[r["code"]] for r in shown])
+
+
+_LABELS: dict = {}
+_LABELS_LOCK = threading.Lock()
+
+
+def _first_vertex(feature: dict):
+    c = feature["geometry"]["coordinates"]
+    while c and not isinstance(c[0], (int, float)):
+        c = c[0]
+    return feature["properties"]["code"], tuple(c[:2])
 
 
 def _centroids(geojson: dict) -> dict[str, tuple[float, float]]:

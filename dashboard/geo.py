@@ -136,3 +136,155 @@ def missing_seats(codes, table: dict[str, tuple[float, float]] | None = None) ->
     """The codes of ``codes`` that have no seat coordinates."""
     table = seats() if table is None else table
     return [c for c in codes if c not in table]
+
+
+# -- labels of the boundary map: no two touch --------------------------------------------------
+
+# The map panel's geo square at 1920x1080 with the banner up is 439 px; plotly fits the shown
+# districts' bounds into 90 % of it (measured in Chromium). At 4K the panel and the font are both
+# twice as large, so placing in 1080p px holds for every screen size.
+MAP_FIT_PX = 0.9 * 439
+LINE_EM = 1.372            # a plotly text line's height, in em (two lines of 18 px: 49.4 px, measured)
+LABEL_GAP_PX = 10.0        # the least room between two labels (less reads as one run of text)
+
+
+def mercator(lon: float, lat: float) -> tuple[float, float]:
+    """Plotly's mercator projection, in radians (x east, y north)."""
+    import math
+
+    return math.radians(lon), math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def inverse_mercator(x: float, y: float) -> tuple[float, float]:
+    import math
+
+    return math.degrees(x), math.degrees(2 * math.atan(math.exp(y)) - math.pi / 2)
+
+
+def mercator_bounds(geojson: dict) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of every vertex of the collection, projected."""
+    xs, ys = [], []
+
+    def walk(c):
+        if c and isinstance(c[0], (int, float)):
+            x, y = mercator(c[0], c[1])
+            xs.append(x)
+            ys.append(y)
+        else:
+            for v in c:
+                walk(v)
+    for f in geojson["features"]:
+        walk(f["geometry"]["coordinates"])
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def px_per_radian(bounds: tuple[float, float, float, float], fit_px: float = MAP_FIT_PX) -> float:
+    """How many 1080p px a radian of the projection is when ``bounds`` are fitted into the map."""
+    x0, y0, x1, y1 = bounds
+    return fit_px / max(x1 - x0, y1 - y0, 1e-9)
+
+
+def text_width(text: str, font: float) -> float:
+    """About how wide ``text`` is at ``font`` px: a Chinese character is 1 em, a digit or space 0.55."""
+    return sum(font if ord(ch) > 0x2e80 else font * 0.55 for ch in text)
+
+
+def label_size(text: str, font: float) -> tuple[float, float]:
+    """(width, height) in px of a plotly text label; lines are split at <br>."""
+    lines = text.split("<br>")
+    return max(text_width(s, font) for s in lines), len(lines) * font * LINE_EM
+
+
+def label_box(lon: float, lat: float, size: tuple[float, float], k: float) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) in px of a label centred on (lon, lat)."""
+    x, y = mercator(lon, lat)
+    cx, cy = x * k, -y * k
+    w, h = size
+    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+
+
+def boxes_overlap(a, b, gap: float = 0.0) -> float:
+    """The area by which two boxes, each grown by gap/2, overlap (0 when apart)."""
+    w = min(a[2], b[2]) - max(a[0], b[0]) + gap
+    h = min(a[3], b[3]) - max(a[1], b[1]) + gap
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+_SHIFTS = sorted({(round(d * dx, 2), round(d * dy, 2))
+                  for d in (0, 4, 8, 12, 16, 20, 25, 30, 36, 44, 52)
+                  for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (0.71, 0.71), (-0.71, 0.71), (0.71, -0.71),
+                                 (-0.71, -0.71), (0.92, 0.38), (-0.92, 0.38), (0.92, -0.38), (-0.92, -0.38),
+                                 (0.38, 0.92), (-0.38, 0.92), (0.38, -0.92), (-0.38, -0.92))},
+                 key=lambda s: (s[0] ** 2 + s[1] ** 2, s))
+MAX_SHIFT_PX = 52
+
+
+def spread_labels(anchors: dict[str, tuple[float, float]], sizes: dict[str, tuple[float, float]], k: float,
+                  gap: float = LABEL_GAP_PX, rounds: int = 20) -> dict[str, tuple[float, float]]:
+    """Each label's centre (lon, lat): at its anchor, or moved the least (up to 52 px) that keeps
+    it ``gap`` px from the others (太原市 and 阳泉市 touched at their anchors). Placed one by one,
+    then each label still touching another is moved again against all the others, for a few
+    rounds; the first of six orders (by code, by position) that leaves no two touching is kept
+    (else the one with the least overlap). The result depends on the districts and the label sizes, never on the
+    ranking, so a label does not jump when the counts change."""
+    codes = sorted(anchors)
+    centre = {}
+    for c in codes:
+        x, y = mercator(*anchors[c])
+        centre[c] = (x * k, -y * k)
+
+    def box(c, shift):
+        (cx, cy), (w, h) = centre[c], sizes[c]
+        return cx + shift[0] - w / 2, cy + shift[1] - h / 2, cx + shift[0] + w / 2, cy + shift[1] + h / 2
+
+    def place(c, others):
+        (cx, cy), (w, h) = centre[c], sizes[c]
+        reach = MAX_SHIFT_PX + gap      # only labels within reach of any shift can be met
+        others = [o for o in others if o[0] < cx + w / 2 + reach and o[2] > cx - w / 2 - reach
+                  and o[1] < cy + h / 2 + reach and o[3] > cy - h / 2 - reach]
+        best, best_cost = (0.0, 0.0), None
+        for shift in _SHIFTS:
+            b = box(c, shift)
+            cost = sum(boxes_overlap(b, o, gap) for o in others)
+            if cost == 0:
+                return shift
+            if best_cost is None or cost < best_cost:
+                best, best_cost = shift, cost
+        return best
+
+    def layout(order):
+        shift: dict[str, tuple[float, float]] = {}
+        for c in order:
+            shift[c] = place(c, [box(o, shift[o]) for o in shift])
+        for _ in range(rounds):
+            moved = False
+            for c in order:
+                others = [box(o, shift[o]) for o in order if o != c]
+                if sum(boxes_overlap(box(c, shift[c]), o, gap) for o in others) == 0:
+                    continue
+                new = place(c, others)
+                moved |= new != shift[c]
+                shift[c] = new
+            if not moved:
+                break
+        boxes = [box(c, shift[c]) for c in order]
+        clash = sum(boxes_overlap(a, b, gap) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+        return (clash, sum((dx * dx + dy * dy) ** 0.5 for dx, dy in shift.values())), shift
+
+    # orders by code, then west to east, north to south and back: the first that leaves no label
+    # touching another, else the one with the least overlap
+    orders = [codes, codes[::-1]] + [sorted(codes, key=lambda c, i=i, s=s: (s * centre[c][i], c))
+                                     for i in (0, 1) for s in (1, -1)]
+    best = None
+    for order in orders:
+        result = layout(order)
+        if best is None or result[0] < best[0]:
+            best = result
+        if result[0][0] == 0:
+            break
+    shift = best[1]
+    out = {}
+    for c in codes:
+        (cx, cy), (dx, dy) = centre[c], shift[c]
+        out[c] = inverse_mercator((cx + dx) / k, -(cy + dy) / k)
+    return out

@@ -434,10 +434,10 @@ def district_patch(ctx, dv: dict, mode: str, scale: float = 1.0):
                             for r in rows]
     if mode == "count":
         p["data"][0]["zmax"] = max(1, max(z) if z else 1)
-    centroids = figures._centroids(geo)
-    p["data"][1]["text"] = [f"{r['name']}<br>{r['count']}" for r in rows if r["code"] in centroids]
-    p["data"][1]["lon"] = [centroids[r["code"]][0] for r in rows if r["code"] in centroids]
-    p["data"][1]["lat"] = [centroids[r["code"]][1] for r in rows if r["code"] in centroids]
+    lon, lat, labels = figures.district_labels(geo, rows)
+    p["data"][1]["text"] = labels
+    p["data"][1]["lon"] = lon
+    p["data"][1]["lat"] = lat
     return p
 
 

@@ -71,6 +71,20 @@ def alert_store(site):
 
 # -- wall ------------------------------------------------------------------------------------
 
+MAP_LABELS = """return Array.from(document.querySelectorAll('#wall-map .geo text')).filter(function (e) {
+  return !e.closest('.infolayer') && !e.closest('.hoverlayer'); }).map(function (e) {
+  var b = e.getBoundingClientRect(); return [e.textContent, b.left, b.top, b.right, b.bottom]; });"""
+
+
+def map_label_clashes(driver) -> tuple[int, list]:
+    """(how many labels the map draws, the pairs whose drawn boxes touch or overlap)."""
+    from dashboard.geo import boxes_overlap
+
+    labels = driver.execute_script(MAP_LABELS)
+    return len(labels), [(a[0], b[0]) for i, a in enumerate(labels) for b in labels[i + 1:]
+                         if boxes_overlap(a[1:], b[1:], gap=1.0) > 0]
+
+
 def test_wall_loads_offline_fits_both_screens_and_counts_change_as_complaints_arrive(site, browser):
     driver, rec, _ = browser
     driver.get(site["url"] + "/wall?rotate=0")
@@ -80,6 +94,9 @@ def test_wall_loads_offline_fits_both_screens_and_counts_change_as_complaints_ar
     assert "山西省" in driver.find_element("id", "wall-crumb").text
     js_wait(driver, "return /\\d{4}年/.test(document.getElementById('wall-clock').textContent)", 5, "the clock")
     assert scrollbars(driver) == {"x": 0, "y": 0}
+    # the cities' labels as drawn: none touches another (太原市 and 阳泉市 did)
+    wait_until(lambda: map_label_clashes(driver)[0] == 11, 10, "the cities' labels")
+    assert not map_label_clashes(driver)[1]
     size_1080 = driver.execute_script("return parseFloat(getComputedStyle(document.getElementById('kpi-合计')).fontSize)")
     before = kpi_total(driver)
     # 25 complaints now: the wall shows them within a few refreshes, without reloading the page
@@ -94,6 +111,8 @@ def test_wall_loads_offline_fits_both_screens_and_counts_change_as_complaints_ar
     assert scrollbars(driver) == {"x": 0, "y": 0}
     size_4k = driver.execute_script("return parseFloat(getComputedStyle(document.getElementById('kpi-合计')).fontSize)")
     assert size_4k == pytest.approx(2 * size_1080, rel=0.05)
+    wait_until(lambda: map_label_clashes(driver)[0] == 11, 10, "the cities' labels at 4K")
+    assert not map_label_clashes(driver)[1]
     assert_clean(rec)
 
 
@@ -114,6 +133,8 @@ def test_a_click_on_the_map_moves_from_province_to_city_to_county(site, browser)
     click("140400")
     js_wait(driver, "return document.getElementById('wall-crumb').textContent.indexOf('长治市') >= 0", 10, "长治市")
     js_wait(driver, "return document.querySelectorAll('#wall-map .choroplethlocation').length == 12", 10, "长治's counties")
+    wait_until(lambda: map_label_clashes(driver)[0] == 12, 10, "长治's county labels")
+    assert not map_label_clashes(driver)[1]
     click("140403")
     js_wait(driver, "return document.getElementById('wall-crumb').textContent.indexOf('潞州区') >= 0", 10, "潞州区")
     driver.find_element("id", "wall-home").click()
@@ -160,6 +181,14 @@ def test_a_scripted_surge_raises_a_banner_that_cannot_be_missed(site, browser):
     assert box[0] >= 0.95 * box[2] and box[1] >= 0.08 * box[3], box        # across the screen, a tenth of its height
     assert driver.execute_script("return getComputedStyle(document.getElementById('wall-banner')).animationName") == "alarm"
     assert scrollbars(driver) == {"x": 0, "y": 0}
+    # with the banner up the map is at its smallest: still no city label touches another (太原市 and
+    # 阳泉市 did, and 太原市 and 晋中市)
+    wait_until(lambda: map_label_clashes(driver)[0] == 11, 10, "the cities' labels")
+    last = None
+    for _ in range(3):                      # the map redraws once the banner has taken its room
+        time.sleep(1)
+        last = map_label_clashes(driver)[1]
+    assert not last, last
     js_wait(driver, f"return document.getElementById('wall-ticker').textContent.indexOf('{d.name}') >= 0", 5, "the ticker")
     first = driver.execute_script("return document.querySelector('#wall-banner .sla').textContent")
     assert first.startswith("派单 剩 ")

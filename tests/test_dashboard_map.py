@@ -335,3 +335,76 @@ def test_with_a_boundary_file_the_alerting_district_is_outlined_in_its_colour():
     fig = figures.district_map(geo, rows, "count", "140404", hot={"140403": "orange"})
     line = fig.data[0].marker.line
     assert list(line.color) == ["#fb8c00", figures.SELECTED] and line.width[0] > line.width[1] > 1
+
+
+# -- the boundary map's labels: pure geometry ---------------------------------------------------
+
+def _label_boxes(fig, geojson, scale: float = 1.0) -> list[tuple[str, tuple]]:
+    """Each name-and-count label of a boundary map as (text, (left, top, right, bottom)) in screen
+    px, from the figure's label positions and font size (geo: the projection the wall uses)."""
+    from dashboard import geo
+
+    t = fig.data[1]
+    font = t.textfont.size
+    k = geo.px_per_radian(geo.mercator_bounds(geojson)) * scale
+    return [(s, geo.label_box(lon, lat, geo.label_size(s, font), k)) for lon, lat, s in zip(t.lon, t.lat, t.text)]
+
+
+def _clashes(boxes, gap: float) -> list[tuple[str, str]]:
+    from dashboard.geo import boxes_overlap
+
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if boxes_overlap(a[1], b[1], gap) > 0]
+
+
+def test_no_two_labels_of_the_boundary_map_touch(tmp_path):
+    from dashboard.geo import MAX_SHIFT_PX, Boundaries, _load, mercator, mercator_bounds, px_per_radian
+    from tests.geo_fixture import REAL, boundary_files
+
+    cities_file, counties_file = boundary_files(tmp_path)
+    b = Boundaries(_load(str(cities_file)), _load(str(counties_file)))
+    table = divisions()
+    views = [("city", [d.code for d in table.children("140000")])]
+    views += [("county", [d.code for d in table.children(c) if d.level == "county"]) for _, codes in views[:1] for c in codes]
+    real = cities_file == REAL[0]
+    raw_clash = False
+    for level, codes in views:
+        # wide counts on the busiest: a label as wide as its count
+        rows = [{"code": c, "name": table.get(c).name, "count": 15344 if i == 0 else 9 * i, "expected": 1.0, "score": 0.0}
+                for i, c in enumerate(codes)]
+        fc = b.features(level, codes)
+        assert fc is not None, (level, codes[:3])
+        for scale in (1.0, 2.0):                       # 1920x1080 and 3840x2160
+            fig = figures.district_map(fc, rows, "count", None, scale)
+            boxes = _label_boxes(fig, fc, scale)
+            assert len(boxes) == len(codes)
+            assert not _clashes(boxes, gap=2.0), (level, codes[0], scale, _clashes(boxes, 2.0))
+        # each label stays by its own district: moved at most 52 px (1080p) from the district's label point
+        centroids = figures._centroids(fc)
+        k = px_per_radian(mercator_bounds(fc))
+        t = fig.data[1]
+        for lon, lat, r in zip(t.lon, t.lat, rows):
+            (x0, y0), (x1, y1) = mercator(*centroids[r["code"]]), mercator(lon, lat)
+            assert ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 * k <= MAX_SHIFT_PX + 0.5, r["name"]
+        # and the rule was needed: at their label points some labels touched (the real Shanxi map)
+        plain = [(s, _box_at(centroids[r["code"]], s, k)) for s, r in zip(t.text, rows)]
+        raw_clash |= bool(_clashes(plain, gap=2.0))
+    if real:
+        assert raw_clash
+    # the places depend on the districts, not on the ranking: other counts, another order, same places
+    codes = views[0][1]
+    fc = b.features("city", codes)
+    one = figures.district_map(fc, [{"code": c, "name": table.get(c).name, "count": 10 + i, "expected": 1.0, "score": 0.0}
+                                    for i, c in enumerate(codes)], "count", None).data[1]
+    rev = list(reversed(codes))
+    two = figures.district_map(b.features("city", rev), [{"code": c, "name": table.get(c).name, "count": 90 - i,
+                                                          "expected": 1.0, "score": 0.0} for i, c in enumerate(rev)],
+                               "count", None).data[1]
+    where_one = {s.split("<br>")[0]: (x, y) for x, y, s in zip(one.lon, one.lat, one.text)}
+    where_two = {s.split("<br>")[0]: (x, y) for x, y, s in zip(two.lon, two.lat, two.text)}
+    assert where_one == where_two
+
+
+def _box_at(point, text, k):
+    from dashboard.geo import label_box, label_size
+
+    return label_box(point[0], point[1], label_size(text, 18), k)
