@@ -21,6 +21,10 @@ from streams.topicmodel import DocCache
 
 DEFAULT_SPAN = {"minute": timedelta(hours=1), "hour": timedelta(hours=24), "day": timedelta(days=30)}
 MAX_BUCKETS = 20000
+# A window ending now is counted again when a document joins one of its hours (the lists only
+# grow: a late complaint, an import, too) or after this long, as the window slides past the hour.
+TOPICS_TTL_S = 10.0
+TOPICS_KEPT = 512
 
 
 class QueryError(ValueError):
@@ -35,6 +39,10 @@ class ReadModel:
         self.table = divisions()
         self._under: dict[tuple[str, str], frozenset[str]] = {}
         self._docs = DocCache(self.redis)  # hour document lists read so far (topics)
+        # topics of a window ending now, by (level, code, window, industry, top): (the lengths of
+        # the hour lists they were counted from, when, the result)
+        self._topics: dict[tuple, tuple[tuple[int, ...], float, dict]] = {}
+        self.topic_runs = 0                # how many times topics were counted (not answered from cache)
 
     # -- helpers -------------------------------------------------------------------------
     def documents(self, code: str, since: datetime, until: datetime) -> list:
@@ -165,7 +173,21 @@ class ReadModel:
         windows = [(end - span, end)]
         windows += [(end - span - k * step, end - k * step) for k in range(1, n_base + 1)]
         windows += [(end - (k + 1) * span, end - k * span) for k in range(1, n_trend + 1)]
-        docs = self._docs.docs(window_keys(province, windows, self.tz))
+        hour_lists = window_keys(province, windows, self.tz)
+        cache_key = lengths = None
+        if window != "custom" and at is None:
+            # the wall asks every refresh, the API on every request: one LLEN per hour list when
+            # nothing was written into the window's hours (a late document is counted at once)
+            cache_key = (level, code, window, industry, top, tuple(hour_lists))
+            with self.redis.pipeline(transaction=False) as p:
+                for k in hour_lists:
+                    p.llen(k)
+                lengths = tuple(p.execute())
+            hit = self._topics.get(cache_key)
+            if hit is not None and hit[0] == lengths and time.monotonic() - hit[1] < TOPICS_TTL_S:
+                return hit[2]
+        self.topic_runs += 1
+        docs = self._docs.docs(hour_lists)
         counts = [count_topics(docs, a.timestamp(), b.timestamp(), under, industry, keep_samples=(i == 0))
                   for i, (a, b) in enumerate(windows)]
         now_c, base_c, trend_c = counts[0], counts[1:1 + n_base], counts[1 + n_base:]
@@ -196,6 +218,10 @@ class ReadModel:
                         "samples": now_c.samples.get(topic, [])}
             result[kind] = {"by_count": [item(t) for t, _ in observed.most_common(top)],
                             "by_burst": [item(b.topic) for b in bursts[:top]]}
+        if cache_key is not None:
+            if len(self._topics) >= TOPICS_KEPT:
+                self._topics.pop(next(iter(self._topics)), None)
+            self._topics[cache_key] = (lengths, time.monotonic(), result)
         return result
 
     def cloud_terms(self, level: str, code: str, window: str = "day", industry: str | None = None, at=None,
