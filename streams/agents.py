@@ -7,6 +7,7 @@ Redis step dedups by complaint id, so a redelivered message is never counted twi
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -101,6 +102,16 @@ async def process(value: bytes, topic: str, partition: int, offset: int, rules: 
         _state["latency_ms"].append((time.time() - decoded.accepted_at) * 1000)
 
 
+def quiet_collector() -> None:
+    """What is loaded by now (dictionaries, the classifier, faust) lives as long as the worker:
+    moved out of the cyclic collector's sight (gc.freeze), and a young generation of 20,000
+    objects (a 500-complaint message allocates ~10,000), so collections walk only what messages
+    left behind. Worker CPU a complaint with extraction on, backlog of 16,000 alternated on the
+    same machine: 85-93 µs -> 77-81 µs."""
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 _nlp: list = []
 
 
@@ -122,6 +133,7 @@ async def tally(stream):
     rules = Rules(S)
     nlp = text_analysis()
     key = intake_key(S)
+    quiet_collector()
     async for event in stream.events():
         m = event.message
         try:
