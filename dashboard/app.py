@@ -29,9 +29,9 @@ from config import Settings, settings as default_settings
 from config.divisions import divisions
 from dashboard import auth, ids
 from dashboard.background import Background
-from dashboard.data import Documents, Tallies
 from dashboard.geo import Boundaries, load_boundaries
 from dashboard.session import session_csrf, session_user
+from streams.counts import Documents, Tallies
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from config import ROOT_DIR, Settings
-from dashboard.data import same_time_last_year
+from streams.counts import same_time_last_year
 
 
 def _case_player(settings: Settings):

@@ -21,9 +21,9 @@ import re
 from datetime import datetime, timedelta
 
 from dashboard import alertview
-from dashboard.data import (KINDS, TOTAL, Period, by, change, child_codes, last_year_period, previous_period, select)
-from streams.tally import bucket_range, floor_to
+from streams.counts import KINDS, TOTAL, Period, by, change, child_codes, last_year_period, previous_period, select
 from streams.numbers import significant, usual_text
+from streams.tally import bucket_range, floor_to
 
 CLOSED_STATES = ("closed", "false_alarm")
 CLOCKS = (("dispatch", "派单"), ("respond", "响应"), ("on_site", "到场"), ("feedback", "反馈"))

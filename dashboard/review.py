@@ -21,7 +21,7 @@ from dash import Input, Output, State, ctx as dash_ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from dashboard import alertview, figures, ids, jobs, reports
-from dashboard.data import PERIOD_NAMES, period_of
+from streams.counts import PERIOD_NAMES, period_of
 
 CLOUD_SCREEN = (1300, 700)
 # Its smallest word in PNG pixels: the card shows the PNG about 900 px wide at 1080p (0.69 of it),

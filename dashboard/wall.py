@@ -22,11 +22,11 @@ from dash import Input, Output, Patch, State, ctx as dash_ctx, dcc, html, no_upd
 
 from alerts.store import silence_label
 from dashboard import alertview, figures, ids, jobs, supervise
-from dashboard.data import by, child_codes, today_vs
 from dashboard.geo import seat_points
 from streams import wallview
-from streams.wallview import hot_levels  # noqa: F401 - the wall's map marks (tests import it from here)
+from streams.counts import by, child_codes, today_vs
 from streams.numbers import usual_text
+from streams.wallview import hot_levels  # noqa: F401 - the wall's map marks (tests import it from here)
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "topojsonURL": "/assets/topojson/",
                 "scrollZoom": False, "doubleClick": False}

@@ -49,7 +49,7 @@ def app_for(stack, tmp_path, **env):
 # -- pure shaping ----------------------------------------------------------------------------
 
 def test_tally_fields_are_summed_over_channels_and_selected():
-    from dashboard.data import by, parse_tally, select
+    from streams.counts import by, parse_tally, select
 
     c = parse_tally({"140403|食品|投诉|12315": "3", "140403|食品|投诉|12345": "2", "140105|旅游|咨询|110": "4",
                      "broken": "9"})
@@ -61,7 +61,7 @@ def test_tally_fields_are_summed_over_channels_and_selected():
 def test_a_period_is_cut_into_days_hours_minutes_and_an_old_partial_hour_pro_rata():
     from zoneinfo import ZoneInfo
 
-    from dashboard.data import decompose
+    from streams.counts import decompose
 
     tz = ZoneInfo("Asia/Shanghai")
     t = lambda *a: datetime(*a, tzinfo=tz)  # noqa: E731
@@ -72,7 +72,7 @@ def test_a_period_is_cut_into_days_hours_minutes_and_an_old_partial_hour_pro_rat
 
 
 def test_kpi_rows_compare_with_yesterday_and_last_year():
-    from dashboard.data import change, kpi_rows
+    from streams.counts import change, kpi_rows
 
     today = Counter({("140403", "食品", "投诉"): 30, ("140403", "食品", "咨询"): 70})
     yday = Counter({("140403", "食品", "投诉"): 20, ("140403", "食品", "咨询"): 80})
@@ -87,7 +87,7 @@ def test_kpi_rows_compare_with_yesterday_and_last_year():
 
 
 def test_review_periods_and_their_comparisons():
-    from dashboard.data import last_year_period, period_of, previous_period, same_time_last_year
+    from streams.counts import last_year_period, period_of, previous_period, same_time_last_year
 
     m = period_of("month", date(2026, 3, 15))
     assert (m.start, m.end, m.label()) == (date(2026, 3, 1), date(2026, 4, 1), "2026年3月")
@@ -107,7 +107,7 @@ def test_review_periods_and_their_comparisons():
 
 def test_districts_rank_one_level_down_with_a_surge_score():
     from config.divisions import divisions
-    from dashboard.data import child_codes, ranking
+    from streams.counts import child_codes, ranking
 
     t = divisions()
     level, cities = child_codes(t, "province", "140000")
@@ -138,7 +138,7 @@ def test_countdowns_and_sparklines_read_at_a_glance():
 # -- tallies from Redis --------------------------------------------------------------------
 
 def test_today_yesterday_and_last_year_come_from_the_tallies(stack):
-    from dashboard.data import Tallies, kpi_rows, same_time_last_year, today_vs, trend_24h
+    from streams.counts import Tallies, kpi_rows, same_time_last_year, today_vs, trend_24h
 
     S, r = stack["settings"], stack["redis"]
     now = datetime(2026, 10, 14, 10, 30, tzinfo=S.tz)          # a fixed past morning: all buckets closed
@@ -173,7 +173,7 @@ def test_today_yesterday_and_last_year_come_from_the_tallies(stack):
 def test_wall_refreshes_answer_and_send_only_what_changed_with_a_year_of_history(stack, tmp_path):
     """How fast they answer is `make bench`'s (dashboard/bench.py), not a test's."""
     from dashboard.app import warm_up
-    from dashboard.data import today_vs
+    from streams.counts import today_vs
 
     S, r = stack["settings"], stack["redis"]
     now = datetime.now(S.tz)
@@ -370,7 +370,7 @@ def test_review_numbers_tables_and_reports_are_valid_documents(stack, tmp_path):
 
     from alerts.store import AlertStore
     from dashboard import demo, reports
-    from dashboard.data import period_of
+    from streams.counts import period_of
 
     S, r = stack["settings"], stack["redis"]
     k = ("140403", "产品质量", "投诉", "12315")

@@ -245,7 +245,7 @@ def test_the_report_has_a_handling_section_with_the_numbers(site, tmp_path):
     import docx
 
     from dashboard import reports, review
-    from dashboard.data import period_of
+    from streams.counts import period_of
     from tests.test_dashboard import app_for
 
     s, r = site["settings"], site["redis"]
@@ -287,7 +287,7 @@ def test_review_shows_the_handling_section(site, browser):
     from selenium.webdriver.common.by import By
 
     from dashboard import reports
-    from dashboard.data import period_of
+    from streams.counts import period_of
 
     driver, _rec = browser
     s, r = site["settings"], site["redis"]

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import redis
 
-from dashboard.data import Tallies
 from streams import keys
+from streams.counts import Tallies
 from tests.conftest import make_complaints, publish_raw, start_worker, wait_until
 
 

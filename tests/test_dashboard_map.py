@@ -20,9 +20,9 @@ import redis
 from config import load_settings
 from config.divisions import divisions
 from dashboard import demo, figures
-from dashboard.data import (bucket_start, child_codes, comparison_state, coverage, gaps, kpi_rows, ranking,
-                            trend_note)
 from dashboard.geo import SEATS_FILE, missing_seats, seat_points, seats
+from streams.counts import (bucket_start, child_codes, comparison_state, coverage, gaps, kpi_rows, ranking,
+                            trend_note)
 from tests.dashboard_site import assert_clean, headless, js_wait, running_site
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -128,7 +128,7 @@ def test_kpi_rows_say_no_data_and_partial_instead_of_zero_and_percentages():
 
 
 def test_the_first_data_is_the_earliest_day_narrowed_to_its_hour_and_minute():
-    from dashboard.data import first_of
+    from streams.counts import first_of
 
     d = datetime(2026, 10, 14, tzinfo=TZ)
     assert first_of({}) is None
@@ -146,7 +146,7 @@ def test_bucket_start_reads_tally_keys_only():
 
 
 def test_tallies_first_data_is_the_earliest_bucket(services):
-    from dashboard.data import Tallies
+    from streams.counts import Tallies
 
     env = {**os.environ, "REDIS_URL": services["redis"].url(12)}
     r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
@@ -298,7 +298,7 @@ def test_missing_history_is_a_gap_and_no_data_not_zero(site, browser):
 def test_a_partial_comparison_says_how_much_of_it_has_data(site, browser):
     """A complaint from the middle of yesterday's comparison period (midnight to this time a day
     ago): from then on the system held data, so 较昨日同时 has data for part of the period."""
-    from dashboard.data import floor_to
+    from streams.tally import floor_to
 
     driver, rec = browser
     tz = site["settings"].tz

@@ -130,7 +130,7 @@ def test_the_report_is_a4_with_charts_findings_and_suggestions(stack, tmp_path):
 
     from alerts.store import AlertStore
     from dashboard import demo, reports
-    from dashboard.data import period_of
+    from streams.counts import period_of
 
     S, r = stack["settings"], stack["redis"]
     # October 2026 and September 2026 covered day by day, October 2025 not at all

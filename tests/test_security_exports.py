@@ -75,7 +75,7 @@ def test_hostile_merchants_are_text_in_every_export(stack, tmp_path):
     import openpyxl
 
     from dashboard import reports
-    from dashboard.data import period_of
+    from streams.counts import period_of
     from tests.test_dashboard import app_for
 
     S, r = stack["settings"], stack["redis"]
