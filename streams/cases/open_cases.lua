@@ -8,6 +8,8 @@ local batch = cjson.decode(ARGV[3])
 local opened, released = 0, 0
 local ver, days = {}, {}   -- per day key: version bumps and the set to expire, once per message
 redis.call('HSETNX', 'cc:cases:ver', '_gen', ARGV[2])   -- a data set's generation: caches never outlive a flush
+-- no held events at all (the usual case): no look-up per complaint (nothing below adds any)
+local any_held = redis.call('EXISTS', 'cc:cases:held') == 1
 for _, c in ipairs(batch) do
   local ck = 'cc:case:' .. c[1]
   local vf = c[3] .. ':' .. c[4]
@@ -21,7 +23,7 @@ for _, c in ipairs(batch) do
     opened = opened + 1
   end
   -- events that waited for this complaint: cc:cases:held lists every id with a held hash
-  if redis.call('ZSCORE', 'cc:cases:held', c[1]) then
+  if any_held and redis.call('ZSCORE', 'cc:cases:held', c[1]) then
     local hk = 'cc:cases:held:' .. c[1]
     local h = redis.call('HGETALL', hk)
     if #h > 0 then
