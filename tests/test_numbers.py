@@ -54,14 +54,23 @@ def test_the_screens_show_a_tiny_usual_count():
     assert alertview.headline(dict(alert, expected=0.000356)).endswith("3件（常态 <0.001）")
     from datetime import datetime
     table = duty.queue_rows([alert], None, datetime(2026, 11, 11, 0, 5))
-    assert "3/0.0012" in str(table)
-    facts = str(duty.detail(alert, [], []))
-    assert "常态 0.0012" in facts
+    assert "3/0.0012" in _text(table)
+    assert "常态 0.0012" in _text(duty.detail(alert, [], []))
     # the wall's JSON keeps three significant digits of what the store holds
     assert wallview.alert_json(dict(alert, expected=0.00123456))["expected"] == 0.00123
     # the review's exports: the CSV/DOCX text and the XLSX number format show it
     assert reports.text_of(0.0012, reports.USUAL) == "0.0012" and reports.text_of(None, reports.USUAL) == "—"
     assert reports.XLSX_FORMATS[reports.USUAL] == "0.0###"
+
+
+def _text(component) -> str:
+    """The text a Dash component tree shows (its strings, in order)."""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return "".join(_text(c) for c in component)
+    children = getattr(component, "children", None)
+    return "" if children is None else _text(children)
 
 
 def test_a_district_with_a_tiny_usual_count_is_not_usual_at_zero():
