@@ -132,6 +132,8 @@ _OWNER_CUE = re.compile(r"(?:个体工商户|个体户|经营者|业主|店主)\
 # word), every match of _OWNER_CUE one of those (个体工商户 and 个体户: 个体).
 _NAME_CUE_WORDS = ("叫", "名字", *_ROLE_CUE.split("|"))
 _OWNER_CUE_WORDS = ("个体", "经营者", "业主", "店主")
+_HAS_NAME_CUE = re.compile("|".join(map(re.escape, _NAME_CUE_WORDS))).search
+_HAS_OWNER_CUE = re.compile("|".join(map(re.escape, _OWNER_CUE_WORDS))).search
 # Characters that end a name found by a cue (王小明电话… -> 王小明, 李四在… -> 李四).
 _AFTER_NAME = set("电手联身住在家的是，从于今昨去买向要反投举因和与给说称等先女号地邮微及也了就还")
 _FILLERS = ("我的名字叫", "我的名字是", "本人姓名", "我叫", "名叫", "我是", "本人", "姓名", "名字", "联系人", "投诉人",
@@ -151,22 +153,19 @@ def names_in_text(text: str) -> tuple[str, ...]:
     if not text:
         return ()
     out = []
-    # the patterns run only on a text holding one of their cue words (substring tests cost next
-    # to nothing; _NAME_CUE's search through a text without a cue cost ~4 µs)
-    for cue in _NAME_CUE_WORDS:
-        if cue in text:
-            for m in _NAME_CUE.finditer(text):
-                n = _cut_name(m.group(1)).rstrip("·")
-                if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
-                    out.append(n)
-            break
-    for cue in _OWNER_CUE_WORDS:
-        if cue in text:
-            for m in _OWNER_CUE.finditer(text):
-                n = m.group(1)
-                if n[0] in _SURNAMES and n not in out:
-                    out.append(n)
-            break
+    # the patterns run only on a text holding one of their cue words (a search for the words
+    # alone, which the regex engine scans by their first characters: ~0.6 µs on a 190-character
+    # text; _NAME_CUE's own search through a text without a cue cost ~4 µs)
+    if _HAS_NAME_CUE(text) is not None:
+        for m in _NAME_CUE.finditer(text):
+            n = _cut_name(m.group(1)).rstrip("·")
+            if len(n) >= 2 and n[0] in _SURNAMES and n not in out:
+                out.append(n)
+    if _HAS_OWNER_CUE(text) is not None:
+        for m in _OWNER_CUE.finditer(text):
+            n = m.group(1)
+            if n[0] in _SURNAMES and n not in out:
+                out.append(n)
     return tuple(out)
 
 
