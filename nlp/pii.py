@@ -82,7 +82,9 @@ def strip_controls(text: str, multiline: bool = False) -> str:
     """
     if not text:
         return text
-    if _ANY_CONTROL.search(text) is None:
+    # every character removed here is non-printable to str.isprintable (a test holds this for
+    # every code point), which is ~6x cheaper than the search below on a text without any
+    if text.isprintable() or _ANY_CONTROL.search(text) is None:
         return text
     if multiline:
         text = _LINE_BREAKS.sub("\n", text)

@@ -99,3 +99,16 @@ def test_every_name_cue_still_finds_its_name():
         assert names_in_text(f"{owner}：张小强，卖的羊肉不新鲜") == ("张小强",), owner
         assert mask_text(f"{owner}张小强") == f"{owner}张**", owner
     assert names_in_text("投诉人在商场购买的鞋子开胶") == () and "叫" in _NAME_CUE_WORDS
+
+
+def test_every_character_strip_controls_removes_is_non_printable():
+    """strip_controls returns a printable text at once (str.isprintable): sound only while no
+    character it removes is printable, on this Python's Unicode tables."""
+    from nlp.pii import _ANY_CONTROL, strip_controls
+
+    removed = [chr(c) for c in range(0x110000) if _ANY_CONTROL.match(chr(c))]
+    assert len(removed) > 100 and not any(ch.isprintable() for ch in removed)
+    for ch in ("\u200b", "\u202e", "\u00ad", "\ufeff", "\x1b", "\x85", "\u2028", "\U000e0041"):
+        expected = "鞋子 开胶" if ch in "\x85\u2028" else "鞋子开胶"      # line breaks become a space
+        assert strip_controls(f"鞋子{ch}开胶") == expected, repr(ch)
+    assert strip_controls("鞋子开胶，商家不退") == "鞋子开胶，商家不退"
