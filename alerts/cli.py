@@ -15,6 +15,7 @@ from streams.store import redis_client
 import redis
 
 from alerts.severity import tag
+from streams.numbers import usual_text
 from alerts.lifecycle import ACTION_LABELS, LifecycleError, STATE_LABELS, sla_status
 from alerts.store import AlertStore
 
@@ -34,7 +35,7 @@ def _line(a: dict, now: datetime) -> str:
     clocks = " ".join(f"{c['label']}:{c['mark']}" for c in sla_status(a, now) if not c.get("stopped"))
     ind = a.get("industry") if a.get("industry") not in (None, "*") else "全部行业"
     return (f"{a['id']}  {tag(a)}  {STATE_LABELS.get(a['state'], a['state'])}  {a.get('district_name') or a['district']} "
-            f"{ind}  观测 {a.get('observed')} / 预期 {a.get('expected')}  得分 {a.get('score')}  "
+            f"{ind}  观测 {a.get('observed')} / 预期 {usual_text(a.get('expected')) or '-'}  得分 {a.get('score')}  "
             f"{a['opened_at'][:16]}  {clocks}")
 
 

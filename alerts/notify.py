@@ -54,6 +54,7 @@ import yaml
 
 from config import CONFIG_DIR
 from nlp.pii import mask_text
+from streams.numbers import usual_text
 
 __all__ = ["NOTIFY_FILE", "EVENTS", "LEVELS", "KINDS", "WECOM_MAX_BYTES", "NotifyConfigError",
            "Channel", "Route", "Delivery", "NotifyConfig", "Result", "format_dingtalk",
@@ -270,7 +271,7 @@ def _compose(alert: Mapping, event: str, dashboard_url: str | None, max_samples:
     if observed is not None:
         line = f"观测 {bold(_num(observed))} 件"
         if expected is not None:
-            line += f" / 预期 {_num(expected)} 件"
+            line += f" / 预期 {usual_text(expected) or _num(expected)} 件"
             if isinstance(ratio, (int, float)) and not isinstance(ratio, bool) and math.isfinite(ratio):
                 line += f"（{_num(ratio)} 倍）"
         lines.append(line)

@@ -147,6 +147,19 @@ def test_dingtalk_message_reads_in_chinese():
     assert "duty?alert=" not in format_dingtalk(make_alert(), "new")["markdown"]["text"]
 
 
+def test_a_tiny_usual_count_is_not_written_as_zero():
+    # a quiet county's 药品 series is expected at 0.0012 an hour; "预期 0.0 件" beside 3 complaints
+    # reads as nonsense to the officer who gets the card
+    alert = make_alert()
+    alert.update(observed=3, expected=0.0012, ratio=2500.0)
+    text = format_dingtalk(alert, "new")["markdown"]["text"]
+    assert "观测 **3** 件 / 预期 0.0012 件" in text
+    alert["expected"] = 0.000356
+    assert "预期 <0.001 件" in format_wecom(alert, "new")["markdown"]["content"]
+    alert["expected"] = 4.25
+    assert "预期 4.2 件" in format_dingtalk(alert, "new")["markdown"]["text"]
+
+
 def test_wecom_and_webhook_carry_the_same_facts():
     content = format_wecom(make_alert(), "new", DASH)["markdown"]["content"]
     assert "【预警】长治市潞州区 产品质量 投诉激增" in content
