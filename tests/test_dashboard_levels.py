@@ -47,6 +47,7 @@ def site(services, tmp_path_factory):
 @pytest.fixture
 def browser(tmp_path):
     with headless(tmp_path) as b:
+        b[0].set_script_timeout(120)     # reading every text node of a screen on a loaded machine
         yield b
 
 
@@ -90,11 +91,19 @@ def three_alerts(store, now: datetime, industries=("食品", "价格", "旅游")
 # Every visible piece of text (HTML and SVG, placeholders of visible inputs) with its font size.
 VISIBLE_TEXT = """
 var out = [];
+// each element's own style is read once (memo), not once for every text node below it: an open
+// dropdown on a loaded machine made the old walk up the ancestors run past the script timeout
+var memo = new Map();
+function styled(e) {
+  if (!e || e.nodeType !== 1) { return true; }
+  if (memo.has(e)) { return memo.get(e); }
+  var cs = getComputedStyle(e);
+  var v = !(cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) && styled(e.parentElement);
+  memo.set(e, v);
+  return v;
+}
 function shown(el) {
-  for (var e = el; e && e.nodeType === 1; e = e.parentElement) {
-    var cs = getComputedStyle(e);
-    if (cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) { return false; }
-  }
+  if (!styled(el)) { return false; }
   var r = el.getBoundingClientRect();
   return r.width > 0 && r.height > 0;
 }
