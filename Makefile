@@ -50,7 +50,7 @@ bench: setup browser  ## throughput and latency benchmarks, the wall's refresh t
 	$(PY) -m dashboard.review_bench
 	$(PY) -m dashboard.soak --soak-minutes $(or $(SOAK_MINUTES),10)
 
-eval-alerts: setup  ## score the surge detectors on two simulated years, alerts/synth.py and alerts/synth2.py (about 20 min; QUICK=1 about 1 min)
+eval-alerts: setup  ## score the surge detectors on two simulated years, alerts/synth.py and alerts/synth2.py (about 60 min on 2 cores; QUICK=1 about 1.5 min)
 	$(PY) -m alerts.evaluate $(if $(QUICK),--quick)
 
 clean:  ## remove the venv and the data directory
