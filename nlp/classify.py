@@ -734,8 +734,9 @@ def train(file: str | Path, out: str | Path | None = None, fresh: bool = False, 
     path = base.save(out, prune)
     report["saved"] = str(path)
     report["bytes"] = path.stat().st_size
-    report["features"] = len(base.index)
     saved = IndustryClassifier.load(path)              # as saved (pruned), not as in memory
+    report["features"] = len(saved.index)              # what the saved file holds, after --prune
+    report["features_learned"] = len(base.index)
     for name, f in (("real_holdout", REAL_HOLDOUT_FILE), ("handwritten", HANDWRITTEN_FILE)):
         if f.is_file():
             ht, hl = read_labelled(f)

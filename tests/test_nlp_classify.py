@@ -365,11 +365,13 @@ def test_cli_train_learns_a_labelled_export_and_saves_it(tmp_path):
         w.writerows([i, f"开发商延期交房{i}天，拒绝支付违约金", "房地产"] for i in range(40))
         w.writerows([100 + i, t, "旅游"] for i, t in enumerate(_real_samples()[0][:40]))
     out = tmp_path / "learned.json"
-    r = _cli("--train", export, "--out", out, "--json")
+    r = _cli("--train", export, "--out", out, "--json", "--prune", 30)
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["texts"] == 80 and rep["started_from"] == "the current model" and out.is_file()
     learned = IndustryClassifier.load(out)
+    # the report's feature count is what the saved (pruned) file holds, not the count in memory
+    assert rep["features"] == len(learned.index) < rep["features_learned"]
     assert learned.class_docs[INDUSTRIES.index("房地产")] >= 40
     assert learned.decide("开发商延期交房，拒绝支付违约金")[0] == "房地产"
 
