@@ -34,12 +34,17 @@ reviews (食品), product reviews (产品质量: JD phone reviews, camera/phone/
 sentences), plus the hand-written complaints of batch 1 for the industries without a public
 set; it never saw the simulator. Words every complaint uses (``config/nlp/industry_neutral.txt``:
 你好, 投诉, 尽快处理 …) carry no weight. An installation's own learning is saved to
-``data/nlp/industry_model.json`` (``INDUSTRY_MODEL_FILE``), which ``load`` prefers.
+``data/nlp/industry_model.json`` (``INDUSTRY_MODEL_FILE``), which ``load`` prefers. That file
+also keeps what was learned online on its own (``learned``) and names the shipped model it was
+learned on (``meta.base``): when a newer shipped model arrives, ``load`` rebases what was
+learned onto it instead of shadowing the newer model for good.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -74,6 +79,8 @@ SCALE = 100                        # weights are integers in units of 1/SCALE: e
 TOKEN_CACHE_SIZE = 200_000         # distinct tokens whose feature rows are remembered
 REFRESH_EVERY = 200                # texts learned online before the weights are recomputed
 
+log = logging.getLogger(__name__)
+
 _CJK_OR_LETTER = re.compile(r"^[a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
 
@@ -83,6 +90,18 @@ def installation_model_file() -> Path:
     if env:
         return Path(env)
     return Path(os.environ.get("DATA_DIR") or ROOT_DIR / "data") / "nlp" / "industry_model.json"
+
+
+def shipped_fingerprint(path: str | Path | None = None) -> str:
+    """A short hash of the shipped model file: what an installation's learning was added to."""
+    p = Path(path) if path else MODEL_FILE
+    st = p.stat()
+    return _fingerprint(str(p.resolve()), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=4)
+def _fingerprint(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def _is_feature(s: str) -> bool:
@@ -148,6 +167,10 @@ class IndustryClassifier:
         self.weights = np.zeros((0, len(self.classes)), dtype=np.int32)
         self.bias = np.zeros(len(self.classes), dtype=np.int32)
         self.meta: dict = {}
+        # what was learned online (OnlineLearner), kept apart so that it can be added to a newer
+        # shipped model: feature -> texts of each class, and texts of each class
+        self.learned: dict[str, list[int]] = {}
+        self.learned_docs: list[int] = [0] * len(self.classes)
         self._token_cache: dict[str, tuple[tuple[int, ...], str, str]] = {}
         self._pending = 0                                # texts learned since the last refresh
 
@@ -159,7 +182,7 @@ class IndustryClassifier:
         except ValueError:
             raise ValueError(f"industry {label!r} is not among the classes {', '.join(self.classes)}") from None
 
-    def learn_tokens(self, tokens: Sequence[str], industry: str) -> None:
+    def learn_tokens(self, tokens: Sequence[str], industry: str, online: bool = False) -> None:
         """Count one text (its tokens, as ``predict_tokens`` takes them) of ``industry``.
 
         The weights follow after ``REFRESH_EVERY`` texts (or ``refresh()``), so that a stream
@@ -167,12 +190,23 @@ class IndustryClassifier:
         k = self._class_index(industry)
         n = len(self.classes)
         counts = self.counts
-        for f in feature_strings(tokens):
+        features = feature_strings(tokens)
+        for f in features:
             row = counts.get(f)
             if row is None:
                 row = counts[f] = [0] * n
             row[k] += 1
         self.class_docs[k] += 1
+        if online:                                       # also kept apart (see ``learned``)
+            learned = self.learned
+            for f in features:
+                row = learned.get(f)
+                if row is None:
+                    row = learned[f] = [0] * n
+                row[k] += 1
+            if len(self.learned_docs) != n:
+                self.learned_docs = [0] * n
+            self.learned_docs[k] += 1
         self._pending += 1
         if self._pending >= getattr(self, "refresh_every", REFRESH_EVERY):
             self.refresh()
@@ -345,6 +379,8 @@ class IndustryClassifier:
             "class_docs": list(self.class_docs),
             # feature -> {class index: texts}; sparse, most features belong to few industries
             "counts": {f: {str(i): n for i, n in enumerate(row) if n} for f, row in sorted(keep.items())},
+            **({"learned": {f: {str(i): n for i, n in enumerate(row) if n} for f, row in sorted(self.learned.items())},
+                "learned_docs": list(self.learned_docs)} if any(self.learned_docs) else {}),
         }
 
     def save(self, path: str | Path | None = None, prune: int | None = None) -> Path:
@@ -365,6 +401,7 @@ class IndustryClassifier:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tmp.replace(p)
         _load_cached.cache_clear()
+        _rebased_cached.cache_clear()
         return p
 
     @classmethod
@@ -383,6 +420,27 @@ class IndustryClassifier:
             counts[f] = row
         m.counts = counts
         m.meta = d.get("meta", {})
+        m.learned = {f: _row(c, n) for f, c in (d.get("learned") or {}).items()}
+        m.learned_docs = [int(x) for x in d.get("learned_docs") or [0] * n]
+        m.refresh()
+        return m
+
+    def rebased(self, shipped: "IndustryClassifier", base: str) -> "IndustryClassifier":
+        """``shipped`` with what this model learned online added (same classes by name)."""
+        m = shipped.copy()
+        pos = [m._class_index(c) if c in m.classes else None for c in self.classes]
+        n = len(m.classes)
+        for f, row in self.learned.items():
+            for k, v in enumerate(row):
+                if v and pos[k] is not None:
+                    m.counts.setdefault(f, [0] * n)[pos[k]] += v
+                    m.learned.setdefault(f, [0] * n)[pos[k]] += v
+        m.learned_docs = [0] * n
+        for k, v in enumerate(self.learned_docs):
+            if v and pos[k] is not None:
+                m.class_docs[pos[k]] += v
+                m.learned_docs[pos[k]] += v
+        m.meta["base"] = base
         m.refresh()
         return m
 
@@ -402,7 +460,19 @@ class IndustryClassifier:
         except FileNotFoundError:
             raise FileNotFoundError(f"industry model {p} does not exist; build it with "
                                     "'python -m nlp classify --train FILE'") from None
-        return _load_cached(str(p.resolve()), mtime)
+        m = _load_cached(str(p.resolve()), mtime)
+        if not path and p != MODEL_FILE and MODEL_FILE.is_file():
+            base, now = m.meta.get("base"), shipped_fingerprint()
+            if base and base != now:
+                # a newer shipped model arrived: what this installation learned goes onto it
+                log.warning("industry model: %s was learned on an older shipped model; its %d online-"
+                            "learned texts are added to the new one", p, sum(m.learned_docs))
+                m = _rebased_cached(str(p.resolve()), mtime, now)
+            elif not base:
+                log.warning("industry model: %s does not say which shipped model it was learned on "
+                            "(an older file): it is used as it is, and a newer shipped model is not; "
+                            "delete it to use %s", p, MODEL_FILE.name)
+        return m
 
     def copy(self) -> "IndustryClassifier":
         return IndustryClassifier.from_dict(json.loads(json.dumps(self.to_dict())))
@@ -425,6 +495,8 @@ class OnlineLearner:
         ``save_seconds`` instead: recomputing the weights (~0.1-0.3 s) or writing the model
         (~1 MB) every few hundred complaints would cost more than the rest of the worker."""
         self.model = (model or IndustryClassifier.load()).copy()
+        if "base" not in self.model.meta and MODEL_FILE.is_file():
+            self.model.meta["base"] = shipped_fingerprint()      # what its learning is added to
         self.path = Path(path) if path else installation_model_file()
         self.save_every, self.unclassified = save_every, unclassified
         self.refresh_seconds, self.save_seconds = refresh_seconds, save_seconds
@@ -450,7 +522,7 @@ class OnlineLearner:
             if self._in_second >= self.max_per_second:
                 return False
             self._in_second += 1
-        self.model.learn_tokens(tokens, industry)
+        self.model.learn_tokens(tokens, industry, online=True)
         self.unsaved += 1
         if self.refresh_seconds is not None or self.save_seconds is not None:
             self.tick()
@@ -478,6 +550,18 @@ class OnlineLearner:
         return self.model.save(self.path)
 
     close = save
+
+
+def _row(c: dict, n: int) -> list[int]:
+    row = [0] * n
+    for i, v in c.items():
+        row[int(i)] = int(v)
+    return row
+
+
+@lru_cache(maxsize=2)
+def _rebased_cached(path: str, mtime_ns: int, base: str) -> IndustryClassifier:
+    return _load_cached(path, mtime_ns).rebased(_load_cached(str(MODEL_FILE.resolve()), MODEL_FILE.stat().st_mtime_ns), base)
 
 
 @lru_cache(maxsize=8)

@@ -142,3 +142,51 @@ def test_the_workers_extractor_does_not_mask_again_and_finds_the_same_terms():
     assert docs == enrich(records, masking)
     for leaked in ("王小明", "李大伟", "张小强", "1234567", "12345678", "A12345", "wxm@"):
         assert all(leaked.encode() not in d for d in docs), leaked
+
+
+def test_what_was_learned_online_moves_onto_a_newer_shipped_model(tmp_path, monkeypatch, caplog):
+    """An installation's learned model used to shadow the shipped one for good: an upgrade's
+    better model was never used. Now the file names the shipped model it learned on and keeps
+    its online learning apart, and a newer shipped model gets that learning added."""
+    import shutil
+
+    from nlp import classify as C
+
+    shipped_v1 = tmp_path / "shipped_v1.json"
+    shutil.copy(C.MODEL_FILE, shipped_v1)
+    monkeypatch.setattr(C, "MODEL_FILE", shipped_v1)
+    monkeypatch.setenv("INDUSTRY_MODEL_FILE", str(tmp_path / "installation.json"))
+    C._load_cached.cache_clear()
+    word = "蔻洛斐芮"   # no model has seen it
+    learner = C.OnlineLearner()
+    for i in range(60):
+        assert learner.observe([word, "问题", str(i)], "房地产")
+    learner.save()
+    mine = C.IndustryClassifier.load()
+    assert mine.meta["base"] == C.shipped_fingerprint()
+    assert sum(mine.learned_docs) == 60 and mine.predict_tokens([word])[0] == "房地产"
+
+    # the upgrade: a different shipped model (here: v1 that also learned 50 texts of 汽车)
+    v2 = C.IndustryClassifier.load(shipped_v1).copy()
+    for _ in range(50):
+        v2.learn_tokens(["变速箱", "顿挫", "蔻洛斐芮"], "汽车")
+    v2.refresh()
+    shipped_v2 = tmp_path / "shipped_v2.json"
+    v2.save(shipped_v2)
+    monkeypatch.setattr(C, "MODEL_FILE", shipped_v2)
+    with caplog.at_level("WARNING", logger="nlp.classify"):
+        got = C.IndustryClassifier.load()
+    assert "older shipped model" in caplog.text
+    k, a = got.classes.index("房地产"), got.classes.index("汽车")
+    assert got.class_docs[k] == v2.class_docs[k] + 60, "the installation's learning is kept"
+    assert got.class_docs[a] == v2.class_docs[a], "and the new shipped model is used under it"
+    assert got.counts[word][k] == 60 and got.counts[word][a] == 50
+    assert got.meta["base"] == C.shipped_fingerprint(shipped_v2)
+    # a learner started now learns on top of the rebased model, and its file names the new base
+    learner = C.OnlineLearner()
+    learner.observe([word], "房地产")
+    learner.save()
+    C._load_cached.cache_clear()
+    again = C.IndustryClassifier.load()
+    assert again.meta["base"] == C.shipped_fingerprint(shipped_v2)
+    assert sum(again.learned_docs) == 61 and again.class_docs[a] == v2.class_docs[a]
