@@ -103,18 +103,21 @@ cdef class ClassTable:
         if self.hot != NULL:
             PyMem_Free(self.hot)
 
+    cdef int _value(self, object c) except -1:
+        """The position of class value ``c`` in ``values`` (added the first time it is met)."""
+        got = self.index.get(c)
+        if got is not None:
+            return got
+        v = len(self.values)
+        self.values.append(c)
+        self.index[c] = v
+        return v
+
     cdef int _put(self, str w, object c) except -1:
         cdef u64 h1 = <u64>PyObject_Hash(w)
         cdef unsigned int h2 = _h2(w)
         cdef u64 i = h1 & self.mask
-        cdef int v
-        got = self.index.get(c)
-        if got is None:
-            v = len(self.values)
-            self.values.append(c)
-            self.index[c] = v
-        else:
-            v = got
+        cdef int v = self._value(c)
         while self.slots[i].value >= 0:
             if self.slots[i].h1 == h1 and self.slots[i].h2 == h2:
                 self.slots[i].value = v
@@ -238,14 +241,7 @@ cdef class ClassTable:
         cdef u64 h1 = <u64>PyObject_Hash(w)
         cdef unsigned int h2 = _h2(w)
         cdef u64 i = h1 & self.hot_mask
-        cdef int v
-        got = self.index.get(c)
-        if got is None:
-            v = len(self.values)
-            self.values.append(c)
-            self.index[c] = v
-        else:
-            v = got
+        cdef int v = self._value(c)
         while self.hot[i].value >= 0:
             if self.hot[i].h1 == h1 and self.hot[i].h2 == h2:
                 return 0

@@ -41,6 +41,8 @@ import re
 import sys
 from pathlib import Path
 
+from nlp.textio import InputError, _decode as textio_decode
+
 # source -> industry of the bureau (config/settings.yaml complaints.industries)
 SOURCES: dict[str, str] = {
     "jd_phone": "产品质量",        # JD.com reviews of mobile phones
@@ -86,12 +88,12 @@ def read_absa(path: Path) -> list[str]:
 
 
 def _decode(raw: bytes) -> str:
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("utf-8", errors="ignore")
+    """UTF-8 or GB18030 as nlp.textio reads complaint files; a scraped file that is neither keeps
+    what decodes (its few broken characters are dropped, not the file)."""
+    try:
+        return textio_decode(raw)
+    except InputError:
+        return raw.decode("utf-8", errors="ignore")
 
 
 def _unstar(text: str) -> str:
