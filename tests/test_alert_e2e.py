@@ -7,6 +7,8 @@ restarted without losing or duplicating the alert.
 """
 from __future__ import annotations
 
+import re
+
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -110,7 +112,11 @@ def test_a_surge_raises_one_alert_that_is_delivered_acted_on_and_survives_a_rest
     def deliveries():
         got = received(receiver)
         hook = [m for m in got if m["path"] == "/webhook" and m["body"]["alert"]["id"] == alert["id"]]
-        ding = [m for m in got if m["path"] == "/dingtalk" and alert["district_name"] in m["body"]["markdown"]["text"]]
+        # messages about this alert: its district, and no link to another alert (the history the
+        # simulator wrote may raise an alert of its own in the same district, whose reminders
+        # arrive here too: seen once in a clean clone, 【提醒】 潞州区 一般消费纠纷)
+        ding = [m for m in got if m["path"] == "/dingtalk" and alert["district_name"] in m["body"]["markdown"]["text"]
+                and all(x == alert["id"] for x in re.findall(r"/duty\?alert=([\w-]+)", m["body"]["markdown"]["text"]))]
         return hook, ding
     wait_until(lambda: all(deliveries()), 30, "the alert at the receiver")
     hook, ding = deliveries()
